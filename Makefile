@@ -1,0 +1,26 @@
+# One entry point for chores. Each target installs what it needs (uv, the locked environment).
+UV := scripts/uv.sh
+PORT ?= 8080
+
+.PHONY: demo test test-vllm lint bench sync
+
+sync:
+	@$(UV) sync --frozen --quiet
+
+demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
+	@$(UV) run --frozen hygie demo --port $(PORT)
+
+test: sync  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart)
+	@scripts/install-helm.sh >/dev/null
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-vllm: sync  ## Opt-in: the same path against a real vLLM (see tests/real_vllm/README.md)
+	@$(UV) run --frozen pytest -m vllm tests/real_vllm $(PYTEST_ARGS)
+
+lint: sync
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy
+
+bench: sync  ## Hygie vs direct vs LiteLLM proxy (needs ../shared/bench, nginx, wrk)
+	@tests/benchmarks/run.sh $(BENCH_ARGS)

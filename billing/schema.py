@@ -1,0 +1,102 @@
+"""Database tables: the organisation tree (departments, users, API keys) and the ledger.
+
+Schema changes go through Alembic migrations in ``billing/migrations``; this module is what the
+migrations and the repositories agree on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UtcDateTime = DateTime(timezone=True)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("default_data_class", String(16), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=False),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("role", String(32), nullable=False, default="member"),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("display_prefix", String(24), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("use_case", String(128), nullable=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("endpoint", String(32), nullable=False),
+    Column("key_id", String(32), nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("department_id", Integer, nullable=True),
+    Column("use_case", String(128), nullable=True),
+    Column("model", String(200), nullable=True),
+    Column("deployment", String(200), nullable=True),
+    Column("replica", String(300), nullable=True),
+    Column("status_code", Integer, nullable=False),
+    Column("error_class", String(64), nullable=True),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("cached_tokens", Integer, nullable=False, default=0),
+    Column("tokens_estimated", Boolean, nullable=False, default=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttft_ms", Float, nullable=True),
+    Column("streamed", Boolean, nullable=False, default=False),
+    Column("client_disconnected", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("data_class", String(16), nullable=True),
+    Column("policy_version", String(64), nullable=True),
+    Column("policy_decision", String(32), nullable=True),
+    Column("entity_counts", JSON, nullable=True),
+    Column("cost_micro_eur", BigInteger, nullable=True),
+    Column("price_version", String(64), nullable=True),
+    Index("ix_ledger_started_at", "started_at"),
+    Index("ix_ledger_department_started", "department_id", "started_at"),
+)

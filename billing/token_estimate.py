@@ -1,0 +1,53 @@
+"""Token counts estimated by the gateway when the model server reported none.
+
+Used only when usage is missing (stream cut, client gone, upstream error after generation
+started), so that such a request is never recorded as free. The record is flagged
+``tokens_estimated``. The estimate errs on the high side: about one token per four characters of
+text (the usual figure for Latin-script text with BPE tokenizers) plus a few tokens of chat
+template per message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_CHARS_PER_TOKEN = 4
+_TEMPLATE_TOKENS_PER_MESSAGE = 4
+
+
+def _text_chars(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_text_chars(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_text_chars(v) for k, v in value.items() if k not in ("role", "type"))
+    return 0
+
+
+def _tokens_for(chars: int) -> int:
+    return -(-chars // _CHARS_PER_TOKEN)
+
+
+def estimate_prompt_tokens(endpoint: str, body: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a request body (chat, completions or embeddings)."""
+    if endpoint == "chat":
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            return 0
+        return _tokens_for(_text_chars(messages)) + _TEMPLATE_TOKENS_PER_MESSAGE * len(messages)
+    field = "prompt" if endpoint == "completions" else "input"
+    value = body.get(field)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return len(value)  # already token ids
+    return _tokens_for(_text_chars(value))
+
+
+def estimate_completion_tokens(endpoint: str, chunks_with_choices: int) -> int:
+    """Estimated generated tokens from the number of streamed chunks that carried choices.
+
+    vLLM sends one chunk per generated token; a chat stream adds one role-only chunk first.
+    """
+    if endpoint == "chat":
+        return max(0, chunks_with_choices - 1)
+    return chunks_with_choices

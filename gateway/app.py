@@ -1,0 +1,63 @@
+"""Building the ASGI application: ``create_app(settings, catalog)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway import routes_admin, routes_openai
+from gateway.catalog import Catalog
+from gateway.error_handlers import install_error_handlers
+from gateway.request_id import RequestIdMiddleware
+from gateway.services import Services, start_services
+from gateway.settings import Settings
+
+
+def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) -> FastAPI:
+    """The gateway application; services start with the app's lifespan and stop with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await start_services(settings, catalog, migrate=migrate)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Hygie",
+        summary="OpenAI-compatible generative-AI gateway for hospitals",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.include_router(routes_openai.router)
+    app.include_router(routes_admin.router)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        services: Services = request.app.state.services
+        try:
+            async with services.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            # Not ready for new traffic; records would still be spooled, nothing is lost.
+            return Response(
+                b'{"status":"database unavailable"}', 503, media_type="application/json"
+            )
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    return app

@@ -1,0 +1,168 @@
+"""The models and deployments a hospital declares in its YAML configuration.
+
+Loading validates everything at start; an error names the exact field
+(``models[0].deployments[1].replicas[0]: ...``) so an operator can fix the file quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+from policies.hosting import Hosting
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid; the message says where."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(Strict):
+    """Upstream time limits, in seconds."""
+
+    connect_s: float = Field(default=2.0, gt=0)
+    first_byte_s: float = Field(default=120.0, gt=0)
+    idle_s: float = Field(default=60.0, gt=0)
+
+
+class GpuAllocation(Strict):
+    pool: str
+    count: float = Field(default=1, gt=0)
+
+
+class DeploymentKind(StrEnum):
+    VLLM = "vllm"
+    LITELLM = "litellm"
+
+
+class Deployment(Strict):
+    """One place a model is served: a set of equivalent replicas with one hosting regime."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    kind: DeploymentKind = DeploymentKind.VLLM
+    replicas: tuple[HttpUrl, ...] = ()
+    served_model_name: str | None = Field(
+        default=None, description="Model name the server expects, when it differs from ours."
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the upstream credential."
+    )
+    litellm_model: str | None = None
+    api_base: HttpUrl | None = None
+    timeouts: Timeouts = Timeouts()
+    hosting: Hosting = Hosting()
+    gpus: GpuAllocation | None = None
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Deployment:
+        if self.kind is DeploymentKind.VLLM and not self.replicas:
+            raise ValueError("a vllm deployment needs at least one replica URL")
+        if self.kind is DeploymentKind.LITELLM and not self.litellm_model:
+            raise ValueError("a litellm deployment needs litellm_model (e.g. azure/gpt-4o-mini)")
+        return self
+
+    def replica_urls(self) -> list[str]:
+        """Base URLs (ending in ``/v1``), without a trailing slash."""
+        return [str(url).rstrip("/") for url in self.replicas]
+
+
+class Approval(StrEnum):
+    APPROVED = "approved"
+    PILOT = "pilot"
+    RESTRICTED = "restricted"
+
+
+class ModelSpec(Strict):
+    """A model as staff see it in ``/v1/models``, and where it is served."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    owner: str = "hygie"
+    approval: Approval = Approval.APPROVED
+    documentation_url: str | None = None
+    endpoints: tuple[Literal["chat", "completions", "embeddings"], ...] = ("chat", "completions")
+    allowed_departments: tuple[str, ...] | None = Field(
+        default=None, description="Departments that may use the model; all when absent."
+    )
+    sovereign_alternative: str | None = Field(
+        default=None, description="Model to reroute to when the data may not go here."
+    )
+    deployments: tuple[Deployment, ...] = Field(min_length=1)
+
+    def allows(self, department: str) -> bool:
+        """True when members of ``department`` may use this model."""
+        return self.allowed_departments is None or department in self.allowed_departments
+
+
+class ModelPrice(Strict):
+    """Placeholder prices, EUR per million tokens (the cost model refines them)."""
+
+    input: Decimal = Decimal(0)
+    cached_input: Decimal | None = None
+    output: Decimal = Decimal(0)
+    currency: Literal["EUR", "USD"] = "EUR"
+
+
+class Catalog(Strict):
+    models: tuple[ModelSpec, ...] = ()
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Catalog:
+        seen: set[str] = set()
+        for model in self.models:
+            if model.name in seen:
+                raise ValueError(f"model name {model.name!r} is declared twice")
+            seen.add(model.name)
+        for model in self.models:
+            alternative = model.sovereign_alternative
+            if alternative is not None and alternative not in seen:
+                raise ValueError(
+                    f"model {model.name!r}: sovereign_alternative {alternative!r} is not declared"
+                )
+        return self
+
+    def model(self, name: str) -> ModelSpec | None:
+        """The model called ``name``, or None."""
+        for model in self.models:
+            if model.name == name:
+                return model
+        return None
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def parse_catalog(data: Any, *, source: str = "configuration") -> Catalog:
+    """Validate already-parsed YAML; raises :class:`ConfigError` naming each bad field."""
+    try:
+        return Catalog.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        lines = [f"{_field_path(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(lines)) from None
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate the YAML file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    return parse_catalog(data, source=str(path))

@@ -1,0 +1,151 @@
+"""``hygie departments|users|keys``: managing the organisation tree from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import directory
+from billing.database import make_engine
+from billing.directory import DirectoryError
+from billing.migrate import upgrade_to_head
+from gateway.api_keys import generate_key
+from gateway.settings import Settings
+
+departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
+users_app = typer.Typer(help="Users.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+
+T = TypeVar("T")
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database-url", help="Ledger database URL. Env: HYGIE_DATABASE_URL.")
+]
+
+
+def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    if settings.auto_migrate:
+        upgrade_to_head(settings.database_url)
+
+    async def run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            return await action(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DirectoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@departments_app.command("create")
+def department_create(
+    name: str,
+    display_name: Annotated[str, typer.Option(help="Human-readable name.")] = "",
+    default_data_class: Annotated[
+        str | None, typer.Option(help="public | internal | personal | health")
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create a department."""
+    dept = _with_engine(
+        database_url,
+        lambda e: directory.create_department(
+            e, name, display_name=display_name, default_data_class=default_data_class
+        ),
+    )
+    typer.echo(f"department {dept.name} created (id {dept.id})")
+
+
+@departments_app.command("list")
+def department_list(database_url: DatabaseOpt = None) -> None:
+    """List departments."""
+    for dept in _with_engine(database_url, directory.list_departments):
+        typer.echo(f"{dept.id}\t{dept.name}\t{dept.display_name}\t{dept.default_data_class or '-'}")
+
+
+@users_app.command("create")
+def user_create(
+    username: str,
+    department: Annotated[str, typer.Option(help="Department name.")],
+    role: Annotated[
+        str, typer.Option(help="member | department_admin | finance | admin")
+    ] = "member",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create a user in a department."""
+    user = _with_engine(
+        database_url, lambda e: directory.create_user(e, username, department=department, role=role)
+    )
+    typer.echo(f"user {user.username} created (id {user.id})")
+
+
+@users_app.command("list")
+def user_list(database_url: DatabaseOpt = None) -> None:
+    """List users."""
+    for user in _with_engine(database_url, directory.list_users):
+        typer.echo(f"{user.id}\t{user.username}\t{user.role}\tdepartment {user.department_id}")
+
+
+@keys_app.command("create")
+def key_create(
+    user: Annotated[str, typer.Option(help="Owner's username.")],
+    department: Annotated[
+        str | None, typer.Option(help="Create the user (and department) if missing.")
+    ] = None,
+    use_case: Annotated[str | None, typer.Option(help="Use-case / project tag.")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create an API key and print it once."""
+    key = generate_key()
+
+    async def create(engine: AsyncEngine) -> None:
+        if department is not None and await directory.find_user(engine, user) is None:
+            if await directory.find_department(engine, department) is None:
+                await directory.create_department(engine, department)
+            await directory.create_user(engine, user, department=department)
+        await directory.store_key(
+            engine,
+            key_id=key.key_id,
+            key_hash=key.key_hash,
+            display_prefix=key.display_prefix,
+            username=user,
+            name=name,
+            use_case=use_case,
+        )
+
+    _with_engine(database_url, create)
+    typer.echo(f"key {key.key_id} created for {user}. It will not be shown again:")
+    typer.echo(key.secret)
+
+
+@keys_app.command("list")
+def key_list(
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """List keys (prefixes only, never secrets)."""
+    keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        typer.echo(
+            f"{key.id}\t{key.display_prefix}…\t{key.username}\t{key.department}\t"
+            f"{key.use_case or '-'}\t{state}"
+        )
+
+
+@keys_app.command("revoke")
+def key_revoke(key_id: str, database_url: DatabaseOpt = None) -> None:
+    """Revoke a key (other gateway replicas stop accepting it within the key cache TTL)."""
+    if not _with_engine(database_url, lambda e: directory.revoke_key(e, key_id)):
+        typer.echo(f"error: no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"key {key_id} revoked")

@@ -1,0 +1,80 @@
+"""Reading an OpenAI-style request body: just enough to route and meter it.
+
+The body is otherwise left as the client sent it, so fields the gateway does not know (tools,
+response_format, logprobs, seed, vLLM extras) reach the model server untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gateway.errors import BodyTooLarge, InvalidRequest
+
+_REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
+
+
+@dataclass(slots=True)
+class OpenAICall:
+    """A parsed request: the routing facts plus the body to forward."""
+
+    endpoint: str
+    model: str
+    stream: bool
+    client_wants_usage: bool
+    body: dict[str, Any]
+    raw: bytes
+
+    def upstream_body(self, served_model_name: str | None) -> bytes:
+        """The bytes to send upstream.
+
+        Untouched unless the gateway must change something: streams always ask for usage (the
+        ledger needs it) and a deployment may serve the model under another name.
+        """
+        changed = False
+        body = self.body
+        if self.stream and not self.client_wants_usage:
+            body = {**body, "stream_options": {**_stream_options(body), "include_usage": True}}
+            changed = True
+        if served_model_name and served_model_name != self.model:
+            body = {**body, "model": served_model_name}
+            changed = True
+        return orjson.dumps(body) if changed else self.raw
+
+
+def _stream_options(body: dict[str, Any]) -> dict[str, Any]:
+    options = body.get("stream_options")
+    return options if isinstance(options, dict) else {}
+
+
+def check_declared_length(content_length: str | None, limit: int) -> None:
+    """Refuse early when the declared body size is over ``limit``."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        raise BodyTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+
+
+def parse_call(endpoint: str, raw: bytes) -> OpenAICall:
+    """Validate the routing fields of a request body; raises :class:`InvalidRequest`."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("You must provide a model parameter.", param="model")
+    required = _REQUIRED_FIELD[endpoint]
+    if body.get(required) in (None, "", []):
+        raise InvalidRequest(f"Missing required parameter: '{required}'.", param=required)
+    if endpoint == "chat" and not isinstance(body["messages"], list):
+        raise InvalidRequest("'messages' must be an array of message objects.", param="messages")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("'stream' must be a boolean.", param="stream")
+    if stream and endpoint == "embeddings":
+        raise InvalidRequest("Embeddings cannot be streamed.", param="stream")
+    wants_usage = bool(_stream_options(body).get("include_usage", False))
+    return OpenAICall(endpoint, model, stream, wants_usage, body, raw)

@@ -1,0 +1,139 @@
+"""Minimal admin API (behind the admin credential): departments, users, keys, ledger."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from billing import directory, ledger
+from billing.directory import DirectoryError
+from gateway.api_keys import generate_key
+from gateway.auth import check_admin
+from gateway.errors import InvalidRequest, NotFound
+from gateway.services import Services
+
+router = APIRouter(prefix="/admin")
+
+
+def _admin(request: Request) -> Services:
+    services: Services = request.app.state.services
+    token = services.settings.admin_token
+    check_admin(request.headers.get("authorization"), token.get_secret_value() if token else None)
+    return services
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status, media_type="application/json")
+
+
+class NewDepartment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    display_name: str = ""
+    default_data_class: str | None = None
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=128)
+    department: str
+    display_name: str = ""
+    role: str = Field(default="member", pattern=r"^(member|department_admin|finance|admin)$")
+
+
+class NewKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    name: str = ""
+    use_case: str | None = None
+
+
+@router.post("/departments")
+async def create_department(body: NewDepartment, request: Request) -> Response:
+    services = _admin(request)
+    try:
+        dept = await directory.create_department(
+            services.engine,
+            body.name,
+            display_name=body.display_name,
+            default_data_class=body.default_data_class,
+        )
+    except DirectoryError as exc:
+        raise InvalidRequest(str(exc), param="name") from None
+    return _json(asdict(dept), 201)
+
+
+@router.get("/departments")
+async def list_departments(request: Request) -> Response:
+    services = _admin(request)
+    return _json({"data": [asdict(d) for d in await directory.list_departments(services.engine)]})
+
+
+@router.post("/users")
+async def create_user(body: NewUser, request: Request) -> Response:
+    services = _admin(request)
+    try:
+        user = await directory.create_user(
+            services.engine,
+            body.username,
+            department=body.department,
+            display_name=body.display_name,
+            role=body.role,
+        )
+    except DirectoryError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return _json(asdict(user), 201)
+
+
+@router.get("/users")
+async def list_users(request: Request) -> Response:
+    services = _admin(request)
+    return _json({"data": [asdict(u) for u in await directory.list_users(services.engine)]})
+
+
+@router.post("/keys")
+async def create_key(body: NewKey, request: Request) -> Response:
+    """Create a key; the secret is in this answer and nowhere else, ever."""
+    services = _admin(request)
+    key = generate_key()
+    try:
+        await directory.store_key(
+            services.engine,
+            key_id=key.key_id,
+            key_hash=key.key_hash,
+            display_prefix=key.display_prefix,
+            username=body.username,
+            name=body.name,
+            use_case=body.use_case,
+        )
+    except DirectoryError as exc:
+        raise InvalidRequest(str(exc), param="username") from None
+    return _json({"id": key.key_id, "key": key.secret, "display_prefix": key.display_prefix}, 201)
+
+
+@router.get("/keys")
+async def list_keys(request: Request, department: str | None = None) -> Response:
+    services = _admin(request)
+    keys = await directory.list_keys(services.engine, department=department)
+    return _json({"data": [asdict(k) for k in keys]})
+
+
+@router.delete("/keys/{key_id}")
+async def revoke_key(key_id: str, request: Request) -> Response:
+    services = _admin(request)
+    if not await directory.revoke_key(services.engine, key_id):
+        raise NotFound(f"No active key {key_id!r}.")
+    services.authenticator.forget(key_id)
+    return _json({"id": key_id, "revoked": True})
+
+
+@router.get("/ledger")
+async def recent_ledger(request: Request, limit: int = 50) -> Response:
+    services = _admin(request)
+    records = await ledger.recent_records(services.engine, limit=max(1, min(limit, 1000)))
+    return _json({"data": [r.as_row() for r in records]})

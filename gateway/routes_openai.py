@@ -1,0 +1,75 @@
+"""The OpenAI-compatible endpoints staff clients call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from gateway.catalog import ModelSpec
+from gateway.errors import ModelNotFound
+from gateway.services import Services
+
+router = APIRouter()
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    return await _services(request).pipeline.handle("chat", request)
+
+
+@router.post("/v1/completions")
+async def completions(request: Request) -> Response:
+    return await _services(request).pipeline.handle("completions", request)
+
+
+@router.post("/v1/embeddings")
+async def embeddings(request: Request) -> Response:
+    return await _services(request).pipeline.handle("embeddings", request)
+
+
+def _model_card(model: ModelSpec, created: int) -> dict[str, Any]:
+    hosting = sorted({d.hosting.hosting_class.value for d in model.deployments})
+    return {
+        "id": model.name,
+        "object": "model",
+        "created": created,
+        "owned_by": model.owner,
+        "description": model.description,
+        "approval": model.approval.value,
+        "documentation_url": model.documentation_url,
+        "endpoints": list(model.endpoints),
+        "hosting_classes": hosting,
+    }
+
+
+@router.get("/v1/models")
+async def list_models(request: Request) -> Response:
+    """The models the caller's department may use, with what staff need to choose one."""
+    services = _services(request)
+    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    cards = [
+        _model_card(m, services.started_at)
+        for m in services.catalog.models
+        if m.allows(owner.department)
+    ]
+    return Response(orjson.dumps({"object": "list", "data": cards}), media_type="application/json")
+
+
+@router.get("/v1/models/{model_id:path}")
+async def retrieve_model(model_id: str, request: Request) -> Response:
+    services = _services(request)
+    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    model = services.catalog.model(model_id)
+    if model is None or not model.allows(owner.department):
+        raise ModelNotFound(model_id)
+    return Response(
+        orjson.dumps(_model_card(model, services.started_at)), media_type="application/json"
+    )

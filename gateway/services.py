@@ -1,0 +1,91 @@
+"""Everything the running gateway holds: built once at start, closed once at stop."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import directory, ledger
+from billing.database import make_engine
+from billing.ledger_writer import LedgerWriter
+from billing.migrate import upgrade_to_head_async
+from billing.spool import Spool
+from gateway.auth import Authenticator
+from gateway.catalog import Catalog
+from gateway.pipeline import Pipeline, PipelineLimits
+from gateway.router import Router, upstream_headers
+from gateway.settings import Settings, upstream_secrets
+from gateway.upstream.vllm import OpenAICompatibleClient, make_session
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    engine: AsyncEngine
+    session: aiohttp.ClientSession
+    ledger: LedgerWriter
+    authenticator: Authenticator
+    router: Router
+    pipeline: Pipeline
+    timezone: ZoneInfo
+    started_at: int
+
+    async def close(self) -> None:
+        """Flush the ledger, then close connections. Safe to call once."""
+        await self.ledger.close()
+        await self.session.close()
+        await self.engine.dispose()
+
+
+async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool) -> Services:
+    """Connect to the database (migrating it if asked), open the upstream pool, start the ledger."""
+    if migrate:
+        await upgrade_to_head_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    session = make_session()
+    writer = LedgerWriter(
+        lambda records: ledger.insert_records(engine, records),
+        Spool(settings.spool_dir),
+        flush_interval_s=settings.ledger_flush_interval_s,
+        batch_size=settings.ledger_batch_size,
+    )
+    await writer.start()
+    authenticator = Authenticator(
+        lambda digest: directory.owner_of_key_hash(engine, digest), ttl_s=settings.key_cache_ttl_s
+    )
+    router = Router(
+        catalog,
+        OpenAICompatibleClient(session),
+        upstream_headers=upstream_headers(catalog, upstream_secrets(catalog_env_names(catalog))),
+    )
+    pipeline = Pipeline(
+        authenticator=authenticator,
+        catalog=catalog,
+        router=router,
+        ledger=writer,
+        limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
+    )
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        engine=engine,
+        session=session,
+        ledger=writer,
+        authenticator=authenticator,
+        router=router,
+        pipeline=pipeline,
+        timezone=ZoneInfo(settings.org_timezone),
+        started_at=int(time.time()),
+    )
+
+
+def catalog_env_names(catalog: Catalog) -> list[str]:
+    """Names of the environment variables that hold upstream credentials."""
+    return [
+        d.api_key_env for m in catalog.models for d in m.deployments if d.api_key_env is not None
+    ]

@@ -1,0 +1,63 @@
+"""The one settings object. Environment variables (``HYGIE_*``) are read here and nowhere else.
+
+Every CLI option has an environment twin: the CLI passes the options it was given as keyword
+arguments, which take precedence over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide settings, built once at start and passed to whoever needs them."""
+
+    model_config = SettingsConfigDict(env_prefix="HYGIE_", extra="ignore", frozen=True)
+
+    config: Path | None = Field(
+        default=None, description="Models and deployments YAML (HYGIE_CONFIG)."
+    )
+    policy: Path | None = Field(default=None, description="Sovereignty policy YAML (HYGIE_POLICY).")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///hygie.db",
+        description="SQLAlchemy async URL of the ledger database (HYGIE_DATABASE_URL).",
+    )
+    auto_migrate: bool = Field(
+        default=True, description="Apply database migrations at start (HYGIE_AUTO_MIGRATE)."
+    )
+    redis_url: str | None = Field(default=None, description="Shared counters (HYGIE_REDIS_URL).")
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer credential of the admin API (HYGIE_ADMIN_TOKEN)."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    spool_dir: Path = Field(
+        default=Path("hygie-spool"),
+        description="Where ledger records wait when the database is unreachable.",
+    )
+    ledger_flush_interval_s: float = Field(default=0.2, gt=0)
+    ledger_batch_size: int = Field(default=500, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    key_cache_ttl_s: float = Field(
+        default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
+    )
+    graceful_shutdown_s: float = Field(
+        default=30.0, ge=0, description="How long in-flight streams may run on after SIGTERM."
+    )
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "info"
+    otlp_endpoint: str | None = None
+    org_timezone: str = "Europe/Paris"
+
+
+def upstream_secrets(names: list[str]) -> dict[str, str]:
+    """Upstream credentials read from the environment variables the configuration names.
+
+    They stay in the gateway: clients never see or send them.
+    """
+    return {name: os.environ[name] for name in names if os.environ.get(name)}

@@ -1,0 +1,76 @@
+"""Reading an upstream SSE stream event by event while forwarding it unchanged.
+
+Only what the gateway needs is looked at: the ``usage`` object (for the ledger), whether a chunk
+carries generated content (to estimate tokens when usage never comes), and malformed events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from billing.usage import Usage
+
+_DATA = b"data:"
+_DONE = b"[DONE]"
+
+
+class MalformedEvent(Exception):
+    """The upstream sent an event whose payload is not JSON."""
+
+
+@dataclass(slots=True)
+class StreamMeter:
+    """Splits upstream bytes into SSE events and decides which to forward.
+
+    ``keep_usage_chunk`` is False when the client did not ask for usage: the gateway always asks
+    the upstream for it (to meter the request) and then drops the usage-only chunk.
+    """
+
+    keep_usage_chunk: bool
+    usage: Usage | None = None
+    content_chunks: int = 0
+    saw_done: bool = False
+    _buffer: bytes = field(default=b"", repr=False)
+
+    def feed(self, data: bytes) -> bytes:
+        """Consume upstream bytes; return the complete events to forward now.
+
+        Raises :class:`MalformedEvent` on an event that is not valid JSON.
+        """
+        buffer = self._buffer + data
+        if b"\n\n" not in buffer:
+            self._buffer = buffer
+            return b""
+        *events, self._buffer = buffer.split(b"\n\n")
+        out = []
+        for event in events:
+            if self._forward(event):
+                out.append(event)
+                out.append(b"\n\n")
+        return b"".join(out)
+
+    def _forward(self, event: bytes) -> bool:
+        if not event.startswith(_DATA):
+            return bool(event.strip())  # comments / keep-alives pass; blank fragments do not
+        payload = event[len(_DATA) :].strip()
+        if payload == _DONE:
+            self.saw_done = True
+            return True
+        try:
+            chunk: Any = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise MalformedEvent(payload[:80].decode("utf-8", "replace")) from None
+        if not isinstance(chunk, dict):
+            raise MalformedEvent("event payload is not a JSON object")
+        usage = Usage.from_openai(chunk.get("usage"))
+        if usage is not None:
+            self.usage = usage
+        choices = chunk.get("choices")
+        if choices:
+            self.content_chunks += 1
+            return True
+        # A chunk without choices is vLLM's final usage chunk (or an error object).
+        return usage is None or self.keep_usage_chunk

@@ -1,0 +1,1 @@
+"""Clients for the servers that actually run the models."""

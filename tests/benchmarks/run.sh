@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Hygie vs direct-to-mock vs the LiteLLM proxy, side by side in one run of ../shared/bench/run.py.
+# Arguments are passed to run.py (e.g. --rounds 3, --stream, --ttft --mock slow).
+# Needs nginx and wrk (apt-get install -y nginx wrk); installs the LiteLLM proxy venv once.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BENCH="${HYGIE_BENCH_DIR:-$ROOT/../shared/bench}"
+TOKEN="${HYGIE_BENCH_TOKEN:-sk-bench-1234}"
+[ -f "$BENCH/run.py" ] || { echo "benchmark harness not found at $BENCH (set HYGIE_BENCH_DIR)" >&2; exit 2; }
+command -v nginx >/dev/null && command -v wrk >/dev/null || {
+  echo "nginx and wrk are needed: apt-get install -y nginx wrk" >&2; exit 2; }
+"$ROOT/scripts/uv.sh" sync --frozen --quiet --project "$ROOT"
+if [ ! -x "${LITELLM_VENV:-/tmp/litellm-venv}/bin/litellm" ]; then
+  bash "$BENCH/targets/litellm/install.sh"
+fi
+WORK="$(mktemp -d /tmp/hygie-bench-XXXXXX)"
+"$ROOT/.venv/bin/python" "$ROOT/tests/benchmarks/setup_hygie.py" \
+  --database-url "sqlite+aiosqlite:///$WORK/hygie.db" --token "$TOKEN"
+exec python3 "$BENCH/run.py" --auth "Bearer $TOKEN" \
+  --target-name hygie --target-url http://127.0.0.1:4100 --target-health /healthz \
+  --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4100 $WORK" \
+  --target-name litellm --target-url http://127.0.0.1:4000 --target-health /health/liveliness \
+  --target-cmd '{bench_dir}/targets/litellm/run_litellm.sh 4000' \
+  "$@"

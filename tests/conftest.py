@@ -1,0 +1,196 @@
+"""Shared fixtures: real servers on real ports (simulated vLLM, the gateway), real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billing import directory, ledger
+from billing.database import make_engine
+from billing.ledger_record import LedgerRecord
+from billing.migrate import upgrade_to_head
+from gateway.api_keys import generate_key
+from gateway.app import create_app
+from gateway.catalog import Catalog, parse_catalog
+from gateway.local_server import BackgroundServer
+from gateway.settings import Settings
+from gateway.simulator import SimulatorConfig, create_simulator_app
+from tests.services import create_postgres_database, drop_postgres_database
+
+CHAT_MODEL = "llama-3-8b"
+EMBEDDING_MODEL = "bge-m3"
+HEALTH_CLEARED = {
+    "class": "on_premise",
+    "cleared_for": ["public", "internal", "personal", "health"],
+    "retention": "zero",
+}
+
+
+def simulator_config(**overrides: Any) -> SimulatorConfig:
+    base: dict[str, Any] = {
+        "time_to_first_token_ms": 5,
+        "inter_token_ms": 1,
+        "models": [
+            {"name": CHAT_MODEL, "kind": "chat", "max_model_len": 4096},
+            {"name": EMBEDDING_MODEL, "kind": "embedding", "max_model_len": 512},
+        ],
+    }
+    base.update(overrides)
+    return SimulatorConfig.model_validate(base)
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[BackgroundServer]:
+    """One simulated vLLM replica shared by the session (tests must not change its config)."""
+    with BackgroundServer(create_simulator_app(simulator_config())) as server:
+        yield server
+
+
+def make_catalog(*replica_urls: str, **model_overrides: Any) -> Catalog:
+    """A chat model and an embedding model served by the given replicas."""
+    replicas = [f"{url}/v1" for url in replica_urls]
+    chat = {
+        "name": CHAT_MODEL,
+        "description": "Test model",
+        "deployments": [{"name": "sim", "replicas": replicas, "hosting": HEALTH_CLEARED}],
+        **model_overrides,
+    }
+    embeddings = {
+        "name": EMBEDDING_MODEL,
+        "endpoints": ["embeddings"],
+        "deployments": [{"name": "sim-emb", "replicas": replicas, "hosting": HEALTH_CLEARED}],
+    }
+    return parse_catalog({"models": [chat, embeddings]})
+
+
+@dataclass
+class RunningGateway:
+    """A gateway on a real port, with a key, and a way to read its ledger."""
+
+    url: str
+    key: str
+    key_id: str
+    database_url: str
+    server: BackgroundServer
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def records(self, request_ids: list[str], *, timeout_s: float = 10.0) -> list[LedgerRecord]:
+        """The ledger records of ``request_ids``, waiting for the writer's flush."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = asyncio.run(_read(self.database_url, request_ids))
+            if len({r.request_id for r in found}) >= len(set(request_ids)):
+                return found
+            if time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    def count(self) -> int:
+        return asyncio.run(_count(self.database_url))
+
+
+async def _read(url: str, request_ids: list[str]) -> list[LedgerRecord]:
+    engine = make_engine(url)
+    try:
+        return await ledger.records_by_id(engine, request_ids)
+    finally:
+        await engine.dispose()
+
+
+async def _count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        return await ledger.count_records(engine)
+    finally:
+        await engine.dispose()
+
+
+async def seed_key(url: str, *, department: str = "cardiologie", user: str = "dr.test") -> tuple[str, str]:
+    engine = make_engine(url)
+    try:
+        if await directory.find_department(engine, department) is None:
+            await directory.create_department(engine, department)
+        if await directory.find_user(engine, user) is None:
+            await directory.create_user(engine, user, department=department)
+        key = generate_key()
+        await directory.store_key(
+            engine,
+            key_id=key.key_id,
+            key_hash=key.key_hash,
+            display_prefix=key.display_prefix,
+            username=user,
+            use_case="tests",
+        )
+    finally:
+        await engine.dispose()
+    return key.secret, key.key_id
+
+
+GatewayFactory = Callable[..., RunningGateway]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated ledger database: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+        upgrade_to_head(url)
+        yield url
+        return
+    url, name = create_postgres_database()
+    upgrade_to_head(url)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
+    """Start gateways on demand: ``start_gateway(catalog, database_url, **settings)``."""
+    running: list[BackgroundServer] = []
+
+    def start(catalog: Catalog, database_url: str, **settings: Any) -> RunningGateway:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "spool_dir": tmp_path / f"spool-{len(running)}",
+            "ledger_flush_interval_s": 0.05,
+            "admin_token": "admin-test-token",
+            **settings,
+        }
+        key, key_id = asyncio.run(seed_key(database_url))
+        server = BackgroundServer(create_app(Settings(**values), catalog, migrate=False)).start()
+        running.append(server)
+        return RunningGateway(server.url, key, key_id, database_url, server)
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+def gateway(simulator: BackgroundServer, start_gateway: GatewayFactory, database_url: str) -> RunningGateway:
+    """A gateway in front of the shared simulator, on SQLite and on PostgreSQL."""
+    return start_gateway(make_catalog(simulator.url), database_url)
+
+
+@pytest.fixture
+def sqlite_gateway(simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str) -> RunningGateway:
+    """A gateway on SQLite only, for tests whose point is not the database."""
+    return start_gateway(make_catalog(simulator.url), sqlite_url)

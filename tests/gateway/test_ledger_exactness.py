@@ -1,0 +1,155 @@
+"""N requests → N ledger records with the right tokens, whatever the client or upstream did."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import openai
+import orjson
+import pytest
+
+from gateway.local_server import BackgroundServer, free_port
+from gateway.simulator import create_simulator_app
+from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway, make_catalog, simulator_config
+
+MESSAGES = [{"role": "user", "content": "Quels examens pour une douleur thoracique ?"}]
+
+
+def stream_events(gw: RunningGateway, **extra: object) -> tuple[str, list[bytes]]:
+    """POST a streaming chat request; return the request id and the raw SSE events."""
+    body = {"model": CHAT_MODEL, "messages": MESSAGES, "stream": True, **extra}
+    with httpx.stream(
+        "POST",
+        f"{gw.base_url}/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {gw.key}"},
+        timeout=20,
+    ) as response:
+        assert response.status_code == 200
+        data = b"".join(response.iter_bytes())
+        return response.headers["x-request-id"], [e for e in data.split(b"\n\n") if e]
+
+
+def test_upstream_cut_mid_stream_ends_with_an_error_event_and_estimated_tokens(
+    gateway: RunningGateway,
+) -> None:
+    request_id, events = stream_events(
+        gateway, max_tokens=40, sim_fault="disconnect_mid_stream"
+    )
+    last = orjson.loads(events[-1].removeprefix(b"data: "))
+    assert last["error"]["code"] == "upstream_error"
+    [record] = gateway.records([request_id])
+    assert record.error_class == "upstream_error" and record.streamed
+    assert record.tokens_estimated
+    assert record.prompt_tokens > 0 and record.completion_tokens > 0
+
+
+def test_malformed_upstream_chunk_stops_the_stream_cleanly(sqlite_gateway: RunningGateway) -> None:
+    request_id, events = stream_events(sqlite_gateway, max_tokens=20, sim_fault="malformed_chunk")
+    assert all(b"{not json" not in e for e in events)
+    assert orjson.loads(events[-1].removeprefix(b"data: "))["error"]["code"] == "upstream_error"
+    [record] = sqlite_gateway.records([request_id])
+    assert record.error_class == "upstream_error" and record.tokens_estimated
+
+
+def test_upstream_500_is_502_after_retries_and_recorded_once(sqlite_gateway: RunningGateway) -> None:
+    client = openai.OpenAI(base_url=sqlite_gateway.base_url, api_key=sqlite_gateway.key, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(
+            model=CHAT_MODEL, messages=MESSAGES, extra_body={"sim_fault": "http_500"}
+        )
+    assert caught.value.status_code == 502
+    request_id = caught.value.response.headers["x-request-id"]
+    [record] = sqlite_gateway.records([request_id])
+    assert record.status_code == 502 and record.error_class == "upstream_error"
+    assert record.attempts == 1  # one replica: nothing else to try
+
+
+def test_unreachable_replica_is_skipped(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    gw = start_gateway(make_catalog(dead, simulator.url), sqlite_url)
+    client = openai.OpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+    ids = []
+    for _ in range(4):
+        raw = client.chat.completions.with_raw_response.create(
+            model=CHAT_MODEL, messages=MESSAGES, max_tokens=3
+        )
+        ids.append(raw.headers["x-request-id"])
+    records = gw.records(ids)
+    assert len(records) == 4 and all(r.status_code == 200 for r in records)
+    assert all(r.replica == f"{simulator.url}/v1" for r in records)
+    assert max(r.attempts for r in records) == 2  # the dead replica was tried, then skipped
+
+
+def test_only_dead_replicas_give_502(start_gateway: GatewayFactory, sqlite_url: str) -> None:
+    gw = start_gateway(make_catalog(f"http://127.0.0.1:{free_port()}"), sqlite_url)
+    client = openai.OpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, stream=True)
+    assert caught.value.status_code == 502
+    [record] = gw.records([caught.value.response.headers["x-request-id"]])
+    assert record.error_class == "upstream_error" and record.prompt_tokens == 0
+
+
+def test_client_disconnect_mid_stream_cancels_upstream_and_is_recorded(
+    start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    slow = simulator_config(inter_token_ms=20)
+    with BackgroundServer(create_simulator_app(slow)) as upstream:
+        gw = start_gateway(make_catalog(upstream.url), sqlite_url)
+        body = {"model": CHAT_MODEL, "messages": MESSAGES, "stream": True, "max_tokens": 500}
+        with httpx.stream(
+            "POST",
+            f"{gw.base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {gw.key}"},
+            timeout=20,
+        ) as response:
+            request_id = response.headers["x-request-id"]
+            for _ in response.iter_bytes():
+                break  # first bytes arrived; now hang up
+        [record] = gw.records([request_id])
+        assert record.client_disconnected and record.status_code == 499
+        assert record.tokens_estimated and 0 < record.completion_tokens < 500
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            stats = httpx.get(f"{upstream.url}/sim/stats").json()
+            if stats.get("aborted", 0) >= 1:
+                break
+            time.sleep(0.05)
+        assert stats.get("aborted", 0) >= 1, stats
+
+
+def test_concurrent_load_gives_one_record_per_request(gateway: RunningGateway) -> None:
+    async def run() -> list[str]:
+        client = openai.AsyncOpenAI(base_url=gateway.base_url, api_key=gateway.key, max_retries=0)
+
+        async def one(i: int) -> str:
+            if i % 2:
+                stream = await client.chat.completions.with_raw_response.create(
+                    model=CHAT_MODEL, messages=MESSAGES, max_tokens=4, stream=True
+                )
+                async for _ in stream.parse():
+                    pass
+                return stream.headers["x-request-id"]
+            raw = await client.chat.completions.with_raw_response.create(
+                model=CHAT_MODEL, messages=MESSAGES, max_tokens=4
+            )
+            return raw.headers["x-request-id"]
+
+        try:
+            return await asyncio.gather(*(one(i) for i in range(60)))
+        finally:
+            await client.close()
+
+    before = gateway.count()
+    ids = asyncio.run(run())
+    records = gateway.records(ids)
+    assert len(ids) == len(set(ids)) == 60
+    assert len(records) == 60
+    assert all(r.completion_tokens == 4 and not r.tokens_estimated for r in records)
+    assert gateway.count() == before + 60
