@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -45,4 +45,8 @@ class LedgerRecord:
 
     def as_row(self) -> dict[str, Any]:
         """The record as a column → value mapping for the ``ledger`` table."""
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, which showed up in profiles.
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(LedgerRecord))

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from gateway import routes_admin, routes_openai
 from gateway.catalog import Catalog
 from gateway.error_handlers import install_error_handlers
+from gateway.hot_path import InferenceFastPath
 from gateway.request_id import RequestIdMiddleware
 from gateway.services import Services, start_services
 from gateway.settings import Settings
@@ -41,7 +42,8 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
     app.include_router(routes_openai.router)
     app.include_router(routes_admin.router)
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(InferenceFastPath, state=app.state)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible endpoints staff clients call."""
+"""OpenAI-compatible model listing (the inference endpoints are in ``hot_path``)."""
 
 from __future__ import annotations
 
@@ -18,21 +18,6 @@ router = APIRouter()
 def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
-
-
-@router.post("/v1/chat/completions")
-async def chat_completions(request: Request) -> Response:
-    return await _services(request).pipeline.handle("chat", request)
-
-
-@router.post("/v1/completions")
-async def completions(request: Request) -> Response:
-    return await _services(request).pipeline.handle("completions", request)
-
-
-@router.post("/v1/embeddings")
-async def embeddings(request: Request) -> Response:
-    return await _services(request).pipeline.handle("embeddings", request)
 
 
 def _model_card(model: ModelSpec, created: int) -> dict[str, Any]:
