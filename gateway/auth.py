@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Awaitable, Callable
 
 from billing.directory import KeyOwner
 from gateway.api_keys import hash_key
-from gateway.errors import AdminAuthRequired, InvalidApiKey
+from gateway.errors import InvalidApiKey
 
 LookupFn = Callable[[str], Awaitable[KeyOwner | None]]
 
@@ -63,12 +62,3 @@ class Authenticator:
         for digest, (_, owner) in list(self._cache.items()):
             if owner.key_id == key_id:
                 del self._cache[digest]
-
-
-def check_admin(authorization: str | None, admin_token: str | None) -> None:
-    """Raise :class:`AdminAuthRequired` unless the header carries the admin credential."""
-    token = bearer_token(authorization)
-    if admin_token is None:
-        raise AdminAuthRequired("The admin API is disabled: set HYGIE_ADMIN_TOKEN to enable it.")
-    if token is None or not hmac.compare_digest(token.encode(), admin_token.encode()):
-        raise AdminAuthRequired("A valid admin credential is required.")

@@ -12,19 +12,32 @@ from starlette.responses import Response
 
 from billing import directory, ledger
 from billing.directory import DirectoryError
+from gateway.admin_auth import AdminPrincipal, AdminRole, authenticate_admin
 from gateway.api_keys import generate_key
-from gateway.auth import check_admin
-from gateway.errors import InvalidRequest, NotFound
+from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.services import Services
 
 router = APIRouter(prefix="/admin")
 
 
-def _admin(request: Request) -> Services:
+async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
+    """The running services and the authenticated administrator of this request."""
     services: Services = request.app.state.services
     token = services.settings.admin_token
-    check_admin(request.headers.get("authorization"), token.get_secret_value() if token else None)
-    return services
+    principal = await authenticate_admin(
+        request.headers.get("authorization"),
+        token.get_secret_value() if token else None,
+        services.authenticator,
+    )
+    return services, principal
+
+
+async def _department_of_user(services: Services, username: str) -> str:
+    user = await directory.find_user(services.engine, username)
+    if user is None:
+        raise InvalidRequest(f"user {username!r} does not exist", param="username")
+    names = {d.id: d.name for d in await directory.list_departments(services.engine)}
+    return names[user.department_id]
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -55,7 +68,8 @@ class NewKey(BaseModel):
 
 @router.post("/departments")
 async def create_department(body: NewDepartment, request: Request) -> Response:
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    principal.require_write(None)
     try:
         dept = await directory.create_department(
             services.engine,
@@ -70,13 +84,17 @@ async def create_department(body: NewDepartment, request: Request) -> Response:
 
 @router.get("/departments")
 async def list_departments(request: Request) -> Response:
-    services = _admin(request)
-    return _json({"data": [asdict(d) for d in await directory.list_departments(services.engine)]})
+    services, principal = await admin_context(request)
+    departments = await directory.list_departments(services.engine)
+    return _json({"data": [asdict(d) for d in departments if principal.can_read(d.name)]})
 
 
 @router.post("/users")
 async def create_user(body: NewUser, request: Request) -> Response:
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    principal.require_write(body.department)
+    if body.role != "member" and principal.role is not AdminRole.ADMIN:
+        raise Forbidden("Only an administrator can grant administrative roles.")
     try:
         user = await directory.create_user(
             services.engine,
@@ -92,14 +110,18 @@ async def create_user(body: NewUser, request: Request) -> Response:
 
 @router.get("/users")
 async def list_users(request: Request) -> Response:
-    services = _admin(request)
-    return _json({"data": [asdict(u) for u in await directory.list_users(services.engine)]})
+    services, principal = await admin_context(request)
+    names = {d.id: d.name for d in await directory.list_departments(services.engine)}
+    users = await directory.list_users(services.engine)
+    visible = [u for u in users if principal.can_read(names.get(u.department_id))]
+    return _json({"data": [asdict(u) for u in visible]})
 
 
 @router.post("/keys")
 async def create_key(body: NewKey, request: Request) -> Response:
     """Create a key; the secret is in this answer and nowhere else, ever."""
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    principal.require_write(await _department_of_user(services, body.username))
     key = generate_key()
     try:
         await directory.store_key(
@@ -118,14 +140,19 @@ async def create_key(body: NewKey, request: Request) -> Response:
 
 @router.get("/keys")
 async def list_keys(request: Request, department: str | None = None) -> Response:
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    if principal.role is AdminRole.DEPARTMENT_ADMIN:
+        department = principal.department
+    principal.require_read(department)
     keys = await directory.list_keys(services.engine, department=department)
     return _json({"data": [asdict(k) for k in keys]})
 
 
 @router.delete("/keys/{key_id}")
 async def revoke_key(key_id: str, request: Request) -> Response:
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    owners = {k.id: k.department for k in await directory.list_keys(services.engine)}
+    principal.require_write(owners.get(key_id))
     if not await directory.revoke_key(services.engine, key_id):
         raise NotFound(f"No active key {key_id!r}.")
     services.authenticator.forget(key_id)
@@ -134,6 +161,7 @@ async def revoke_key(key_id: str, request: Request) -> Response:
 
 @router.get("/ledger")
 async def recent_ledger(request: Request, limit: int = 50) -> Response:
-    services = _admin(request)
+    services, principal = await admin_context(request)
+    principal.require_read(None)
     records = await ledger.recent_records(services.engine, limit=max(1, min(limit, 1000)))
     return _json({"data": [r.as_row() for r in records]})

@@ -11,11 +11,50 @@ from tests.conftest import CHAT_MODEL, RunningGateway
 ADMIN = {"Authorization": "Bearer admin-test-token"}
 
 
-def test_admin_endpoints_require_the_admin_credential(sqlite_gateway: RunningGateway) -> None:
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {sqlite_gateway.key}"}):
+def test_admin_endpoints_require_an_admin_credential(sqlite_gateway: RunningGateway) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
         response = httpx.get(f"{sqlite_gateway.url}/admin/keys", headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "invalid_admin_credential"
+    member = {"Authorization": f"Bearer {sqlite_gateway.key}"}
+    response = httpx.get(f"{sqlite_gateway.url}/admin/keys", headers=member)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+
+
+def _user_key(base: str, username: str, department: str, role: str) -> dict[str, str]:
+    httpx.post(f"{base}/departments", headers=ADMIN, json={"name": department})
+    created = httpx.post(
+        f"{base}/users", headers=ADMIN, json={"username": username, "department": department, "role": role}
+    )
+    assert created.status_code == 201, created.text
+    key = httpx.post(f"{base}/keys", headers=ADMIN, json={"username": username}).json()["key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_finance_reads_everything_and_changes_nothing(sqlite_gateway: RunningGateway) -> None:
+    base = f"{sqlite_gateway.url}/admin"
+    finance = _user_key(base, "daf.1", "finances", "finance")
+    assert httpx.get(f"{base}/ledger", headers=finance).status_code == 200
+    assert len(httpx.get(f"{base}/departments", headers=finance).json()["data"]) >= 2
+    refused = httpx.post(f"{base}/departments", headers=finance, json={"name": "x"})
+    assert refused.status_code == 403 and "change nothing" in refused.json()["error"]["message"]
+
+
+def test_department_admin_sees_and_changes_only_their_department(sqlite_gateway: RunningGateway) -> None:
+    base = f"{sqlite_gateway.url}/admin"
+    chief = _user_key(base, "chef.neuro", "neurologie", "department_admin")
+    httpx.post(f"{base}/users", headers=chief, json={"username": "interne.1", "department": "neurologie"})
+    assert httpx.post(f"{base}/keys", headers=chief, json={"username": "interne.1"}).status_code == 201
+    keys = httpx.get(f"{base}/keys", headers=chief, params={"department": "cardiologie"}).json()["data"]
+    assert {k["department"] for k in keys} == {"neurologie"}
+    other = httpx.post(f"{base}/keys", headers=chief, json={"username": "dr.test"})  # cardiologie
+    assert other.status_code == 403
+    assert [d["name"] for d in httpx.get(f"{base}/departments", headers=chief).json()["data"]] == ["neurologie"]
+    promote = httpx.post(
+        f"{base}/users", headers=chief, json={"username": "x", "department": "neurologie", "role": "admin"}
+    )
+    assert promote.status_code == 403
+    assert httpx.get(f"{base}/ledger", headers=chief).status_code == 403
 
 
 def test_department_user_key_lifecycle(sqlite_gateway: RunningGateway) -> None:
