@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from policies.hosting import Hosting
+from policies.phi import DetectorConfig
 
 
 class ConfigError(Exception):
@@ -115,6 +116,10 @@ class ModelPrice(Strict):
 class Catalog(Strict):
     models: tuple[ModelSpec, ...] = ()
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    detector: DetectorConfig = Field(
+        default_factory=DetectorConfig,
+        description="PHI detection: the hospital's IPP/NDA formats and institutional allowlist.",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Catalog:

@@ -13,6 +13,7 @@ from billing.token_estimate import estimate_completion_tokens, estimate_prompt_t
 from billing.usage import Usage
 from gateway.errors import GatewayError, status_of
 from gateway.router import Attempts
+from policies.decision import Decision
 
 
 @dataclass(slots=True)
@@ -35,7 +36,18 @@ class Exchange:
     client_disconnected: bool = False
     attempts: Attempts = field(default_factory=Attempts)
     body: dict[str, Any] | None = None
+    data_class: str | None = None
+    policy_version: str | None = None
+    policy_decision: str | None = None
+    entity_counts: dict[str, int] | None = None
     recorded: bool = False
+
+    def note_decision(self, decision: Decision) -> None:
+        """Keep what the ledger stores of a policy decision: class, version, counts — no values."""
+        self.data_class = decision.data_class.label
+        self.policy_version = decision.policy_version
+        self.policy_decision = decision.kind.value
+        self.entity_counts = dict(decision.entity_counts) or None
 
     def fail(self, error: GatewayError) -> None:
         self.status_code = status_of(error)
@@ -90,4 +102,8 @@ class Exchange:
             streamed=self.streamed,
             client_disconnected=self.client_disconnected,
             attempts=self.attempts.count,
+            data_class=self.data_class,
+            policy_version=self.policy_version,
+            policy_decision=self.policy_decision,
+            entity_counts=self.entity_counts,
         )

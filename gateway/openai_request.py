@@ -6,6 +6,7 @@ response_format, logprobs, seed, vLLM extras) reach the model server untouched.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,15 @@ class OpenAICall:
     stream: bool
     client_wants_usage: bool
     body: dict[str, Any]
-    raw: bytes
+    raw: bytes | None
+    """The client's bytes, or None once the gateway changed the body."""
+
+    def retarget(self, model: str, body: dict[str, Any]) -> OpenAICall:
+        """The call as it must leave the gateway: for ``model`` (after a reroute), with ``body``
+        (after pseudonymisation). Unchanged calls keep their original bytes."""
+        if model == self.model and body is self.body:
+            return self
+        return dataclasses.replace(self, model=model, body={**body, "model": model}, raw=None)
 
     def upstream_body(self, served_model_name: str | None) -> bytes:
         """The bytes to send upstream.
@@ -33,7 +42,7 @@ class OpenAICall:
         Untouched unless the gateway must change something: streams always ask for usage (the
         ledger needs it) and a deployment may serve the model under another name.
         """
-        changed = False
+        changed = self.raw is None
         body = self.body
         if self.stream and not self.client_wants_usage:
             body = {**body, "stream_options": {**_stream_options(body), "include_usage": True}}
@@ -41,7 +50,7 @@ class OpenAICall:
         if served_model_name and served_model_name != self.model:
             body = {**body, "model": served_model_name}
             changed = True
-        return orjson.dumps(body) if changed else self.raw
+        return orjson.dumps(body) if changed or self.raw is None else self.raw
 
 
 def _stream_options(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The request path of the OpenAI-compatible endpoints, readable in one function.
 
 :meth:`Pipeline.handle` is the whole story of a request: authenticate, read the call, find the
-model and the replicas it may use, forward (with retries inside the router), answer, and record
-exactly once in the ledger.
+model, decide where its data may go (classification and policy), forward to an allowed replica
+(retries stay inside the allowed set), answer, and record exactly once in the ledger.
 """
 
 from __future__ import annotations
@@ -17,17 +17,27 @@ from starlette.responses import Response
 from billing.ledger_writer import LedgerWriter
 from billing.usage import Usage
 from gateway.auth import Authenticator
-from gateway.catalog import Catalog
+from gateway.catalog import Catalog, ModelSpec
 from gateway.disconnect import DisconnectWatch
-from gateway.errors import BodyTooLarge, GatewayError, ModelNotFound, error_response
+from gateway.errors import (
+    BodyTooLarge,
+    GatewayError,
+    ModelNotFound,
+    NoDeploymentAvailable,
+    error_response,
+)
 from gateway.exchange import Exchange
 from gateway.openai_request import OpenAICall, check_declared_length, parse_call
+from gateway.reidentify import ChunkRestorer, restore_body
 from gateway.request_id import request_id_of
 from gateway.router import Forward, Router, model_for
+from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
 from gateway.stream_response import UpstreamStreamResponse
 from gateway.upstream.replicas import Replica
 from gateway.upstream.vllm import UpstreamReply
+
+DATA_CLASS_HEADER = "x-hygie-data-class"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +53,14 @@ class Pipeline:
         *,
         authenticator: Authenticator,
         catalog: Catalog,
+        sovereignty: SovereigntyGate,
         router: Router,
         ledger: LedgerWriter,
         limits: PipelineLimits,
     ) -> None:
         self._auth = authenticator
         self._catalog = catalog
+        self._sovereignty = sovereignty
         self._router = router
         self._ledger = ledger
         self._limits = limits
@@ -59,24 +71,30 @@ class Pipeline:
         watch: DisconnectWatch | None = None
         handed_off = False
         try:
-            exchange.owner = await self._auth.authenticate(request.headers.get("authorization"))
+            owner = exchange.owner = await self._auth.authenticate(
+                request.headers.get("authorization")
+            )
             call = parse_call(endpoint, await self._read_body(request))
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
-            model = model_for(self._catalog, call.model, exchange.owner.department)
-            if model is None or endpoint not in model.endpoints:
-                raise ModelNotFound(call.model)
-            replicas = self._router.replicas_of(model.deployments)
-            forward = Forward(call)
+            model = self._model(call, owner.department)
+            verdict = self._sovereignty.admit(
+                endpoint, call.body, owner, model, request.headers.get(DATA_CLASS_HEADER)
+            )
+            exchange.note_decision(verdict.decision)
+            replicas = self._allowed_replicas(verdict)
+            forward = Forward(call.retarget(verdict.model.name, verdict.body))
             watch = DisconnectWatch(request.receive)
             if call.stream:
-                response = await self._open_stream(call, forward, replicas, exchange)
+                response = await self._open_stream(call, forward, replicas, verdict, exchange)
                 handed_off = True  # the stream response records the request when it ends
                 return response
             reply, replica = await self._router.complete(forward, replicas, exchange.attempts)
             watch.stop()
-            return self._answer(reply, replica, exchange)
+            return self._answer(reply, replica, verdict, exchange)
         except GatewayError as error:
             exchange.fail(error)
+            if isinstance(error, SovereigntyDenied):
+                exchange.note_decision(error.decision)
             return error_response(error)
         except asyncio.CancelledError:
             if watch is None or not watch.absorb_cancellation():
@@ -90,6 +108,22 @@ class Pipeline:
             if not handed_off:
                 self._record(exchange)
 
+    def _model(self, call: OpenAICall, department: str) -> ModelSpec:
+        model = model_for(self._catalog, call.model, department)
+        if model is None or call.endpoint not in model.endpoints:
+            raise ModelNotFound(call.model)
+        return model
+
+    def _allowed_replicas(self, verdict: Verdict) -> list[Replica]:
+        """The replicas of the deployments the policy allows; retries never leave this set."""
+        allowed = [d for d in verdict.model.deployments if verdict.permits(d.name)]
+        replicas = self._router.replicas_of(allowed)
+        if not replicas:
+            raise NoDeploymentAvailable(
+                f"No deployment of model {verdict.model.name!r} can take this request now."
+            )
+        return replicas
+
     async def _read_body(self, request: Request) -> bytes:
         limit = self._limits.max_body_bytes
         check_declared_length(request.headers.get("content-length"), limit)
@@ -102,33 +136,49 @@ class Pipeline:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _answer(self, reply: UpstreamReply, replica: Replica, exchange: Exchange) -> Response:
+    def _answer(
+        self, reply: UpstreamReply, replica: Replica, verdict: Verdict, exchange: Exchange
+    ) -> Response:
         exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
+        exchange.model = verdict.model.name
         exchange.status_code = reply.status
         exchange.mark_first_byte()
         usage = None
+        body = reply.body
         if reply.status == 200:
-            usage = Usage.from_openai(_usage_field(reply.body))
+            usage = Usage.from_openai(_usage_field(body))
+            if verdict.pseudonyms is not None:
+                body = restore_body(body, verdict.pseudonyms)
         else:
             exchange.error_class = "upstream_rejected"
         exchange.settle_usage(usage)
-        return Response(reply.body, reply.status, _model_headers(replica), reply.content_type)
+        headers = _answer_headers(replica, verdict)
+        return Response(body, reply.status, headers, reply.content_type)
 
     async def _open_stream(
-        self, call: OpenAICall, forward: Forward, replicas: list[Replica], exchange: Exchange
+        self,
+        call: OpenAICall,
+        forward: Forward,
+        replicas: list[Replica],
+        verdict: Verdict,
+        exchange: Exchange,
     ) -> Response:
         upstream, replica = await self._router.open_stream(forward, replicas, exchange.attempts)
         exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
+        exchange.model = verdict.model.name
 
         def finish(done: Exchange) -> None:
             self._router.stream_finished(replica)
             self._record(done)
 
+        rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
         return UpstreamStreamResponse(
             upstream,
             exchange,
-            StreamMeter(keep_usage_chunk=call.client_wants_usage),
-            extra_headers=[(k.encode(), v.encode()) for k, v in _model_headers(replica).items()],
+            StreamMeter(keep_usage_chunk=call.client_wants_usage, rewrite=rewrite),
+            extra_headers=[
+                (k.encode(), v.encode()) for k, v in _answer_headers(replica, verdict).items()
+            ],
             on_finish=finish,
         )
 
@@ -147,9 +197,14 @@ def _usage_field(body: bytes) -> object:
     return parsed.get("usage") if isinstance(parsed, dict) else None
 
 
-def _model_headers(replica: Replica) -> dict[str, str]:
-    deployment = replica.deployment
+def _answer_headers(replica: Replica, verdict: Verdict) -> dict[str, str]:
+    """Tell the client which model and deployment answered, where it runs, and why."""
+    decision = verdict.decision
     return {
-        "x-hygie-deployment": deployment.name,
-        "x-hygie-hosting-class": deployment.hosting.hosting_class.value,
+        "x-hygie-model": verdict.model.name,
+        "x-hygie-deployment": replica.deployment.name,
+        "x-hygie-hosting-class": replica.deployment.hosting.hosting_class.value,
+        "x-hygie-data-class": decision.data_class.label,
+        "x-hygie-policy-decision": decision.kind.value,
+        "x-hygie-policy-version": decision.policy_version,
     }

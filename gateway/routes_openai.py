@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.catalog import ModelSpec
-from gateway.errors import ModelNotFound
+from gateway.errors import InvalidRequest, ModelNotFound
+from gateway.openai_request import parse_call
 from gateway.services import Services
 
 router = APIRouter()
@@ -58,3 +59,39 @@ async def retrieve_model(model_id: str, request: Request) -> Response:
     return Response(
         orjson.dumps(_model_card(model, services.started_at)), media_type="application/json"
     )
+
+
+def _endpoint_of(body: dict[str, Any]) -> str:
+    for field, endpoint in (
+        ("messages", "chat"),
+        ("prompt", "completions"),
+        ("input", "embeddings"),
+    ):
+        if field in body:
+            return endpoint
+    raise InvalidRequest("The request needs messages, prompt or input.", param="messages")
+
+
+@router.post("/v1/policy/explain")
+async def explain_policy(request: Request) -> Response:
+    """Dry run of the sovereignty policy for a request body: nothing is forwarded or recorded."""
+    services = _services(request)
+    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    call = parse_call(_endpoint_of(_json_object(await request.body())), await request.body())
+    model = services.catalog.model(call.model)
+    if model is None or not model.allows(owner.department):
+        raise ModelNotFound(call.model)
+    decision = services.sovereignty.decide(
+        call.endpoint, call.body, owner, model, request.headers.get("x-hygie-data-class")
+    )
+    return Response(orjson.dumps(decision.to_public_dict()), media_type="application/json")
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -19,7 +20,11 @@ from gateway.catalog import Catalog
 from gateway.pipeline import Pipeline, PipelineLimits
 from gateway.router import Router, upstream_headers
 from gateway.settings import Settings, upstream_secrets
+from gateway.sovereignty import SovereigntyGate
 from gateway.upstream.vllm import OpenAICompatibleClient, make_session
+from policies.phi import PhiDetector
+from policies.policy_file import DEFAULT_POLICY_PATH
+from policies.reload import PolicyHolder
 
 
 @dataclass
@@ -32,11 +37,14 @@ class Services:
     authenticator: Authenticator
     router: Router
     pipeline: Pipeline
+    sovereignty: SovereigntyGate
+    policy_watch: asyncio.Task[None]
     timezone: ZoneInfo
     started_at: int
 
     async def close(self) -> None:
         """Flush the ledger, then close connections. Safe to call once."""
+        self.policy_watch.cancel()
         await self.ledger.close()
         await self.session.close()
         await self.engine.dispose()
@@ -58,6 +66,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     authenticator = Authenticator(
         lambda digest: directory.owner_of_key_hash(engine, digest), ttl_s=settings.key_cache_ttl_s
     )
+    holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
+    sovereignty = SovereigntyGate(holder, PhiDetector(catalog.detector), catalog)
     router = Router(
         catalog,
         OpenAICompatibleClient(session),
@@ -66,6 +76,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     pipeline = Pipeline(
         authenticator=authenticator,
         catalog=catalog,
+        sovereignty=sovereignty,
         router=router,
         ledger=writer,
         limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
@@ -79,6 +90,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         authenticator=authenticator,
         router=router,
         pipeline=pipeline,
+        sovereignty=sovereignty,
+        policy_watch=asyncio.create_task(holder.watch(), name="policy-reload"),
         timezone=ZoneInfo(settings.org_timezone),
         started_at=int(time.time()),
     )

@@ -6,6 +6,7 @@ carries generated content (to estimate tokens when usage never comes), and malfo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ class StreamMeter:
     """
 
     keep_usage_chunk: bool
+    rewrite: Callable[[dict[str, Any]], None] | None = None
+    """Changes a chunk in place before it is forwarded (re-identification); None: verbatim."""
     usage: Usage | None = None
     content_chunks: int = 0
     saw_done: bool = False
@@ -47,18 +50,20 @@ class StreamMeter:
         *events, self._buffer = buffer.split(b"\n\n")
         out = []
         for event in events:
-            if self._forward(event):
-                out.append(event)
+            forwarded = self._forward(event)
+            if forwarded is not None:
+                out.append(forwarded)
                 out.append(b"\n\n")
         return b"".join(out)
 
-    def _forward(self, event: bytes) -> bool:
+    def _forward(self, event: bytes) -> bytes | None:
+        """The event to forward (possibly rewritten), or None to drop it."""
         if not event.startswith(_DATA):
-            return bool(event.strip())  # comments / keep-alives pass; blank fragments do not
+            return event if event.strip() else None  # comments / keep-alives pass
         payload = event[len(_DATA) :].strip()
         if payload == _DONE:
             self.saw_done = True
-            return True
+            return event
         try:
             chunk: Any = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -71,6 +76,9 @@ class StreamMeter:
         choices = chunk.get("choices")
         if choices:
             self.content_chunks += 1
-            return True
+            if self.rewrite is None:
+                return event
+            self.rewrite(chunk)
+            return _DATA + b" " + orjson.dumps(chunk)
         # A chunk without choices is vLLM's final usage chunk (or an error object).
-        return usage is None or self.keep_usage_chunk
+        return event if usage is None or self.keep_usage_chunk else None

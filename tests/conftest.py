@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from billing import directory, ledger
@@ -78,6 +79,14 @@ class RunningGateway:
     key_id: str
     database_url: str
     server: BackgroundServer
+    clients: list[openai.OpenAI] = field(default_factory=list)
+
+    def sdk(self, api_key: str | None = None, **options: Any) -> openai.OpenAI:
+        """An openai client for this gateway (closed with the gateway; no retries by default)."""
+        options.setdefault("max_retries", 0)
+        client = openai.OpenAI(base_url=self.base_url, api_key=api_key or self.key, **options)
+        self.clients.append(client)
+        return client
 
     @property
     def base_url(self) -> str:
@@ -114,7 +123,9 @@ async def _count(url: str) -> int:
         await engine.dispose()
 
 
-async def seed_key(url: str, *, department: str = "cardiologie", user: str = "dr.test") -> tuple[str, str]:
+async def seed_key(
+    url: str, *, department: str = "cardiologie", user: str = "dr.test"
+) -> tuple[str, str]:
     engine = make_engine(url)
     try:
         if await directory.find_department(engine, department) is None:
@@ -165,6 +176,7 @@ def sqlite_url(tmp_path: Path) -> str:
 def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
     """Start gateways on demand: ``start_gateway(catalog, database_url, **settings)``."""
     running: list[BackgroundServer] = []
+    gateways: list[RunningGateway] = []
 
     def start(catalog: Catalog, database_url: str, **settings: Any) -> RunningGateway:
         values: dict[str, Any] = {
@@ -177,20 +189,29 @@ def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
         key, key_id = asyncio.run(seed_key(database_url))
         server = BackgroundServer(create_app(Settings(**values), catalog, migrate=False)).start()
         running.append(server)
-        return RunningGateway(server.url, key, key_id, database_url, server)
+        gateway = RunningGateway(server.url, key, key_id, database_url, server)
+        gateways.append(gateway)
+        return gateway
 
     yield start
+    for gateway in gateways:
+        for client in gateway.clients:
+            client.close()
     for server in running:
         server.stop()
 
 
 @pytest.fixture
-def gateway(simulator: BackgroundServer, start_gateway: GatewayFactory, database_url: str) -> RunningGateway:
+def gateway(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, database_url: str
+) -> RunningGateway:
     """A gateway in front of the shared simulator, on SQLite and on PostgreSQL."""
     return start_gateway(make_catalog(simulator.url), database_url)
 
 
 @pytest.fixture
-def sqlite_gateway(simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str) -> RunningGateway:
+def sqlite_gateway(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
+) -> RunningGateway:
     """A gateway on SQLite only, for tests whose point is not the database."""
     return start_gateway(make_catalog(simulator.url), sqlite_url)

@@ -37,18 +37,70 @@ def test_valid_configuration() -> None:
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["nope"]}]}]},
-         "models[0].deployments[0].replicas[0]"),
-        ({"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["http://a/v1"], "timeouts": {"connect_s": -1}}]}]},
-         "models[0].deployments[0].timeouts.connect_s"),
-        ({"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["http://a/v1"], "hosting": {"class": "moon"}}]}]},
-         "models[0].deployments[0].hosting.class"),
-        ({"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["http://a/v1"], "hosting": {"cleared_for": ["secret"]}}]}]},
-         "models[0].deployments[0].hosting.cleared_for"),
-        ({"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["http://a/v1"]}], "colour": "blue"}]},
-         "models[0].colour"),
-        ({"models": [{"name": "m", "deployments": [{"name": "d"}]}]},
-         "models[0].deployments[0]"),
+        (
+            {"models": [{"name": "m", "deployments": [{"name": "d", "replicas": ["nope"]}]}]},
+            "models[0].deployments[0].replicas[0]",
+        ),
+        (
+            {
+                "models": [
+                    {
+                        "name": "m",
+                        "deployments": [
+                            {
+                                "name": "d",
+                                "replicas": ["http://a/v1"],
+                                "timeouts": {"connect_s": -1},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "models[0].deployments[0].timeouts.connect_s",
+        ),
+        (
+            {
+                "models": [
+                    {
+                        "name": "m",
+                        "deployments": [
+                            {"name": "d", "replicas": ["http://a/v1"], "hosting": {"class": "moon"}}
+                        ],
+                    }
+                ]
+            },
+            "models[0].deployments[0].hosting.class",
+        ),
+        (
+            {
+                "models": [
+                    {
+                        "name": "m",
+                        "deployments": [
+                            {
+                                "name": "d",
+                                "replicas": ["http://a/v1"],
+                                "hosting": {"cleared_for": ["secret"]},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "models[0].deployments[0].hosting.cleared_for",
+        ),
+        (
+            {
+                "models": [
+                    {
+                        "name": "m",
+                        "deployments": [{"name": "d", "replicas": ["http://a/v1"]}],
+                        "colour": "blue",
+                    }
+                ]
+            },
+            "models[0].colour",
+        ),
+        ({"models": [{"name": "m", "deployments": [{"name": "d"}]}]}, "models[0].deployments[0]"),
     ],
 )
 def test_errors_name_the_field(data: dict[str, object], expected: str) -> None:

@@ -22,7 +22,9 @@ from tests.conftest import CHAT_MODEL, simulator_config
 HYGIE = [sys.executable, "-m", "gateway.cli"]
 
 
-def hygie(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def hygie(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*HYGIE, *args],
         env={**os.environ, **(env or {})},
@@ -46,13 +48,31 @@ def wait_for(url: str, timeout_s: float = 30) -> None:
 
 
 @pytest.fixture
+def closing() -> Iterator[list[openai.OpenAI]]:
+    """SDK clients to close at the end of the test (their sockets would warn otherwise)."""
+    clients: list[openai.OpenAI] = []
+    yield clients
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     return {"HYGIE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
 
 
 def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
-    created = hygie("keys", "create", "--user", "dr.house", "--department", "diagnostic",
-                    "--use-case", "triage", env=cli_env)
+    created = hygie(
+        "keys",
+        "create",
+        "--user",
+        "dr.house",
+        "--department",
+        "diagnostic",
+        "--use-case",
+        "triage",
+        env=cli_env,
+    )
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("hyg_sk_") and len(secret) >= 7 + 43
     listed = hygie("keys", "list", env=cli_env).stdout
@@ -68,7 +88,9 @@ def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
 
 def test_check_config_names_the_bad_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("models:\n  - name: m\n    deployments:\n      - name: d\n        replicas: [nope]\n")
+    bad.write_text(
+        "models:\n  - name: m\n    deployments:\n      - name: d\n        replicas: [nope]\n"
+    )
     result = hygie("check-config", "--config", str(bad), check=False)
     assert result.returncode == 2
     assert "models[0].deployments[0].replicas[0]" in result.stderr
@@ -86,25 +108,44 @@ def upstream() -> Iterator[BackgroundServer]:
 
 
 def test_serve_finishes_streams_on_sigterm_and_flushes_the_ledger(
-    tmp_path: Path, upstream: BackgroundServer, cli_env: dict[str, str]
+    tmp_path: Path,
+    upstream: BackgroundServer,
+    cli_env: dict[str, str],
+    closing: list[openai.OpenAI],
 ) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
         f"models:\n  - name: {CHAT_MODEL}\n    deployments:\n      - name: sim\n"
         f"        replicas: ['{upstream.url}/v1']\n"
     )
-    secret = hygie("keys", "create", "--user", "u", "--department", "d", env=cli_env).stdout.split()[-1]
+    secret = hygie(
+        "keys", "create", "--user", "u", "--department", "d", env=cli_env
+    ).stdout.split()[-1]
     port = free_port()
-    env = {**os.environ, **cli_env, "HYGIE_CONFIG": str(config), "HYGIE_PORT": str(port),
-           "HYGIE_SPOOL_DIR": str(tmp_path / "spool"), "HYGIE_LEDGER_FLUSH_INTERVAL_S": "30"}
+    env = {
+        **os.environ,
+        **cli_env,
+        "HYGIE_CONFIG": str(config),
+        "HYGIE_PORT": str(port),
+        "HYGIE_SPOOL_DIR": str(tmp_path / "spool"),
+        "HYGIE_LEDGER_FLUSH_INTERVAL_S": "30",
+    }
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([*HYGIE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0)
-        client.chat.completions.create(model=CHAT_MODEL, messages=[{"role": "user", "content": "a"}], max_tokens=2)
+        client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0
+        )
+        closing.append(client)
+        client.chat.completions.create(
+            model=CHAT_MODEL, messages=[{"role": "user", "content": "a"}], max_tokens=2
+        )
         stream = client.chat.completions.create(
-            model=CHAT_MODEL, messages=[{"role": "user", "content": "b"}], max_tokens=60, stream=True
+            model=CHAT_MODEL,
+            messages=[{"role": "user", "content": "b"}],
+            max_tokens=60,
+            stream=True,
         )
         first = next(iter(stream))
         server.send_signal(signal.SIGTERM)  # mid-stream; the flush interval is 30 s
@@ -116,15 +157,22 @@ def test_serve_finishes_streams_on_sigterm_and_flushes_the_ledger(
         if server.poll() is None:
             server.kill()
         log.close()
-    rows = [json.loads(line) for line in hygie("ledger", "list", "--json", env=cli_env).stdout.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in hygie("ledger", "list", "--json", env=cli_env).stdout.splitlines()
+    ]
     assert len(rows) == 2 and {r["completion_tokens"] for r in rows} == {2, 60}
     assert all(not r["tokens_estimated"] for r in rows)
 
 
-def test_demo_prints_ready_to_paste_lines_and_serves(tmp_path: Path) -> None:
+def test_demo_prints_ready_to_paste_lines_and_serves(closing: list[openai.OpenAI]) -> None:
     port = free_port()
-    demo = subprocess.Popen([*HYGIE, "demo", "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    demo = subprocess.Popen(
+        [*HYGIE, "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines: dict[str, str] = {}
         curl = ""
@@ -140,10 +188,15 @@ def test_demo_prints_ready_to_paste_lines_and_serves(tmp_path: Path) -> None:
         assert lines["OPENAI_BASE_URL"] == f"http://127.0.0.1:{port}/v1"
         wait_for(f"http://127.0.0.1:{port}/healthz")
         client = openai.OpenAI(base_url=lines["OPENAI_BASE_URL"], api_key=lines["OPENAI_API_KEY"])
+        closing.append(client)
         models = [m.id for m in client.models.list().data]
-        reply = client.chat.completions.create(model=models[0], messages=[{"role": "user", "content": "Bonjour"}])
+        reply = client.chat.completions.create(
+            model=models[0], messages=[{"role": "user", "content": "Bonjour"}]
+        )
         assert reply.choices[0].message.content
-        output = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30).stdout
+        output = subprocess.run(
+            ["bash", "-c", curl], capture_output=True, text=True, timeout=30
+        ).stdout
         assert json.loads(output)["object"] == "chat.completion"
     finally:
         demo.send_signal(signal.SIGINT)

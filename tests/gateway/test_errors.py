@@ -9,12 +9,16 @@ import pytest
 from tests.conftest import CHAT_MODEL, RunningGateway
 
 
-def post(gw: RunningGateway, path: str, content: bytes, *, key: str | None = None) -> httpx.Response:
+def post(
+    gw: RunningGateway, path: str, content: bytes, *, key: str | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key or gw.key}", "Content-Type": "application/json"}
     return httpx.post(f"{gw.base_url}{path}", content=content, headers=headers, timeout=10)
 
 
-def assert_openai_error(response: httpx.Response, status: int, code: str | None) -> dict[str, object]:
+def assert_openai_error(
+    response: httpx.Response, status: int, code: str | None
+) -> dict[str, object]:
     assert response.status_code == status
     assert response.headers["x-request-id"].startswith("req_")
     error = response.json()["error"]
@@ -34,7 +38,7 @@ def test_bad_key_is_401_and_recorded(sqlite_gateway: RunningGateway) -> None:
 
 
 def test_missing_key_with_openai_sdk(sqlite_gateway: RunningGateway) -> None:
-    client = openai.OpenAI(base_url=sqlite_gateway.base_url, api_key="wrong", max_retries=0)
+    client = sqlite_gateway.sdk(api_key="wrong")
     with pytest.raises(openai.AuthenticationError):
         client.models.list()
 
@@ -69,7 +73,9 @@ def test_oversized_body_is_413(simulator, start_gateway, sqlite_url) -> None:  #
     from tests.conftest import make_catalog
 
     gw = start_gateway(make_catalog(simulator.url), sqlite_url, max_body_bytes=2048)
-    content = ('{"model": "llama-3-8b", "messages": [{"role": "user", "content": "' + "a" * 5000 + '"}]}')
+    content = (
+        '{"model": "llama-3-8b", "messages": [{"role": "user", "content": "' + "a" * 5000 + '"}]}'
+    )
     response = post(gw, "/chat/completions", content.encode())
     assert_openai_error(response, 413, "request_too_large")
     [record] = gw.records([response.headers["x-request-id"]])
@@ -89,7 +95,7 @@ def test_health_endpoints(sqlite_gateway: RunningGateway) -> None:
 
 
 def test_stream_of_unknown_model_is_plain_404(sqlite_gateway: RunningGateway) -> None:
-    client = openai.OpenAI(base_url=sqlite_gateway.base_url, api_key=sqlite_gateway.key, max_retries=0)
+    client = sqlite_gateway.sdk()
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(
             model="nope", messages=[{"role": "user", "content": "x"}], stream=True
@@ -97,6 +103,6 @@ def test_stream_of_unknown_model_is_plain_404(sqlite_gateway: RunningGateway) ->
 
 
 def test_chat_model_from_config_is_listed_only_once(sqlite_gateway: RunningGateway) -> None:
-    client = openai.OpenAI(base_url=sqlite_gateway.base_url, api_key=sqlite_gateway.key)
+    client = sqlite_gateway.sdk()
     ids = [m.id for m in client.models.list().data]
     assert ids.count(CHAT_MODEL) == 1

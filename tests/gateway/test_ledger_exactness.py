@@ -12,7 +12,13 @@ import pytest
 
 from gateway.local_server import BackgroundServer, free_port
 from gateway.simulator import create_simulator_app
-from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway, make_catalog, simulator_config
+from tests.conftest import (
+    CHAT_MODEL,
+    GatewayFactory,
+    RunningGateway,
+    make_catalog,
+    simulator_config,
+)
 
 MESSAGES = [{"role": "user", "content": "Quels examens pour une douleur thoracique ?"}]
 
@@ -35,9 +41,7 @@ def stream_events(gw: RunningGateway, **extra: object) -> tuple[str, list[bytes]
 def test_upstream_cut_mid_stream_ends_with_an_error_event_and_estimated_tokens(
     gateway: RunningGateway,
 ) -> None:
-    request_id, events = stream_events(
-        gateway, max_tokens=40, sim_fault="disconnect_mid_stream"
-    )
+    request_id, events = stream_events(gateway, max_tokens=40, sim_fault="disconnect_mid_stream")
     last = orjson.loads(events[-1].removeprefix(b"data: "))
     assert last["error"]["code"] == "upstream_error"
     [record] = gateway.records([request_id])
@@ -54,8 +58,10 @@ def test_malformed_upstream_chunk_stops_the_stream_cleanly(sqlite_gateway: Runni
     assert record.error_class == "upstream_error" and record.tokens_estimated
 
 
-def test_upstream_500_is_502_after_retries_and_recorded_once(sqlite_gateway: RunningGateway) -> None:
-    client = openai.OpenAI(base_url=sqlite_gateway.base_url, api_key=sqlite_gateway.key, max_retries=0)
+def test_upstream_500_is_502_after_retries_and_recorded_once(
+    sqlite_gateway: RunningGateway,
+) -> None:
+    client = sqlite_gateway.sdk()
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(
             model=CHAT_MODEL, messages=MESSAGES, extra_body={"sim_fault": "http_500"}
@@ -72,7 +78,7 @@ def test_unreachable_replica_is_skipped(
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     gw = start_gateway(make_catalog(dead, simulator.url), sqlite_url)
-    client = openai.OpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+    client = gw.sdk()
     ids = []
     for _ in range(4):
         raw = client.chat.completions.with_raw_response.create(
@@ -87,7 +93,7 @@ def test_unreachable_replica_is_skipped(
 
 def test_only_dead_replicas_give_502(start_gateway: GatewayFactory, sqlite_url: str) -> None:
     gw = start_gateway(make_catalog(f"http://127.0.0.1:{free_port()}"), sqlite_url)
-    client = openai.OpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+    client = gw.sdk()
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, stream=True)
     assert caught.value.status_code == 502

@@ -17,7 +17,7 @@ MESSAGES = [
 
 
 def client_for(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+    return gw.sdk()
 
 
 def test_chat_completion_is_answered_and_recorded_once(gateway: RunningGateway) -> None:
@@ -150,7 +150,9 @@ def test_unknown_fields_pass_through(sqlite_gateway: RunningGateway) -> None:
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_upstream_validation_error_passes_through(sqlite_gateway: RunningGateway, stream: bool) -> None:
+def test_upstream_validation_error_passes_through(
+    sqlite_gateway: RunningGateway, stream: bool
+) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client_for(sqlite_gateway).chat.completions.create(
             model=CHAT_MODEL, messages=MESSAGES, max_tokens=50_000, stream=stream

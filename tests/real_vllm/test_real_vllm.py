@@ -33,13 +33,20 @@ def real_gateway(start_gateway: GatewayFactory, sqlite_url: str):  # type: ignor
     if not VLLM_URL:
         pytest.skip("opt-in: set HYGIE_REAL_VLLM_URL (see tests/real_vllm/README.md)")
     catalog = parse_catalog(
-        {"models": [{"name": VLLM_MODEL, "deployments": [{"name": "real", "replicas": [f"{VLLM_URL}/v1"]}]}]}
+        {
+            "models": [
+                {
+                    "name": VLLM_MODEL,
+                    "deployments": [{"name": "real", "replicas": [f"{VLLM_URL}/v1"]}],
+                }
+            ]
+        }
     )
     return start_gateway(catalog, sqlite_url)
 
 
 def test_ledger_tokens_equal_vllm_counter_deltas(real_gateway) -> None:  # type: ignore[no-untyped-def]
-    client = openai.OpenAI(base_url=real_gateway.base_url, api_key=real_gateway.key, max_retries=0)
+    client = real_gateway.sdk()
     messages = [{"role": "user", "content": "Résume le dossier en trois points."}]
     prompt_before, generated_before = counters()
     ids = []
@@ -54,7 +61,9 @@ def test_ledger_tokens_equal_vllm_counter_deltas(real_gateway) -> None:  # type:
             ids.append(stream.headers["x-request-id"])
             for _ in stream.parse():
                 pass
-    raw = client.completions.with_raw_response.create(model=VLLM_MODEL, prompt="Le patient", max_tokens=9)
+    raw = client.completions.with_raw_response.create(
+        model=VLLM_MODEL, prompt="Le patient", max_tokens=9
+    )
     ids.append(raw.headers["x-request-id"])
     records = real_gateway.records(ids)
     prompt_after, generated_after = counters()
@@ -66,7 +75,7 @@ def test_ledger_tokens_equal_vllm_counter_deltas(real_gateway) -> None:  # type:
 
 
 def test_real_vllm_errors_pass_through(real_gateway) -> None:  # type: ignore[no-untyped-def]
-    client = openai.OpenAI(base_url=real_gateway.base_url, api_key=real_gateway.key, max_retries=0)
+    client = real_gateway.sdk()
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
             model=VLLM_MODEL, messages=[{"role": "user", "content": "x"}], max_tokens=10**6

@@ -1,0 +1,120 @@
+"""Postal addresses (ADDRESS), postcodes in an address context (ZIP) and cities (CITY)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policies.spans import Span
+
+from .kinds import PhiKind
+
+_VOIES = (
+    r"rue|avenue|av\.|bd|boulevard|bld|chemin|ch\.|all[ée]e|impasse|imp\.|place|pl\.|quai|route|rte"
+    r"|cours|square|sq\.|r[ée]sidence|lotissement|voie|sentier|passage|cit[ée]|faubourg|fbg"
+    r"|rond-point|esplanade|parvis|hameau|lieu-dit|promenade|mont[ée]e|chauss[ée]e|ruelle"
+    r"|venelle|traverse|domaine|mail|clos|villa|sente"
+)
+_CONNECTOR = r"(?:de|du|des|la|le|les|aux|au|en|sur|sous|et)"
+# A capitalised word, a number ("rue du 8 Mai 1945"), or an elided article glued to a word;
+# never a 5-digit postcode, which ends the street name.
+_WORD = r"(?:(?!\d{5}(?!\w))[A-ZÀ-Þ0-9][\w'\u2019\-]*|[dlDL]['\u2019][\wÀ-ÿ][\w'\u2019\-]*)"
+_STREET_NAME = rf"(?:[ \t]+(?:{_CONNECTOR}[ \t]+)*{_WORD}){{1,6}}"
+# What follows the first digit of the house number in the numeric scanner.
+_FR_ADDRESS = (
+    rf"\d{{0,3}}(?:[ ]?(?:bis|ter|quater|[A-Da-d])(?![\w]))?,?[ \t]+(?i:{_VOIES})(?![\w])"
+    rf"{_STREET_NAME}"
+)
+_EN_ADDRESS = (
+    r"\d{0,4}[A-Z]?[ \t]+(?:[A-Z][a-z]+[ \t]+){1,3}"
+    r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Boulevard|Blvd\.?|Court|Ct\.?"
+    r"|Way|Close|Crescent|Terrace|Gardens)(?![\w])"
+)
+ADDRESS_AFTER_FIRST_DIGIT = rf"(?:{_FR_ADDRESS}|{_EN_ADDRESS})"
+
+# Metropolitan and overseas postcodes, optionally followed by a city ("75012 PARIS CEDEX 12").
+_CITY_WORDS = (
+    r"[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*(?:[ \t]+(?:-[ \t]+)?"
+    r"(?:[Ss]ur|[Ee]n|[Ll]es|[Ll]e|[Ll]a|[Dd]e|[Dd]u|[A-ZÀ-Þ][\w'\u2019]*)(?:-[\w'\u2019]+)*){0,3}?"
+    r"(?:[ \t]+CEDEX(?:[ \t]+\d{1,2})?)?"
+)
+ZIP_AFTER_FIRST_DIGIT = rf"\d{{4}}(?![\w]|[.,]\d)(?:[ \t]+(?P<zip_city>{_CITY_WORDS}))?"
+_ZIP_KEYWORD = re.compile(r"(?i:\bCP|code\s+postal|postcode|zip(?:\s+code)?)\s*[:.]?\s*\Z")
+_NOT_ZIP = re.compile(
+    r"(?i:\blot\b|\bbatch\b|\bn°|\bref\b|\bcip|\bfiness|\bsiret|\bipp|\bnda)\W*\Z"
+)
+# Words after five digits that make them a quantity, not a postcode.
+_UNITS = frozenset(
+    {"UI", "U", "UI/KG", "UI/J", "MG", "G", "ML", "L", "KCAL", "KG", "M", "MM", "MM3", "PLAQUETTES"}
+)
+
+
+def postcode_spans(
+    match: re.Match[str], start: int, after_address: bool, cities: frozenset[str]
+) -> list[Span]:
+    """ZIP (and CITY) spans for a scanner postcode match starting at ``start``, or none.
+
+    A postcode is taken when it follows an address (``after_address``), follows a
+    "CP"/"code postal" keyword, or is followed by a city-like word that is not a unit.
+    """
+    text = match.string
+    if text[start : start + 2] in {"00", "99"}:
+        return []
+    before = text[max(0, start - 24) : start]
+    if _NOT_ZIP.search(before):
+        return []
+    city = match.group("zip_city")
+    city_ok = city is not None and _city_like(city, cities)
+    if not (city_ok or after_address or _ZIP_KEYWORD.search(before)):
+        return []
+    spans = [Span(start, start + 5, PhiKind.ZIP.value)]
+    if city_ok:
+        spans.append(Span(match.start("zip_city"), match.end("zip_city"), PhiKind.CITY.value))
+    return spans
+
+
+def _city_like(city: str, cities: frozenset[str]) -> bool:
+    first = city.split()[0]
+    if first.upper() in _UNITS or first.upper().rstrip("S") in _UNITS:
+        return False
+    if city.lower() in cities or first.lower() in cities:
+        return True
+    # An unknown name must at least look like one: a capital followed by letters.
+    return len(first) >= 2 and first[1:].replace("-", "").replace("'", "").isalpha()
+
+
+# A city from the lexicon counts only where residence or birth is described: one of these words
+# (searched in lower-cased text), then within a few words "à"/"in"/":" and the city.
+_CITY_CONTEXT = re.compile(
+    r"domicili|habit|demeur|r[ée]sid|vit\b|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
+    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
+)
+_CITY_AFTER_LEAD = re.compile(
+    r"(?:(?<![\w])(?:[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
+    r"(?P<city>[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*"
+    r"(?:[ \t][A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*)?)"
+)
+_CITY_WINDOW = 60
+
+
+def find_lexicon_cities(text: str, cities: frozenset[str]) -> Iterator[Span]:
+    """CITY spans for lexicon communes named where residence or birth is described."""
+    # Only window bounds come from the lower-cased copy; if lowering moved offsets (rare code
+    # points) the windows shift by a few characters, the spans themselves stay exact.
+    lowered = text.lower()
+    windows: list[tuple[int, int]] = []
+    for context in _CITY_CONTEXT.finditer(lowered):
+        begin, end = context.end(), min(len(text), context.end() + _CITY_WINDOW)
+        if windows and begin <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((begin, end))
+    for begin, end in windows:
+        for match in _CITY_AFTER_LEAD.finditer(text, begin, end):
+            words = match.group("city")
+            start = match.start("city")
+            # Two-word communes ("Le Havre") first, then the first word alone.
+            if words.lower() in cities:
+                yield Span(start, match.end("city"), PhiKind.CITY.value)
+            elif (first := words.split()[0]).lower() in cities:
+                yield Span(start, start + len(first), PhiKind.CITY.value)

@@ -1,0 +1,110 @@
+"""Dates of care (DATE) and of birth (BIRTHDATE), numeric and written, French and English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policies.spans import Span
+
+from .kinds import PhiKind
+
+_FR_MONTHS = (
+    r"janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?|ao[ûu]t"
+    r"|septembre|sept?\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?"
+)
+_EN_MONTHS = (
+    r"January|Jan\.?|February|Feb\.?|March|Mar\.?|April|Apr\.?|May|June|Jun\.?|July|Jul\.?"
+    r"|August|Aug\.?|September|Sept?\.?|October|Oct\.?|November|Nov\.?|December|Dec\.?"
+)
+_YEAR = r"(?:19|20)\d\d"
+
+# What follows the first digit in the numeric scanner. Numeric: dd/mm/yyyy, dd.mm.yy,
+# mm/dd/yyyy (validated by :func:`numeric_date_ok`), yyyy-mm-dd and yyyy/mm/dd.
+NUMERIC_DATE_AFTER_FIRST_DIGIT = (
+    r"(?:\d?(?P<date_s>[/.\-])(?P<date_b>\d{1,2})(?P=date_s)(?P<date_y>(?:19|20)\d\d|\d\d)"
+    r"|\d\d\d(?P<iso_s>[\-/])(?:0?[1-9]|1[0-2])(?P=iso_s)(?:0?[1-9]|[12]\d|3[01])"
+    r")(?![\w]|[/.\-]\d)"
+)
+# Written with the day first: "3 mars 2024", "1er mars", "3rd of March 2024".
+DAY_FIRST_AFTER_FIRST_DIGIT = (
+    rf"\d?(?:"
+    rf"(?:er)?\s+(?i:{_FR_MONTHS})(?:\s+{_YEAR})?"
+    rf"|(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_EN_MONTHS})(?:,?\s+{_YEAR})?"
+    rf")(?![\w])"
+)
+# A bare year; the scanner's caller looks just before it for a French month ("mars 2024"), which
+# is cheaper than searching the whole text for month names.
+YEAR_AFTER_FIRST_DIGIT = r"(?<=[12])\d{3}(?![\w]|[.,/]\d)"
+_FR_MONTH_BEFORE = re.compile(rf"(?<![\w])(?i:{_FR_MONTHS})\s+\Z")
+# English month first: "March 3, 2024", "March 2024" (the capital is required: "may" is a verb).
+# A month alone is never a date.
+_EN_MONTH_FIRST = re.compile(
+    rf"(?:{_EN_MONTHS})(?:\s+(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?"
+    rf"|\s+{_YEAR})(?![\w])"
+)
+
+_BIRTH_WORDS = ("né", "ne ", "ne(", "nee", "ddn", "d.d.n", "naissance", "born", "dob", "d.o.b",
+                "birth")  # fmt: skip
+# What announces a date of birth, at most a few words before the date ("née DUPONT le").
+_BIRTH_CONTEXT = re.compile(
+    r"(?i:\bn[ée]e?(?:\s*\(e\))?(?:\s+[A-ZÀ-Þ][\w\-]*){0,3}\s+le"
+    r"|\bDDN|\bD\.D\.N\.?|date\s+de\s+naissance|\bn[ée]e?(?:\s*\(e\))?\s+en"
+    r"|\bborn(?:\s+on)?|\bDOB|\bD\.O\.B\.?|date\s+of\s+birth|birth\s*date|\bbirthday)"
+    r"\s*[:.\-]?\s*(?:le\s+|on\s+)?\Z"
+)
+
+
+_BIRTHDATE = PhiKind.BIRTHDATE.value
+_DATE = PhiKind.DATE.value
+
+
+def date_kind(text: str, start: int) -> str:
+    """BIRTHDATE when the words just before ``start`` announce a date of birth, else DATE."""
+    window = text[max(0, start - 40) : start]
+    lowered = window.lower()
+    # The keyword test is a cheap filter in front of the costlier context regex.
+    if any(word in lowered for word in _BIRTH_WORDS) and _BIRTH_CONTEXT.search(window):
+        return _BIRTHDATE
+    return _DATE
+
+
+def numeric_date_ok(match: re.Match[str], start: int) -> bool:
+    """Checks a numeric-date match of the scanner: a real day and month, a 19xx/20xx ISO year."""
+    text = match.string
+    separator = match.group("date_s")
+    if separator is None:
+        return text.startswith(("19", "20"), start)
+    first = int(text[start : match.start("date_s")])
+    second = int(match.group("date_b"))
+    # French dd/mm or US mm/dd.
+    if not ((1 <= first <= 31 and 1 <= second <= 12) or (1 <= first <= 12 and 1 <= second <= 31)):
+        return False
+    # "1-2-24" is more often a range or a dosing scheme than a date.
+    return not (len(match.group("date_y")) == 2 and separator == "-")
+
+
+def day_first_ok(text: str, start: int) -> bool:
+    """Checks a day-first match of the scanner: the day is 1-31."""
+    day = text[start : start + 2]
+    return 1 <= int(day if day.isdigit() else day[0]) <= 31
+
+
+def french_month_year(text: str, year_start: int, year_end: int) -> Span | None:
+    """The "mars 2024" span ending with the year at ``year_start``, if a French month precedes."""
+    if not text.startswith(("19", "20"), year_start):
+        return None
+    window_start = max(0, year_start - 16)
+    month = _FR_MONTH_BEFORE.search(text, window_start, year_start)
+    if month is None:
+        return None
+    return Span(month.start(), year_end, date_kind(text, month.start()))
+
+
+def find_english_month_first_dates(text: str) -> Iterator[Span]:
+    """Spans of English dates written month first ("March 3, 2024", "March 2024")."""
+    for match in _EN_MONTH_FIRST.finditer(text):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue
+        yield Span(start, match.end(), date_kind(text, start))

@@ -1,0 +1,86 @@
+"""Hospital patient numbers (IPP) and stay numbers (NDA), found by per-hospital regexes.
+
+Each hospital formats them its own way, so the patterns are configuration; the defaults need a
+keyword ("IPP : 123456789", "NDA 2024123456") because a bare 9-digit number is not evidence.
+A pattern reports its named group ``id`` when it has one, else its first group, else the match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from policies.spans import Span
+
+from .kinds import PhiKind
+from .lowercase import aligned_lower
+
+_SEP = r"[ \t]*(?i:n°|no\.?|num(?:[ée]ro)?\.?|#)?[ \t]*[:=]?[ \t]*"
+
+DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
+    r"(?i:\bIPP\b|\bI\.P\.P\.?|identifiant\s+(?:permanent\s+)?(?:du\s+)?patient|\bMRN\b"
+    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient)"
+    + _SEP
+    + r"(?P<id>\d{5,12}|[A-Z]{1,3}\d{5,10})(?![\w])",
+)
+DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
+    r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
+    r"|num[ée]ro\s+(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
+    r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id))"
+    + _SEP
+    + r"(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,10})(?![\w])",
+)
+
+
+# Every default pattern starts with one of these keywords; scanning the lower-cased text for them
+# is much faster than running the case-insensitive patterns over the whole text.
+_DEFAULT_ANCHOR = re.compile(
+    r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
+    r"|admission"
+)
+_DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
+
+
+def _group(pattern: re.Pattern[str]) -> int | str:
+    if "id" in pattern.groupindex:
+        return "id"
+    return 1 if pattern.groups >= 1 else 0
+
+
+class HospitalNumberFinder:
+    """Compiled IPP and NDA patterns; immutable once built."""
+
+    def __init__(self, ipp_patterns: Iterable[str], nda_patterns: Iterable[str]) -> None:
+        self._patterns: tuple[tuple[re.Pattern[str], int | str, str, bool], ...] = tuple(
+            (re.compile(source), _group(re.compile(source)), kind, source in _DEFAULTS)
+            for sources, kind in (
+                (ipp_patterns, PhiKind.IPP.value),
+                (nda_patterns, PhiKind.NDA.value),
+            )
+            for source in sources
+        )
+
+    def find(self, text: str, kinds: frozenset[str]) -> Iterator[Span]:
+        """Spans of the numbers matched by the patterns of the kinds in ``kinds``."""
+        anchors: list[int] | None = None
+        for pattern, group, kind, anchored in self._patterns:
+            if kind not in kinds:
+                continue
+            matches: Iterable[re.Match[str] | None]
+            if anchored:
+                if anchors is None:
+                    lowered = aligned_lower(text)
+                    anchors = (
+                        [m.start() for m in _DEFAULT_ANCHOR.finditer(lowered)]
+                        if lowered is not None
+                        else list(range(len(text)))
+                    )
+                matches = (pattern.match(text, at) for at in anchors)
+            else:
+                matches = pattern.finditer(text)
+            for match in matches:
+                if match is None:
+                    continue
+                start, end = match.span(group)
+                if start < end:
+                    yield Span(start, end, kind)

@@ -1,0 +1,76 @@
+"""One pass over the text's numbers for every digit-led identifier shape.
+
+Running a separate regex per identifier costs a full scan each; one alternation anchored on a
+digit (not glued to a preceding word) scans once. The shapes are tried from the most specific
+(NIR, 15 digits) to the least (a bare postcode); each is then validated in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policies.spans import Span
+
+from .addresses import ADDRESS_AFTER_FIRST_DIGIT, ZIP_AFTER_FIRST_DIGIT, postcode_spans
+from .dates import (
+    DAY_FIRST_AFTER_FIRST_DIGIT,
+    NUMERIC_DATE_AFTER_FIRST_DIGIT,
+    YEAR_AFTER_FIRST_DIGIT,
+    date_kind,
+    day_first_ok,
+    french_month_year,
+    numeric_date_ok,
+)
+from .kinds import PhiKind
+from .nir import NIR_AFTER_FIRST_DIGIT, is_valid_nir
+from .phones import PHONE_AFTER_ZERO
+from .rpps import RPPS_AFTER_FIRST_DIGIT, is_rpps_in_context
+
+_SCANNER = re.compile(
+    r"\d(?<![\w.,/]\d)(?:"
+    rf"(?P<nir>{NIR_AFTER_FIRST_DIGIT})"
+    rf"|(?P<rpps>{RPPS_AFTER_FIRST_DIGIT})"
+    rf"|(?P<phone>{PHONE_AFTER_ZERO})"
+    rf"|(?P<date>{NUMERIC_DATE_AFTER_FIRST_DIGIT})"
+    rf"|(?P<day_first>{DAY_FIRST_AFTER_FIRST_DIGIT})"
+    rf"|(?P<address>{ADDRESS_AFTER_FIRST_DIGIT})"
+    rf"|(?P<zip>{ZIP_AFTER_FIRST_DIGIT})"
+    rf"|(?P<year>{YEAR_AFTER_FIRST_DIGIT})"
+    r")"
+)
+
+
+def scan_numbers(text: str, cities: frozenset[str]) -> Iterator[Span]:
+    """Spans of NIR, RPPS, PHONE, DATE/BIRTHDATE, ADDRESS, ZIP and CITY found from digits.
+
+    French month-year dates ("mars 2024") are found from their year.
+    """
+    address_end = -10
+    for match in _SCANNER.finditer(text):
+        start, end = match.span()
+        if match.group("nir") is not None:
+            if is_valid_nir(match.group()):
+                yield Span(start, end, PhiKind.NIR.value)
+        elif match.group("rpps") is not None:
+            if is_rpps_in_context(text, start, match.group()):
+                yield Span(start, end, PhiKind.RPPS.value)
+        elif match.group("phone") is not None:
+            yield Span(start, end, PhiKind.PHONE.value)
+        elif match.group("date") is not None:
+            if numeric_date_ok(match, start):
+                yield Span(start, end, date_kind(text, start))
+        elif match.group("day_first") is not None:
+            if day_first_ok(text, start):
+                yield Span(start, end, date_kind(text, start))
+        elif match.group("address") is not None:
+            address_end = end
+            yield Span(start, end, PhiKind.ADDRESS.value)
+        elif match.group("year") is not None:
+            span = french_month_year(text, start, end)
+            if span is not None:
+                yield span
+        else:
+            # An address ends at most a separator (", " or " - ") before its postcode.
+            after_address = 0 <= start - address_end <= 4
+            yield from postcode_spans(match, start, after_address, cities)

@@ -1,0 +1,73 @@
+"""The hospital's own data is not patient data: built-in heuristics and the configured allowlist."""
+
+from __future__ import annotations
+
+from policies.phi import DetectorConfig, InstitutionalAllowlist, PhiDetector, detect
+from policies.phi.luhn import luhn_valid
+
+LETTERHEAD = (
+    "CHU de Bordeaux\n"
+    "Service de Cardiologie\n"
+    "Place Amélie Raba-Léon, 33000 Bordeaux\n"
+    "12 rue Victor Hugo \u2013 33000 BORDEAUX CEDEX\n"
+    "Standard : 05 56 79 56 79 \u2013 Fax : 05.56.79.60.00\n"
+    "secretariat.cardio@chu-bordeaux.fr\n"
+    "FINESS : 330781196\n"
+)
+
+
+def found(text: str, detector: PhiDetector | None = None) -> list[tuple[str, str]]:
+    spans = detector.detect(text) if detector is not None else detect(text)
+    return [(span.type, text[span.start : span.end]) for span in spans]
+
+
+def test_letterhead_is_not_patient_data() -> None:
+    assert found(LETTERHEAD) == []
+
+
+def test_patient_data_after_the_letterhead_is_still_found() -> None:
+    text = LETTERHEAD + "\nMme ZERBIB Awa, demeurant 4 impasse des Acacias 33400 Talence\n"
+    assert found(text) == [
+        ("PERSON", "ZERBIB Awa"),
+        ("ADDRESS", "4 impasse des Acacias"),
+        ("ZIP", "33400"),
+        ("CITY", "Talence"),
+    ]
+
+
+def test_switchboard_and_secretariat_numbers_are_institutional() -> None:
+    assert found("Pour tout renseignement, secrétariat : 01 42 16 00 00.") == []
+    assert found("Tél. patient : 06 12 34 56 78") == [("PHONE", "06 12 34 56 78")]
+
+
+def test_generic_service_mailboxes_are_institutional() -> None:
+    assert found("écrire à accueil@clinique-du-parc.fr ou rdv-neuro@chu-lyon.fr") == []
+    assert found("répondre à paul.martin@wanadoo.fr") == [("EMAIL", "paul.martin@wanadoo.fr")]
+
+
+def test_siret_is_masked_only_when_luhn_valid() -> None:
+    siret = next(f"3301234500001{d}" for d in "0123456789" if luhn_valid(f"3301234500001{d}"))
+    assert found(f"Établissement {siret}") == []
+
+
+def test_allowlist_strings_patterns_phones_and_domains() -> None:
+    allowlist = InstitutionalAllowlist(
+        strings=("2 place de l'Hôpital, 67000 Strasbourg",),
+        patterns=(r"Permanence\s*:\s*[\d ]+",),
+        phone_numbers=("+33 3 88 11 67 68",),
+        email_domains=("chru-strasbourg.fr",),
+        email_local_patterns=(r"equipe\..+",),
+    )
+    detector = PhiDetector(DetectorConfig(institutional=allowlist))
+    text = (
+        "Adresse : 2 place de l'Hôpital, 67000 Strasbourg. Permanence : 03 88 12 34 56. "
+        "Appeler le 03 88 11 67 68 ou dr.klein@chru-strasbourg.fr, equipe.mobile@gmail.com. "
+        "Patiente : 06 11 22 33 44."
+    )
+    assert found(text, detector) == [("PHONE", "06 11 22 33 44")]
+    assert ("PHONE", "03 88 11 67 68") in found(text)
+
+
+def test_heuristics_can_be_turned_off() -> None:
+    detector = PhiDetector(DetectorConfig(institutional_heuristics=False))
+    assert ("PHONE", "05 56 79 56 79") in found(LETTERHEAD, detector)
