@@ -49,6 +49,12 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
     async def healthz() -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        services: Services = request.app.state.services
+        body, content_type = services.metrics.render(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
+
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Response:
         services: Services = request.app.state.services

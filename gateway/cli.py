@@ -51,7 +51,9 @@ def _load(settings: Settings) -> Catalog:
 def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
     """Serve the gateway in the foreground until SIGINT/SIGTERM (graceful, then flush)."""
     from gateway.app import create_app
+    from gateway.observability.logs import configure_logging
 
+    configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(
         create_app(settings, catalog, migrate=migrate),
         host=settings.host,
@@ -60,6 +62,7 @@ def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
         http="httptools",
         log_level=settings.log_level,
         access_log=False,
+        log_config=None,  # our handler (JSON or text, with request ids) stays in place
         timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
         server_header=False,
     )

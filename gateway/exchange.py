@@ -40,6 +40,7 @@ class Exchange:
     policy_version: str | None = None
     policy_decision: str | None = None
     entity_counts: dict[str, int] | None = None
+    traceparent: str | None = None
     recorded: bool = False
 
     def note_decision(self, decision: Decision) -> None:

@@ -27,6 +27,8 @@ from gateway.errors import (
     error_response,
 )
 from gateway.exchange import Exchange
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.tracing import Tracing, parent_context
 from gateway.openai_request import OpenAICall, check_declared_length, parse_call
 from gateway.reidentify import ChunkRestorer, restore_body
 from gateway.request_id import request_id_of
@@ -57,6 +59,8 @@ class Pipeline:
         router: Router,
         ledger: LedgerWriter,
         limits: PipelineLimits,
+        metrics: GatewayMetrics,
+        tracing: Tracing,
     ) -> None:
         self._auth = authenticator
         self._catalog = catalog
@@ -64,10 +68,13 @@ class Pipeline:
         self._router = router
         self._ledger = ledger
         self._limits = limits
+        self._metrics = metrics
+        self._tracing = tracing
 
     async def handle(self, endpoint: str, request: Request) -> Response:
         """Answer one request; whatever happens, it is recorded in the ledger exactly once."""
         exchange = Exchange(request_id_of(request), endpoint)
+        exchange.traceparent = request.headers.get("traceparent")
         watch: DisconnectWatch | None = None
         handed_off = False
         try:
@@ -183,10 +190,26 @@ class Pipeline:
         )
 
     def _record(self, exchange: Exchange) -> None:
+        """The one place a finished request is known: ledger, metrics, trace."""
         if exchange.recorded:
             return
         exchange.recorded = True
-        self._ledger.submit(exchange.record())
+        record = exchange.record()
+        self._ledger.submit(record)
+        department = exchange.owner.department if exchange.owner else None
+        self._metrics.observe_request(record, None, department)
+        if record.policy_decision and record.data_class:
+            self._metrics.policy_decision(record.policy_decision, record.data_class)
+        if self._tracing.enabled:
+            body = exchange.body or {}
+            max_tokens = body.get("max_tokens")
+            self._tracing.record_request(
+                record,
+                provider="vllm",
+                department=department,
+                max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+                parent=parent_context(exchange.traceparent),
+            )
 
 
 def _usage_field(body: bytes) -> object:

@@ -10,6 +10,8 @@ import itertools
 import secrets
 
 from starlette.requests import Request
+
+from gateway.observability.logs import bind_request_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _HEADER = b"x-request-id"
@@ -60,4 +62,5 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with bind_request_id(request_id):
+            await self.app(scope, receive, send_with_id)

@@ -17,6 +17,8 @@ from billing.migrate import upgrade_to_head_async
 from billing.spool import Spool
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
 from gateway.router import Router, upstream_headers
 from gateway.settings import Settings, upstream_secrets
@@ -38,6 +40,8 @@ class Services:
     router: Router
     pipeline: Pipeline
     sovereignty: SovereigntyGate
+    metrics: GatewayMetrics
+    tracing: Tracing
     policy_watch: asyncio.Task[None]
     timezone: ZoneInfo
     started_at: int
@@ -46,6 +50,7 @@ class Services:
         """Flush the ledger, then close connections. Safe to call once."""
         self.policy_watch.cancel()
         await self.ledger.close()
+        self.tracing.shutdown()
         await self.session.close()
         await self.engine.dispose()
 
@@ -73,6 +78,9 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         OpenAICompatibleClient(session),
         upstream_headers=upstream_headers(catalog, upstream_secrets(catalog_env_names(catalog))),
     )
+    metrics = GatewayMetrics(models=[m.name for m in catalog.models])
+    metrics.watch_ledger(writer)
+    tracing = Tracing.from_settings(settings)
     pipeline = Pipeline(
         authenticator=authenticator,
         catalog=catalog,
@@ -80,6 +88,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         router=router,
         ledger=writer,
         limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
+        metrics=metrics,
+        tracing=tracing,
     )
     return Services(
         settings=settings,
@@ -91,6 +101,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         router=router,
         pipeline=pipeline,
         sovereignty=sovereignty,
+        metrics=metrics,
+        tracing=tracing,
         policy_watch=asyncio.create_task(holder.watch(), name="policy-reload"),
         timezone=ZoneInfo(settings.org_timezone),
         started_at=int(time.time()),

@@ -51,7 +51,12 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
-    otlp_endpoint: str | None = None
+    otlp_endpoint: str | None = Field(
+        default=None, description="OpenTelemetry collector (OTLP/HTTP), e.g. http://otel:4318."
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="Share of requests traced (a caller's choice wins)."
+    )
     org_timezone: str = "Europe/Paris"
 
 

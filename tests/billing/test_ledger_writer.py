@@ -31,7 +31,9 @@ def make_record(request_id: str, **overrides: object) -> LedgerRecord:
     return LedgerRecord(**values)  # type: ignore[arg-type]
 
 
-def test_records_are_written_once_even_if_submitted_twice(database_url: str, tmp_path: Path) -> None:
+def test_records_are_written_once_even_if_submitted_twice(
+    database_url: str, tmp_path: Path
+) -> None:
     async def run() -> list[LedgerRecord]:
         engine = make_engine(database_url)
         writer = LedgerWriter(
