@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -99,4 +100,42 @@ ledger = Table(
     Column("price_version", String(64), nullable=True),
     Index("ix_ledger_started_at", "started_at"),
     Index("ix_ledger_department_started", "department_id", "started_at"),
+)
+
+quota_limits = Table(
+    "quota_limits",
+    metadata,
+    Column("node_id", String(200), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("label", String(200), nullable=False, default=""),
+    Column("budget_micro_eur", BigInteger, nullable=True),
+    Column("budget_tokens", BigInteger, nullable=True),
+    Column("period", String(16), nullable=True),
+    Column("rolling_window_s", Integer, nullable=True),
+    Column("thresholds_pct", JSON, nullable=True),
+    Column("rpm", Integer, nullable=True),
+    Column("tpm", Integer, nullable=True),
+    Column("max_concurrent", Integer, nullable=True),
+    Column("budget_fail_mode", String(8), nullable=False, default="closed"),
+    Column("rate_fail_mode", String(8), nullable=False, default="open"),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+quota_alerts = Table(
+    "quota_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", String(200), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("label", String(200), nullable=False, default=""),
+    Column("threshold_pct", Integer, nullable=False),
+    Column("period_key", String(32), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("spent", BigInteger, nullable=False),
+    Column("budget", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("delivery_attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(300), nullable=True),
+    UniqueConstraint("node_id", "threshold_pct", "period_key", "unit"),
 )

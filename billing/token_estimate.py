@@ -51,3 +51,35 @@ def estimate_completion_tokens(endpoint: str, chunks_with_choices: int) -> int:
     if endpoint == "chat":
         return max(0, chunks_with_choices - 1)
     return chunks_with_choices
+
+
+_TEMPLATE_TOKENS_CEILING = 16  # generous room for any chat template's special tokens
+
+
+def _text_bytes(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, list):
+        return sum(_text_bytes(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_text_bytes(v) for k, v in value.items() if k not in ("role", "type"))
+    return 0
+
+
+def max_prompt_tokens(endpoint: str, body: dict[str, Any]) -> int:
+    """An upper bound of the prompt tokens of a request, for quota reservations.
+
+    A byte-level BPE tokenizer never produces more tokens than the text has UTF-8 bytes, plus the
+    special tokens of the chat template; reserving this bound means an answer that respects
+    ``max_tokens`` can never cost more than it held.
+    """
+    if endpoint == "chat":
+        messages = body.get("messages")
+        count = len(messages) if isinstance(messages, list) else 0
+        tools = _text_bytes(body.get("tools"))
+        return _text_bytes(messages) + tools + _TEMPLATE_TOKENS_CEILING * (count + 1)
+    field = "prompt" if endpoint == "completions" else "input"
+    value = body.get(field)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return len(value)
+    return _text_bytes(value) + _TEMPLATE_TOKENS_CEILING

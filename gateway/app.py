@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway import routes_admin, routes_openai
+from gateway import routes_admin, routes_openai, routes_quotas, routes_reports
 from gateway.catalog import Catalog
 from gateway.error_handlers import install_error_handlers
 from gateway.hot_path import InferenceFastPath
@@ -41,6 +41,8 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
     )
     app.include_router(routes_openai.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_quotas.router)
+    app.include_router(routes_reports.router)
     install_error_handlers(app)
     app.add_middleware(InferenceFastPath, state=app.state)
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
+from billing.cost_config import CostConfig
 from policies.hosting import Hosting
 from policies.phi import DetectorConfig
 
@@ -116,6 +117,9 @@ class ModelPrice(Strict):
 class Catalog(Strict):
     models: tuple[ModelSpec, ...] = ()
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    cost: CostConfig | None = Field(
+        default=None, description="Versioned prices, FX rates, GPU pools and transfer prices."
+    )
     detector: DetectorConfig = Field(
         default_factory=DetectorConfig,
         description="PHI detection: the hospital's IPP/NDA formats and institutional allowlist.",

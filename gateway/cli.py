@@ -12,6 +12,7 @@ import uvicorn
 
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli_admin import departments_app, keys_app, users_app
+from gateway.cli_report import report_app
 from gateway.settings import Settings
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(report_app, name="report")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Models YAML. Env: HYGIE_CONFIG.")

@@ -172,3 +172,45 @@ def sse_error_event(error: GatewayError) -> bytes:
 def error_response(error: GatewayError) -> Response:
     """The plain HTTP response for ``error``: JSON body, status and extra headers."""
     return Response(error_body(error), status_of(error), error.headers(), "application/json")
+
+
+class QuotaExceeded(GatewayError):
+    """A budget is exhausted: retrying will not help until the period ends or it is raised."""
+
+    status = 429
+    type = "insufficient_quota"
+    code = "insufficient_quota"
+    error_class = "insufficient_quota"
+
+    def headers(self) -> dict[str, str]:
+        # The openai SDK retries 429s twice unless told not to.
+        return {"x-should-retry": "false"}
+
+
+class RateLimited(GatewayError):
+    """A rate or concurrency limit refused the request; it may be retried after a delay."""
+
+    status = 429
+    type = "requests"
+    code = "rate_limit_exceeded"
+    error_class = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after_s: int, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, min(60, retry_after_s))
+        self._headers = headers
+
+    def headers(self) -> dict[str, str]:
+        return {**self._headers, "retry-after": str(self.retry_after_s)}
+
+
+class QuotaUnavailable(GatewayError):
+    """The shared quota counters are unreachable and a hard limit is configured to fail closed."""
+
+    status = 503
+    type = "api_error"
+    code = "quota_service_unavailable"
+    error_class = "quota_service_unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": "5"}

@@ -12,6 +12,7 @@ from billing.ledger_record import LedgerRecord
 from billing.token_estimate import estimate_completion_tokens, estimate_prompt_tokens
 from billing.usage import Usage
 from gateway.errors import GatewayError, status_of
+from gateway.quota_gate import Hold
 from gateway.router import Attempts
 from policies.decision import Decision
 
@@ -41,6 +42,9 @@ class Exchange:
     policy_decision: str | None = None
     entity_counts: dict[str, int] | None = None
     traceparent: str | None = None
+    hold: Hold | None = None
+    cost_micro_eur: int | None = None
+    price_version: str | None = None
     recorded: bool = False
 
     def note_decision(self, decision: Decision) -> None:
@@ -107,4 +111,6 @@ class Exchange:
             policy_version=self.policy_version,
             policy_decision=self.policy_decision,
             entity_counts=self.entity_counts,
+            cost_micro_eur=self.cost_micro_eur,
+            price_version=self.price_version,
         )

@@ -14,7 +14,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from billing.costing import Costing
+from billing.directory import KeyOwner
 from billing.ledger_writer import LedgerWriter
+from billing.quotas import Amount
+from billing.token_estimate import estimate_completion_tokens, max_prompt_tokens
 from billing.usage import Usage
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog, ModelSpec
@@ -24,18 +28,20 @@ from gateway.errors import (
     GatewayError,
     ModelNotFound,
     NoDeploymentAvailable,
+    QuotaExceeded,
     error_response,
 )
 from gateway.exchange import Exchange
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing, parent_context
 from gateway.openai_request import OpenAICall, check_declared_length, parse_call
+from gateway.quota_gate import Hold, QuotaGate
 from gateway.reidentify import ChunkRestorer, restore_body
 from gateway.request_id import request_id_of
 from gateway.router import Forward, Router, model_for
 from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
-from gateway.stream_response import UpstreamStreamResponse
+from gateway.stream_response import StreamBudget, UpstreamStreamResponse
 from gateway.upstream.replicas import Replica
 from gateway.upstream.vllm import UpstreamReply
 
@@ -61,6 +67,9 @@ class Pipeline:
         limits: PipelineLimits,
         metrics: GatewayMetrics,
         tracing: Tracing,
+        quotas: QuotaGate,
+        costing: Costing,
+        top_up_tokens: int,
     ) -> None:
         self._auth = authenticator
         self._catalog = catalog
@@ -70,6 +79,9 @@ class Pipeline:
         self._limits = limits
         self._metrics = metrics
         self._tracing = tracing
+        self._quotas = quotas
+        self._costing = costing
+        self._top_up_tokens = top_up_tokens
 
     async def handle(self, endpoint: str, request: Request) -> Response:
         """Answer one request; whatever happens, it is recorded in the ledger exactly once."""
@@ -89,7 +101,9 @@ class Pipeline:
             )
             exchange.note_decision(verdict.decision)
             replicas = self._allowed_replicas(verdict)
-            forward = Forward(call.retarget(verdict.model.name, verdict.body))
+            call = call.retarget(verdict.model.name, verdict.body)
+            call = await self._reserve(call, owner, exchange)
+            forward = Forward(call)
             watch = DisconnectWatch(request.receive)
             if call.stream:
                 response = await self._open_stream(call, forward, replicas, verdict, exchange)
@@ -114,6 +128,22 @@ class Pipeline:
                 watch.stop()
             if not handed_off:
                 self._record(exchange)
+
+    async def _reserve(self, call: OpenAICall, owner: KeyOwner, exchange: Exchange) -> OpenAICall:
+        """Hold the request's worst case at every level with limits (all or nothing).
+
+        A non-streamed request without ``max_tokens`` under a budget is capped at the reserved
+        output, so it can never cost more than it held; streams are topped up instead.
+        """
+        requested = call.max_output_tokens()
+        output = requested or self._quotas.default_max_tokens
+        prompt = max_prompt_tokens(call.endpoint, call.body)
+        worst = self._costing.worst_case_micro_eur(call.model, prompt, output)
+        hold = await self._quotas.reserve(exchange.request_id, owner, prompt, output, worst)
+        exchange.hold = hold
+        if hold is None or requested is not None or call.stream or call.endpoint == "embeddings":
+            return call
+        return call.retarget(call.model, {**call.body, "max_tokens": output})
 
     def _model(self, call: OpenAICall, department: str) -> ModelSpec:
         model = model_for(self._catalog, call.model, department)
@@ -159,7 +189,7 @@ class Pipeline:
         else:
             exchange.error_class = "upstream_rejected"
         exchange.settle_usage(usage)
-        headers = _answer_headers(replica, verdict)
+        headers = _answer_headers(replica, verdict, exchange.hold)
         return Response(body, reply.status, headers, reply.content_type)
 
     async def _open_stream(
@@ -179,21 +209,49 @@ class Pipeline:
             self._record(done)
 
         rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
+        headers = _answer_headers(replica, verdict, exchange.hold)
         return UpstreamStreamResponse(
             upstream,
             exchange,
             StreamMeter(keep_usage_chunk=call.client_wants_usage, rewrite=rewrite),
-            extra_headers=[
-                (k.encode(), v.encode()) for k, v in _answer_headers(replica, verdict).items()
-            ],
+            extra_headers=[(k.encode(), v.encode()) for k, v in headers.items()],
             on_finish=finish,
+            budget=self._stream_budget(exchange),
         )
+
+    def _stream_budget(self, exchange: Exchange) -> StreamBudget | None:
+        hold = exchange.hold
+        if hold is None:
+            return None
+        model, endpoint, step = exchange.model or "", exchange.endpoint, self._top_up_tokens
+
+        async def top_up(produced_chunks: int) -> GatewayError | None:
+            if estimate_completion_tokens(endpoint, produced_chunks) < hold.output_tokens:
+                return None
+            extra = Amount(self._costing.worst_case_micro_eur(model, 0, step), step)
+            if await self._quotas.top_up(hold, extra):
+                hold.output_tokens += step
+                return None
+            return QuotaExceeded(
+                "The budget was exhausted during the answer, which was stopped there."
+            )
+
+        return StreamBudget(lambda chunks: chunks > hold.output_tokens, top_up)
 
     def _record(self, exchange: Exchange) -> None:
         """The one place a finished request is known: ledger, metrics, trace."""
         if exchange.recorded:
             return
         exchange.recorded = True
+        usage = exchange.usage or Usage()
+        if exchange.model and exchange.attempts.count:
+            cost = self._costing.price_request(
+                exchange.model, exchange.deployment, usage, exchange.started_at
+            )
+            exchange.cost_micro_eur, exchange.price_version = cost.micro_eur, cost.version
+        if exchange.hold is not None:
+            actual = Amount(exchange.cost_micro_eur or 0, usage.total_tokens)
+            self._quotas.settle_soon(exchange.hold, actual)
         record = exchange.record()
         self._ledger.submit(record)
         department = exchange.owner.department if exchange.owner else None
@@ -220,10 +278,11 @@ def _usage_field(body: bytes) -> object:
     return parsed.get("usage") if isinstance(parsed, dict) else None
 
 
-def _answer_headers(replica: Replica, verdict: Verdict) -> dict[str, str]:
-    """Tell the client which model and deployment answered, where it runs, and why."""
+def _answer_headers(replica: Replica, verdict: Verdict, hold: Hold | None) -> dict[str, str]:
+    """Tell the client which model and deployment answered, where it runs, why, and its limits."""
     decision = verdict.decision
     return {
+        **(hold.headers if hold is not None else {}),
         "x-hygie-model": verdict.model.name,
         "x-hygie-deployment": replica.deployment.name,
         "x-hygie-hosting-class": replica.deployment.hosting.hosting_class.value,

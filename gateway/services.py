@@ -8,18 +8,24 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory, ledger
+from billing.costing import Costing
 from billing.database import make_engine
 from billing.ledger_writer import LedgerWriter
 from billing.migrate import upgrade_to_head_async
+from billing.quotas import MemoryQuotaStore, QuotaStore, RedisQuotaStore
 from billing.spool import Spool
+from gateway.alerts import AlertCenter
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
+from gateway.pricing import build_request_costing
+from gateway.quota_gate import QuotaGate
 from gateway.router import Router, upstream_headers
 from gateway.settings import Settings, upstream_secrets
 from gateway.sovereignty import SovereigntyGate
@@ -40,6 +46,10 @@ class Services:
     router: Router
     pipeline: Pipeline
     sovereignty: SovereigntyGate
+    quotas: QuotaGate
+    costing: Costing
+    alerts: AlertCenter
+    redis: aioredis.Redis | None
     metrics: GatewayMetrics
     tracing: Tracing
     policy_watch: asyncio.Task[None]
@@ -47,18 +57,39 @@ class Services:
     started_at: int
 
     async def close(self) -> None:
-        """Flush the ledger, then close connections. Safe to call once."""
+        """Flush the ledger, settle what is pending, then close connections. Call once."""
         self.policy_watch.cancel()
         await self.ledger.close()
+        await self.quotas.close()
+        await self.alerts.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         self.tracing.shutdown()
         await self.session.close()
         await self.engine.dispose()
 
 
+def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aioredis.Redis | None]:
+    """Redis counters shared by every gateway when ``redis_url`` is set, else in-process ones.
+
+    Returns the store and the Redis client to close at shutdown (None in-process).
+    """
+    if settings.redis_url is None:
+        return MemoryQuotaStore(tz=timezone), None
+    # Short timeouts and no client-side retries: an unreachable Redis must be noticed in
+    # milliseconds so the configured fail mode applies, not after seconds of retrying.
+    client = aioredis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.5, retry=None
+    )
+    return RedisQuotaStore(client, org="default", tz=timezone), client
+
+
 async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool) -> Services:
-    """Connect to the database (migrating it if asked), open the upstream pool, start the ledger."""
+    """Connect to the database (migrating it if asked), open the upstream pool, start the
+    ledger, the quota counters and the policy watcher."""
     if migrate:
         await upgrade_to_head_async(settings.database_url)
+    timezone = ZoneInfo(settings.org_timezone)
     engine = make_engine(settings.database_url)
     session = make_session()
     writer = LedgerWriter(
@@ -81,6 +112,22 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     metrics = GatewayMetrics(models=[m.name for m in catalog.models])
     metrics.watch_ledger(writer)
     tracing = Tracing.from_settings(settings)
+    store, redis_client = quota_store(settings, timezone)
+    quotas = QuotaGate(
+        store,
+        engine,
+        timezone=timezone,
+        default_max_tokens=settings.default_max_tokens,
+        refresh_s=settings.quota_refresh_s,
+        on_refusal=metrics.quota_refused,
+    )
+    alerts = AlertCenter(
+        engine, session, webhook_url=settings.alert_webhook_url, label_of=quotas.label
+    )
+    quotas.on_alerts = alerts.publish
+    await quotas.start()
+    alerts.start()
+    costing = build_request_costing(catalog, timezone)
     pipeline = Pipeline(
         authenticator=authenticator,
         catalog=catalog,
@@ -90,6 +137,9 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
         metrics=metrics,
         tracing=tracing,
+        quotas=quotas,
+        costing=costing,
+        top_up_tokens=settings.quota_top_up_tokens,
     )
     return Services(
         settings=settings,
@@ -101,10 +151,14 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         router=router,
         pipeline=pipeline,
         sovereignty=sovereignty,
+        quotas=quotas,
+        costing=costing,
+        alerts=alerts,
+        redis=redis_client,
         metrics=metrics,
         tracing=tracing,
         policy_watch=asyncio.create_task(holder.watch(), name="policy-reload"),
-        timezone=ZoneInfo(settings.org_timezone),
+        timezone=timezone,
         started_at=int(time.time()),
     )
 

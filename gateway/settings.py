@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     graceful_shutdown_s: float = Field(
         default=30.0, ge=0, description="How long in-flight streams may run on after SIGTERM."
     )
+    default_max_tokens: int = Field(
+        default=1024,
+        ge=1,
+        description="Output tokens reserved for a request without max_tokens when a budget "
+        "applies; non-streamed requests are capped at it, streams are topped up beyond it.",
+    )
+    quota_top_up_tokens: int = Field(default=256, ge=1)
+    quota_refresh_s: float = Field(default=5.0, gt=0)
+    alert_webhook_url: str | None = Field(
+        default=None, description="Where budget threshold alerts are POSTed (with retries)."
+    )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     otlp_endpoint: str | None = Field(

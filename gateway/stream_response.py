@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import aiohttp
 from starlette.responses import Response
@@ -29,6 +30,14 @@ _SSE_HEADERS = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class StreamBudget:
+    """Tops up a stream's quota hold as it grows; ``due`` is a cheap check made per read."""
+
+    due: Callable[[int], bool]
+    top_up: Callable[[int], Awaitable[GatewayError | None]]
+
+
 class UpstreamStreamResponse(Response):
     """An ASGI response that relays one upstream stream; built by the pipeline."""
 
@@ -40,6 +49,7 @@ class UpstreamStreamResponse(Response):
         *,
         extra_headers: list[tuple[bytes, bytes]],
         on_finish: Callable[[Exchange], None],
+        budget: StreamBudget | None = None,
     ) -> None:
         # Response.__init__ is not called: this class writes its own messages in __call__.
         self.status_code = 200
@@ -49,6 +59,7 @@ class UpstreamStreamResponse(Response):
         self._meter = meter
         self._sse_headers = _SSE_HEADERS + extra_headers
         self._on_finish = on_finish
+        self._budget = budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = self._exchange
@@ -83,13 +94,17 @@ class UpstreamStreamResponse(Response):
 
     async def _relay(self, send: Send) -> GatewayError | None:
         """Copy events until the upstream ends; return the error to report in-stream, if any."""
-        meter = self._meter
+        meter, budget = self._meter, self._budget
         try:
             async for data in self._upstream.content.iter_any():
                 out = meter.feed(data)
                 if out:
                     self._exchange.mark_first_byte()
                     await send({"type": "http.response.body", "body": out, "more_body": True})
+                if budget is not None and budget.due(meter.content_chunks):
+                    refusal = await budget.top_up(meter.content_chunks)
+                    if refusal is not None:
+                        return refusal
         except MalformedEvent as exc:
             log.warning("upstream sent a malformed event: %s", exc)
             return UpstreamError("The model server sent a malformed event; the stream was stopped.")

@@ -1,0 +1,320 @@
+"""A month of the ledger as charge lines, for the FOCUS export and the chargeback statements.
+
+:func:`month_charges` reads one calendar month (in the organisation's time zone) and returns:
+
+* one usage line per department x model x deployment x price version x token class, from the
+  price version recorded on each ledger row (a price change within the month gives two lines);
+* for every GPU pool, the dedicated-GPU and true-up lines of :func:`billing.true_up.true_up`.
+
+Rounding, step by step (all half-even):
+
+1. Each ledger row holds its cost rounded to the micro-euro when the request ended.
+2. A group's cost is the exact sum of its rows' micro-euros. It is split across token classes
+   in proportion to quantity x unit price, to the micro-euro, by the largest-remainder method,
+   so **the usage lines add up to the ledger exactly** (checked: :class:`ReconciliationError`).
+   The line's ``unit_price`` is the version's price (the FOCUS ``ListCost`` is quantity x unit
+   price; ``BilledCost`` is the ledger's amount and may differ from it by rounding).
+3. The true-up gets, per department and pool, the sum of its transfer lines rounded to the cent
+   one by one, which is what the statement shows; so statements add up to the pool's cost.
+4. Statements round each line to the cent (:mod:`billing.chargeback`); FOCUS rows are exact.
+
+Rows of dedicated deployments cost nothing per request (the GPU-time line charges them) and
+unpriced rows have no price to show; both are left out of the usage lines and counted. A row
+without a department is charged to ``unassigned``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import directory
+from billing.chargeback import Statement, build_statement
+from billing.costing import (
+    DEDICATED_PREFIX,
+    UNPRICED_VERSION,
+    Costing,
+    PricingKind,
+    VersionPrices,
+)
+from billing.money import ZERO, allocate, from_micros, to_cents, to_micros
+from billing.periods import Period, month_period
+from billing.price_book import TOKENS_PER_PRICE_UNIT, PriceClass
+from billing.report_rows import ChargeLine, token_line
+from billing.schema import ledger
+from billing.true_up import ON_PREMISE, DepartmentUsage, TrueUp, true_up
+
+MICRO = Decimal("0.000001")
+UNASSIGNED = "unassigned"
+UNKNOWN = "unknown"
+
+
+class LedgerChargesError(ValueError):
+    """A month cannot be read or turned into charge lines."""
+
+
+class ReconciliationError(LedgerChargesError):
+    """The usage lines do not add up to the ledger: a bug, never a rounding difference."""
+
+
+def parse_month(text: str, tz: ZoneInfo) -> Period:
+    """``"2026-11"`` as the calendar month in ``tz``; raises :class:`LedgerChargesError`."""
+    year, dash, month = text.strip().partition("-")
+    if not dash or len(year) != 4 or not year.isdigit() or not month.isdigit():
+        raise LedgerChargesError(f"a month is written YYYY-MM, got {text!r}")
+    if not 1 <= int(month) <= 12:
+        raise LedgerChargesError(f"no month {month} in {text!r}")
+    return month_period(int(year), int(month), tz)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthCharges:
+    """The charge lines of one month, with the figures that prove they reconcile."""
+
+    period: Period
+    lines: tuple[ChargeLine, ...]
+    true_ups: tuple[TrueUp, ...]
+    ledger_cost_micros: int
+    """Sum of ``cost_micro_eur`` over the month's ledger rows."""
+    usage_line_micros: int
+    """Sum of the token usage lines, in micro-euros; equals ``ledger_cost_micros``."""
+    unpriced_requests: int
+    dedicated_requests: int
+    unknown_versions: tuple[str, ...]
+    """Versions on the ledger no longer configured: their lines use a blended unit price."""
+    department_names: Mapping[str, str]
+
+    def lines_for(self, department: str) -> list[ChargeLine]:
+        """The lines of one department (its usage, dedicated GPUs and true-up)."""
+        return [line for line in self.lines if line.department_id == department]
+
+    def statement(self, department: str, *, budget: Decimal | None = None) -> Statement:
+        """The chargeback statement of ``department`` (a department name) for the month."""
+        name = self.department_names.get(department, department)
+        return build_statement(
+            department, name, self.period, self.lines_for(department), budget=budget
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    department: str
+    model: str | None
+    deployment: str | None
+    version: str | None
+    tokens: Mapping[PriceClass, int]
+    cost_micros: int
+
+
+async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
+    # Cached tokens beyond the prompt are capped at the prompt, as when the request was priced.
+    cached = case(
+        (ledger.c.cached_tokens > ledger.c.prompt_tokens, ledger.c.prompt_tokens),
+        else_=ledger.c.cached_tokens,
+    )
+    keys = (ledger.c.department_id, ledger.c.model, ledger.c.deployment, ledger.c.price_version)
+    query = (
+        select(
+            *keys,
+            func.count().label("requests"),
+            func.sum(ledger.c.prompt_tokens).label("prompt"),
+            func.sum(cached).label("cached"),
+            func.sum(ledger.c.completion_tokens).label("completion"),
+            func.sum(ledger.c.cost_micro_eur).label("cost"),
+        )
+        .where(ledger.c.started_at >= period.start, ledger.c.started_at < period.end)
+        .group_by(*keys)
+    )
+    async with engine.connect() as connection:
+        return list((await connection.execute(query)).all())
+
+
+def _class_amounts(group: _Group, prices: VersionPrices | None) -> list[tuple[PriceClass, Decimal]]:
+    classes = [pc for pc in PriceClass if group.tokens[pc] > 0]
+    if not classes:
+        # A cost without tokens (Hygie never records one) still has to reach the export, or
+        # the lines would not add up to the ledger: it goes on an input line of zero tokens.
+        return [(PriceClass.INPUT, from_micros(group.cost_micros))]
+    if prices is None:
+        weights = [Decimal(group.tokens[pc]) for pc in classes]
+    else:
+        weights = [prices.unit_prices_eur[pc] * group.tokens[pc] for pc in classes]
+    amounts = allocate(from_micros(group.cost_micros), weights, quantum=MICRO)
+    return list(zip(classes, amounts, strict=True))
+
+
+def _unit_price(group: _Group, prices: VersionPrices | None, price_class: PriceClass) -> Decimal:
+    """The version's EUR price per million tokens; for a version no longer configured, the
+    group's blended price (its cost over all its tokens), to the micro-euro."""
+    if prices is not None:
+        return prices.unit_prices_eur[price_class]
+    tokens = sum(group.tokens.values())
+    if tokens == 0:
+        return ZERO
+    blended = from_micros(group.cost_micros) * TOKENS_PER_PRICE_UNIT / tokens
+    return blended.quantize(MICRO)
+
+
+class _Builder:
+    """Collects the lines of one month and what the true-up needs from them."""
+
+    def __init__(self, costing: Costing, period: Period, names: Mapping[str, str]) -> None:
+        self.costing = costing
+        self.period = period
+        self.names = names
+        self.lines: list[ChargeLine] = []
+        self.unknown: set[str] = set()
+        # pool -> department -> (weighted tokens, transfer charges as the statement shows them)
+        self.pool_usage: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+
+    def where(self, group: _Group, prices: VersionPrices | None) -> tuple[str, str]:
+        info = self.costing.deployment(group.deployment) if group.deployment else None
+        if info is not None:
+            return info.provider, info.hosting_class
+        if prices is not None and prices.transfer is not None:
+            return self.costing.organisation.name, ON_PREMISE
+        return UNKNOWN, UNKNOWN
+
+    def add(self, group: _Group) -> None:
+        prices = self.costing.prices_of(group.version) if group.version else None
+        if prices is None and group.version is not None:
+            self.unknown.add(group.version)
+        provider, hosting_class = self.where(group, prices)
+        rate = prices.transfer if prices is not None else None
+        # Only shared (transfer-priced) usage takes part in its pool's true-up.
+        pool = (
+            rate.pool.name
+            if rate and prices and prices.kind is PricingKind.TRANSFER_PRICE
+            else None
+        )
+        for price_class, amount in _class_amounts(group, prices):
+            tokens = group.tokens[price_class]
+            weighted = ZERO if rate is None else rate.deployment.weights.of(price_class) * tokens
+            line = token_line(
+                self.period,
+                department_id=group.department,
+                department_name=self.names.get(group.department, group.department),
+                model=group.model or UNKNOWN,
+                provider=provider,
+                hosting_class=hosting_class,
+                price_class=price_class,
+                tokens=tokens,
+                unit_price_per_million=_unit_price(group, prices, price_class),
+                price_version=group.version or UNKNOWN,
+                amount=amount,
+                gpu_seconds=ZERO if rate is None else weighted / rate.deployment.capacity,
+                resource_id=group.deployment,
+            )
+            self.lines.append(line)
+            if pool is not None:
+                by_dept = self.pool_usage.setdefault(pool, {})
+                old_weighted, old_cents = by_dept.get(group.department, (ZERO, ZERO))
+                by_dept[group.department] = (
+                    old_weighted + weighted,
+                    old_cents + to_cents(line.amount),
+                )
+
+    def true_ups(self) -> list[TrueUp]:
+        results = []
+        for name, pool in sorted(self.costing.onprem.pools.items()):
+            usage = [
+                DepartmentUsage(dept, weighted, cents)
+                for dept, (weighted, cents) in sorted(self.pool_usage.get(name, {}).items())
+            ]
+            results.append(
+                true_up(
+                    pool,
+                    self.period,
+                    usage,
+                    dedicated=self.costing.onprem.dedicated_gpus(name),
+                    mode=self.costing.true_up_mode,
+                )
+            )
+        return results
+
+
+def _free_kind(version: str | None) -> PricingKind | None:
+    """Why a zero-cost group has no line: unpriced, or served by a dedicated deployment."""
+    if version is None or version == UNPRICED_VERSION:
+        return PricingKind.UNPRICED
+    if version.startswith(DEDICATED_PREFIX):
+        return PricingKind.DEDICATED
+    return None
+
+
+async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -> MonthCharges:
+    """Every charge line of ``period`` (a calendar month), reconciled with the ledger.
+
+    Lines are computed for the whole organisation, because a department's true-up depends on
+    everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`.
+    """
+    rows = await _groups(engine, period)
+    directory_rows = await directory.list_departments(engine)
+    departments = {d.id: d.name for d in directory_rows}
+    names = {d.name: d.display_name for d in directory_rows}
+    builder = _Builder(costing, period, names)
+    ledger_micros = unpriced = dedicated = 0
+    for row in sorted(rows, key=_row_order(departments)):
+        cost = int(row.cost or 0)
+        ledger_micros += cost
+        group = _Group(
+            department=departments.get(row.department_id, UNASSIGNED),
+            model=row.model,
+            deployment=row.deployment,
+            version=row.price_version,
+            tokens={
+                PriceClass.INPUT: int(row.prompt or 0) - int(row.cached or 0),
+                PriceClass.CACHED_INPUT: int(row.cached or 0),
+                PriceClass.OUTPUT: int(row.completion or 0),
+            },
+            cost_micros=cost,
+        )
+        free = _free_kind(row.price_version) if cost == 0 else None
+        if row.cost is None or free is PricingKind.UNPRICED:
+            unpriced += int(row.requests)
+            continue
+        if free is PricingKind.DEDICATED:
+            dedicated += int(row.requests)
+            continue
+        if sum(group.tokens.values()) == 0 and cost == 0:
+            continue
+        builder.add(group)
+
+    usage_micros = sum(to_micros(line.amount) for line in builder.lines)
+    if usage_micros != ledger_micros:
+        raise ReconciliationError(
+            f"usage lines add up to {usage_micros} micro-euros, the ledger to {ledger_micros}"
+        )
+    results = builder.true_ups()
+    lines = list(builder.lines)
+    for result in results:
+        lines.extend(result.charge_lines(names, provider=costing.organisation.name))
+    return MonthCharges(
+        period=period,
+        lines=tuple(lines),
+        true_ups=tuple(results),
+        ledger_cost_micros=ledger_micros,
+        usage_line_micros=usage_micros,
+        unpriced_requests=unpriced,
+        dedicated_requests=dedicated,
+        unknown_versions=tuple(sorted(builder.unknown)),
+        department_names=names,
+    )
+
+
+def _row_order(departments: Mapping[int, str]) -> Callable[[Any], tuple[str, str, str, str]]:
+    def key(row: Any) -> tuple[str, str, str, str]:
+        return (
+            departments.get(row.department_id, UNASSIGNED),
+            row.model or "",
+            row.deployment or "",
+            row.price_version or "",
+        )
+
+    return key

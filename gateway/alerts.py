@@ -1,0 +1,126 @@
+"""Budget threshold alerts: stored once, listed by the admin API, delivered to a webhook.
+
+Delivery retries with exponential backoff (2 s, 4 s, 8 s, … up to ``max_attempts``); an alert
+that could not be delivered stays listed with its last error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import quota_limits_repo as repo
+from billing.quotas import ThresholdCrossed
+
+log = logging.getLogger("hygie.alerts")
+
+
+class AlertCenter:
+    """Stores threshold crossings and pushes them to the configured webhook."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        session: aiohttp.ClientSession,
+        *,
+        webhook_url: str | None,
+        label_of: Callable[[str], str] = str,
+        max_attempts: int = 8,
+        base_delay_s: float = 2.0,
+    ) -> None:
+        self._engine = engine
+        self._session = session
+        self._url = webhook_url
+        self._label_of = label_of
+        self._max_attempts = max_attempts
+        self._base_delay_s = base_delay_s
+        self._next_try: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._url:
+            self._task = asyncio.create_task(self._deliver_forever(), name="alert-webhook")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def publish(self, events: Sequence[ThresholdCrossed]) -> None:
+        """Store ``events`` (duplicates ignored) and wake the webhook sender."""
+        try:
+            labels = {event.node_id: self._label_of(event.node_id) for event in events}
+            await repo.store_alerts(self._engine, events, labels)
+        except SQLAlchemyError as exc:
+            log.error("could not store %d budget alerts: %s", len(events), type(exc).__name__)
+            return
+        for event in events:
+            log.warning(
+                "budget threshold %d%% reached: %s (%s, period %s)",
+                event.threshold_pct,
+                self._label_of(event.node_id),
+                event.unit.value,
+                event.period_key,
+            )
+        self._wake.set()
+
+    async def deliver_pending(self) -> int:
+        """Try every undelivered alert whose retry time has come; returns how many succeeded."""
+        assert self._url is not None
+        delivered = 0
+        now = time.monotonic()
+        for alert in await repo.undelivered_alerts(self._engine, max_attempts=self._max_attempts):
+            if self._next_try.get(alert.id, 0.0) > now:
+                continue
+            payload = {
+                "type": "hygie.budget_threshold",
+                "alert_id": alert.id,
+                "node": alert.label,
+                "level": alert.level,
+                "threshold_pct": alert.threshold_pct,
+                "period": alert.period_key,
+                "unit": alert.unit,
+                "spent": alert.spent,
+                "budget": alert.budget,
+                "created_at": alert.created_at.isoformat(),
+            }
+            error = await self._post(payload)
+            await repo.mark_delivery(self._engine, alert.id, error=error)
+            if error is None:
+                delivered += 1
+                self._next_try.pop(alert.id, None)
+            else:
+                delay = self._base_delay_s * 2**alert.delivery_attempts
+                self._next_try[alert.id] = now + delay
+        return delivered
+
+    async def _post(self, payload: dict[str, object]) -> str | None:
+        assert self._url is not None
+        try:
+            async with self._session.post(
+                self._url, json=payload, timeout=aiohttp.ClientTimeout(total=10)
+            ) as response:
+                if response.status < 300:
+                    return None
+                return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return type(exc).__name__
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._base_delay_s)
+            self._wake.clear()
+            try:
+                await self.deliver_pending()
+            except SQLAlchemyError as exc:
+                log.warning("alert delivery postponed: %s", type(exc).__name__)

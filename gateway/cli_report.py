@@ -1,0 +1,257 @@
+"""``hygie report usage|top|focus|chargeback``: the ``/admin/reports`` routes from a shell.
+
+Reads the ledger at ``--database-url`` (env ``HYGIE_DATABASE_URL``) and the configuration at
+``--config`` (env ``HYGIE_CONFIG``), whose ``cost:`` section prices the FOCUS export and the
+statements. Output goes to stdout, or to ``--output``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing.chargeback import render_csv, render_html
+from billing.cost_config import CostConfig, CostConfigError, build_costing
+from billing.costing import Costing
+from billing.database import make_engine
+from billing.focus import focus_csv
+from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
+from billing.money import InvalidAmount, parse_amount
+from billing.periods import Period, PeriodKind, period_containing
+from billing.reports import (
+    DateRange,
+    Dimension,
+    ReportError,
+    UnknownDepartment,
+    parse_group_by,
+    top_consumers,
+    usage_csv,
+    usage_report,
+)
+from gateway.catalog import Catalog, ConfigError, parse_catalog
+from gateway.pricing import catalog_view
+from gateway.routes_reports import statement_as_dict
+from gateway.settings import Settings
+
+report_app = typer.Typer(
+    help="Usage and cost reports, FOCUS export, chargeback statements.", no_args_is_help=True
+)
+
+T = TypeVar("T")
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Configuration YAML. Env: HYGIE_CONFIG.")
+]
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database-url", help="Ledger database URL. Env: HYGIE_DATABASE_URL.")
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")]
+DepartmentOpt = Annotated[str | None, typer.Option(help="Only this department.")]
+MonthOpt = Annotated[str | None, typer.Option(help="YYYY-MM (default: the current month).")]
+BudgetOpt = Annotated[str | None, typer.Option(help="Budget in EUR, e.g. 1500.00.")]
+
+
+def _settings(config: Path | None, database_url: str | None) -> Settings:
+    overrides: dict[str, Any] = {"config": config, "database_url": database_url}
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_costing(path: Path, tz: ZoneInfo) -> tuple[Catalog, Costing | None]:
+    """The catalog of ``path`` and the cost model of its ``cost:`` section (None without one)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a mapping")
+    cost = data.pop("cost", None)
+    catalog = parse_catalog(data, source=str(path))
+    if cost is None:
+        return catalog, None
+    try:
+        cost_config = CostConfig.model_validate(cost)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: cost section is invalid:\n{exc}") from None
+    return catalog, build_costing(cost_config, catalog_view(catalog), tz=tz)
+
+
+def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            return await action(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (ReportError, LedgerChargesError, UnknownDepartment) as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _costing(settings: Settings, *, required: bool) -> Costing | None:
+    if settings.config is None:
+        if required:
+            _fail("this report needs the configuration: pass --config or set HYGIE_CONFIG", 2)
+        return None
+    try:
+        _, costing = load_costing(settings.config, ZoneInfo(settings.org_timezone))
+    except (ConfigError, CostConfigError) as exc:
+        _fail(str(exc), 2)
+    if costing is None and required:
+        _fail(f"{settings.config} has no `cost:` section", 2)
+    return costing
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        typer.echo(f"written to {output}", err=True)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def _budget(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except InvalidAmount as exc:
+        _fail(str(exc), 2)
+
+
+def _month(text: str | None, tz: ZoneInfo) -> Period:
+    if text is None:
+        return period_containing(PeriodKind.MONTH, datetime.now(UTC), tz)
+    try:
+        return parse_month(text, tz)
+    except LedgerChargesError as exc:
+        _fail(str(exc), 2)
+
+
+@report_app.command("usage")
+def usage(
+    group_by: Annotated[
+        str, typer.Option(help="Comma-separated: " + ",".join(d.value for d in Dimension))
+    ] = "",
+    first: FromOpt = None,
+    last: ToOpt = None,
+    department: DepartmentOpt = None,
+    budget: BudgetOpt = None,
+    format: Annotated[str, typer.Option(help="json | csv")] = "json",
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    settings = _settings(config, database_url)
+    tz = ZoneInfo(settings.org_timezone)
+    costing = _costing(settings, required=False)
+    try:
+        dims = parse_group_by(group_by)
+        period = DateRange.parse(first, last, tz=tz, now=datetime.now(UTC))
+    except ReportError as exc:
+        _fail(str(exc), 2)
+    report = _run(
+        settings,
+        lambda engine: usage_report(
+            engine,
+            period=period,
+            group_by=dims,
+            department=department,
+            deployments=costing.deployment_view() if costing else None,
+            budget=_budget(budget),
+        ),
+    )
+    _emit(usage_csv(report) if format == "csv" else _json(report.as_dict()), output)
+
+
+@report_app.command("top")
+def top(
+    by: Annotated[str, typer.Option(help="user | use_case | department | model")] = "user",
+    limit: Annotated[int, typer.Option(min=1)] = 10,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    department: DepartmentOpt = None,
+    database_url: DatabaseOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The users (or use cases...) that cost most in the period."""
+    settings = _settings(None, database_url)
+    tz = ZoneInfo(settings.org_timezone)
+    try:
+        dimension = Dimension(by)
+        period = DateRange.parse(first, last, tz=tz, now=datetime.now(UTC))
+    except (ValueError, ReportError) as exc:
+        _fail(str(exc), 2)
+    ranked = _run(
+        settings,
+        lambda engine: top_consumers(
+            engine, period=period, by=dimension, limit=limit, department=department
+        ),
+    )
+    _emit(_json([{**b.key, **b.figures.as_dict()} for b in ranked]), output)
+
+
+@report_app.command("focus")
+def focus(
+    month: MonthOpt = None,
+    department: DepartmentOpt = None,
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The month's charges as a FOCUS 1.2 CSV."""
+    settings = _settings(config, database_url)
+    costing = _costing(settings, required=True)
+    assert costing is not None
+    period = _month(month, costing.tz)
+    charges = _run(settings, lambda engine: month_charges(engine, costing, period))
+    lines = charges.lines if department is None else charges.lines_for(department)
+    _emit(focus_csv(lines, costing.focus_account()), output)
+
+
+@report_app.command("chargeback")
+def chargeback(
+    department: Annotated[str, typer.Option(help="Department name.")],
+    month: MonthOpt = None,
+    budget: BudgetOpt = None,
+    format: Annotated[str, typer.Option(help="csv | html | json")] = "csv",
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """One department's chargeback statement for a month."""
+    settings = _settings(config, database_url)
+    costing = _costing(settings, required=True)
+    assert costing is not None
+    period = _month(month, costing.tz)
+    charges = _run(settings, lambda engine: month_charges(engine, costing, period))
+    statement = charges.statement(department, budget=_budget(budget))
+    if format == "html":
+        _emit(render_html(statement), output)
+    elif format == "json":
+        _emit(_json(statement_as_dict(statement)), output)
+    else:
+        _emit(render_csv(statement), output)

@@ -1,0 +1,260 @@
+"""Quota administration (``/admin/quotas``, ``/admin/alerts``) and a caller's view (``/v1/me``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from billing import quota_limits_repo as repo
+from billing.ledger_spend import spend_by_node
+from billing.money import from_micros, to_cents, to_micros
+from billing.periods import PeriodKind, period_containing
+from billing.quota_nodes import UnknownNode, department_of_node, resolve_node
+from billing.quotas import (
+    FailMode,
+    FailPolicy,
+    Level,
+    NodeLimits,
+    NodeUsage,
+    QuotaStoreUnavailable,
+    RollingWindow,
+)
+from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
+from gateway.routes_admin import admin_context
+from gateway.services import Services
+
+router = APIRouter()
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value, default=str), status, media_type="application/json")
+
+
+class QuotaSpec(BaseModel):
+    """The limits of one node, as an administrator writes them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level
+    department: str | None = None
+    use_case: str | None = None
+    username: str | None = None
+    key_id: str | None = None
+    budget_eur: Decimal | None = Field(default=None, ge=0, description='e.g. "1500.00"')
+    budget_tokens: int | None = Field(default=None, ge=0)
+    period: PeriodKind | None = None
+    rolling_window_s: int | None = Field(default=None, ge=1)
+    thresholds_pct: tuple[int, ...] = (50, 80, 100)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    max_concurrent: int | None = Field(default=None, ge=1)
+    budget_fail_mode: FailMode = FailMode.CLOSED
+    rate_fail_mode: FailMode = FailMode.OPEN
+
+
+def _window(limits: NodeLimits, now: datetime, services: Services) -> Any:
+    if limits.period is not None:
+        return period_containing(limits.period, now, services.timezone)
+    if limits.rolling_window_s is not None:
+        return RollingWindow(limits.rolling_window_s)
+    return None
+
+
+def _figures(limits: NodeLimits, usage: NodeUsage | None, window: Any) -> dict[str, Any]:
+    """A node's limits and consumption, in euros and tokens (only this node's own figures)."""
+    figures: dict[str, Any] = {
+        "level": limits.level.value,
+        "period": getattr(window, "key", None)
+        or (f"rolling {limits.rolling_window_s}s" if limits.rolling_window_s else None),
+        "budget_eur": str(to_cents(from_micros(limits.budget_micro_eur)))
+        if limits.budget_micro_eur is not None
+        else None,
+        "budget_tokens": limits.budget_tokens,
+        "rpm": limits.rpm,
+        "tpm": limits.tpm,
+        "max_concurrent": limits.max_concurrent,
+    }
+    if usage is not None:
+        spent, held = usage.committed, usage.reserved
+        figures |= {
+            "spent_eur": str(from_micros(spent.micro_eur)),
+            "reserved_eur": str(from_micros(held.micro_eur)),
+            "spent_tokens": spent.tokens,
+            "reserved_tokens": held.tokens,
+            "in_flight": usage.in_flight,
+        }
+        if limits.budget_micro_eur is not None:
+            left = limits.budget_micro_eur - spent.micro_eur - held.micro_eur
+            figures["remaining_eur"] = str(from_micros(max(0, left)))
+        if limits.budget_tokens is not None:
+            figures["remaining_tokens"] = max(0, limits.budget_tokens - spent.tokens - held.tokens)
+    return figures
+
+
+async def _usage(services: Services, limits: NodeLimits, now: datetime) -> tuple[Any, Any]:
+    window = _window(limits, now, services)
+    if window is None:
+        return None, None
+    try:
+        return window, await services.quotas.store.read(limits.node_id, window, now)
+    except QuotaStoreUnavailable:
+        raise QuotaUnavailable("Quota counters are unavailable; retry shortly.") from None
+
+
+@router.get("/v1/me")
+async def me(request: Request) -> Response:
+    """The caller's identity, limits and consumption at every level above its key."""
+    services: Services = request.app.state.services
+    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    now = datetime.now(UTC)
+    levels = []
+    for limits in services.quotas.chain_for(owner):
+        window, usage = await _usage(services, limits, now)
+        levels.append(_figures(limits, usage, window))
+    return _json(
+        {
+            "user": owner.username,
+            "department": owner.department,
+            "use_case": owner.use_case,
+            "key_id": owner.key_id,
+            "limits": levels,
+        }
+    )
+
+
+@router.put("/admin/quotas")
+async def set_quota(body: QuotaSpec, request: Request) -> Response:
+    """Create or replace a node's limits; they apply to new requests within seconds."""
+    services, principal = await admin_context(request)
+    try:
+        node = await resolve_node(
+            services.engine,
+            body.level,
+            department=body.department,
+            use_case=body.use_case,
+            username=body.username,
+            key_id=body.key_id,
+        )
+    except UnknownNode as exc:
+        raise NotFound(str(exc)) from None
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), param="level") from None
+    principal.require_write(node.department)
+    try:
+        limits = NodeLimits(
+            node_id=node.node_id,
+            level=node.level,
+            budget_micro_eur=to_micros(body.budget_eur) if body.budget_eur is not None else None,
+            budget_tokens=body.budget_tokens,
+            period=body.period,
+            rolling_window_s=body.rolling_window_s,
+            thresholds_pct=body.thresholds_pct,
+            rpm=body.rpm,
+            tpm=body.tpm,
+            max_concurrent=body.max_concurrent,
+            fail_policy=FailPolicy(
+                budget_eur=body.budget_fail_mode,
+                budget_tokens=body.budget_fail_mode,
+                rpm=body.rate_fail_mode,
+                tpm=body.rate_fail_mode,
+                concurrency=body.rate_fail_mode,
+            ),
+        )
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    await repo.save_limits(services.engine, limits, label=node.label)
+    await services.quotas.reload_limits()
+    await services.quotas.rebuild_from_ledger()
+    return _json({"node_id": node.node_id, "label": node.label, **_figures(limits, None, None)})
+
+
+@router.get("/admin/quotas")
+async def list_quotas(request: Request) -> Response:
+    """Configured limits with the current consumption of each node."""
+    services, principal = await admin_context(request)
+    now = datetime.now(UTC)
+    rows = []
+    for node_id, stored in sorted((await repo.all_limits(services.engine)).items()):
+        if not principal.can_read(await department_of_node(services.engine, node_id)):
+            continue
+        window, usage = await _usage(services, stored.limits, now)
+        rows.append(
+            {"node_id": node_id, "label": stored.label, **_figures(stored.limits, usage, window)}
+        )
+    return _json({"data": rows})
+
+
+@router.delete("/admin/quotas/{node_id}")
+async def delete_quota(node_id: str, request: Request) -> Response:
+    services, principal = await admin_context(request)
+    principal.require_write(await department_of_node(services.engine, node_id))
+    if not await repo.delete_limits(services.engine, node_id):
+        raise NotFound(f"No limits on {node_id!r}.")
+    await services.quotas.reload_limits()
+    return _json({"node_id": node_id, "deleted": True})
+
+
+@router.get("/admin/quotas/reconcile")
+async def reconcile(request: Request) -> Response:
+    """Drift between the live counters and the ledger (the source of truth), per node."""
+    services, principal = await admin_context(request)
+    principal.require_read(None)
+    await services.ledger.flush()
+    now = datetime.now(UTC)
+    rows = []
+    for node_id, stored in sorted((await repo.all_limits(services.engine)).items()):
+        if stored.limits.period is None:
+            continue
+        period = period_containing(stored.limits.period, now, services.timezone)
+        ledger_spend = (await spend_by_node(services.engine, period)).get(node_id)
+        _, usage = await _usage(services, stored.limits, now)
+        ledger_eur = ledger_spend.micro_eur if ledger_spend else 0
+        ledger_tokens = ledger_spend.tokens if ledger_spend else 0
+        counter_eur = usage.committed.micro_eur if usage else 0
+        counter_tokens = usage.committed.tokens if usage else 0
+        rows.append(
+            {
+                "node_id": node_id,
+                "label": stored.label,
+                "period": period.key,
+                "ledger_micro_eur": ledger_eur,
+                "counter_micro_eur": counter_eur,
+                "ledger_tokens": ledger_tokens,
+                "counter_tokens": counter_tokens,
+                "drift_micro_eur": counter_eur - ledger_eur,
+                "drift_tokens": counter_tokens - ledger_tokens,
+            }
+        )
+    in_sync = all(not r["drift_micro_eur"] and not r["drift_tokens"] for r in rows)
+    return _json({"data": rows, "in_sync": in_sync})
+
+
+@router.post("/admin/quotas/rebuild")
+async def rebuild(request: Request) -> Response:
+    """Reset the counters of the current periods to what the ledger says."""
+    services, principal = await admin_context(request)
+    principal.require_write(None)
+    await services.ledger.flush()
+    await services.quotas.rebuild_from_ledger()
+    return _json({"rebuilt": True})
+
+
+@router.get("/admin/alerts")
+async def alerts(request: Request, limit: int = 100) -> Response:
+    """Budget threshold alerts, newest first (one per threshold, node and period)."""
+    services, principal = await admin_context(request)
+    rows = []
+    for alert in await repo.list_alerts(services.engine, limit=max(1, min(limit, 1000))):
+        if principal.can_read(await department_of_node(services.engine, alert.node_id)):
+            rows.append(alert)
+    return _json({"data": [_alert_dict(a) for a in rows]})
+
+
+def _alert_dict(alert: repo.Alert) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in alert.__slots__}

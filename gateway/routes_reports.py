@@ -1,0 +1,255 @@
+"""Cost and usage reports for finance and department admins (``/admin/reports``).
+
+* ``GET /admin/reports/usage?group_by=department,model&from=2026-11-01&to=2026-11-30``
+* ``GET /admin/reports/top?by=user&limit=10``
+* ``GET /admin/reports/focus?month=2026-11`` (FOCUS 1.2 CSV)
+* ``GET /admin/reports/chargeback?department=cardiologie&month=2026-11&format=html``
+
+JSON by default, ``format=csv`` (and ``html`` for a statement). Finance and admins see every
+department; a department admin must name their own department, and gets 403 for another one
+or for the whole organisation. Dates are the organisation's (Europe/Paris by default); the
+period defaults to the current calendar month.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from billing.chargeback import Statement, render_csv, render_html
+from billing.costing import Costing
+from billing.focus import focus_csv
+from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
+from billing.money import InvalidAmount, format_plain, parse_amount
+from billing.periods import Period, PeriodKind, period_containing
+from billing.reports import (
+    DateRange,
+    Dimension,
+    ReportError,
+    UnknownDepartment,
+    parse_group_by,
+    top_consumers,
+    usage_csv,
+    usage_report,
+)
+from gateway.errors import InvalidRequest, NotFound
+from gateway.pricing import catalog_view
+from gateway.routes_admin import admin_context
+from gateway.services import Services
+
+router = APIRouter(prefix="/admin/reports")
+
+Format = Literal["json", "csv"]
+
+
+def costing_of(services: Services) -> Costing:
+    """The running cost model; 404 when the configuration has no ``cost:`` section."""
+    costing = getattr(services, "costing", None)
+    if not isinstance(costing, Costing):
+        raise NotFound("No cost model is configured (add a `cost:` section to the configuration).")
+    return costing
+
+
+def deployment_view(services: Services) -> dict[str, tuple[str, str]]:
+    """Deployment -> (provider, hosting class), from the cost model or else the catalog."""
+    costing = getattr(services, "costing", None)
+    if isinstance(costing, Costing):
+        return costing.deployment_view()
+    return {
+        row.deployment: (row.provider or row.deployment, row.hosting_class)
+        for row in catalog_view(services.catalog)
+    }
+
+
+def _json(value: Any) -> Response:
+    return Response(orjson.dumps(value), 200, media_type="application/json")
+
+
+def _attachment(text: str, media_type: str, filename: str) -> Response:
+    return Response(
+        text,
+        200,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _budget(value: str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = parse_amount(value)
+    except InvalidAmount as exc:
+        raise InvalidRequest(str(exc), param="budget") from None
+    if amount < 0:
+        raise InvalidRequest("a budget is never negative", param="budget")
+    return amount
+
+
+def _month(services: Services, month: str | None) -> Period:
+    if month is None:
+        return period_containing(PeriodKind.MONTH, datetime.now(UTC), services.timezone)
+    try:
+        return parse_month(month, services.timezone)
+    except LedgerChargesError as exc:
+        raise InvalidRequest(str(exc), param="month") from None
+
+
+def _range(services: Services, first: str | None, last: str | None) -> DateRange:
+    try:
+        return DateRange.parse(first, last, tz=services.timezone, now=datetime.now(UTC))
+    except ReportError as exc:
+        raise InvalidRequest(str(exc), param="from") from None
+
+
+@router.get("/usage")
+async def usage(
+    request: Request,
+    group_by: str | None = None,
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
+    department: str | None = None,
+    budget: str | None = None,
+    format: Format = "json",
+) -> Response:
+    """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    services, principal = await admin_context(request)
+    principal.require_read(department)
+    try:
+        dims = parse_group_by(group_by)
+    except ReportError as exc:
+        raise InvalidRequest(str(exc), param="group_by") from None
+    period = _range(services, first, last)
+    try:
+        report = await usage_report(
+            services.engine,
+            period=period,
+            group_by=dims,
+            department=department,
+            deployments=deployment_view(services),
+            budget=_budget(budget),
+        )
+    except UnknownDepartment as exc:
+        raise NotFound(str(exc)) from None
+    if format == "csv":
+        return _attachment(
+            usage_csv(report), "text/csv; charset=utf-8", f"usage-{period.first}-{period.last}.csv"
+        )
+    return _json(report.as_dict())
+
+
+@router.get("/top")
+async def top(
+    request: Request,
+    by: Literal["user", "use_case", "department", "model"] = "user",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
+    department: str | None = None,
+) -> Response:
+    """The users (or use cases...) that cost most in the period, most expensive first."""
+    services, principal = await admin_context(request)
+    principal.require_read(department)
+    period = _range(services, first, last)
+    try:
+        ranked = await top_consumers(
+            services.engine, period=period, by=Dimension(by), limit=limit, department=department
+        )
+    except UnknownDepartment as exc:
+        raise NotFound(str(exc)) from None
+    return _json(
+        {
+            "by": by,
+            "from": period.first.isoformat(),
+            "to": period.last.isoformat(),
+            "data": [{**b.key, **b.figures.as_dict()} for b in ranked],
+        }
+    )
+
+
+@router.get("/focus")
+async def focus(
+    request: Request, month: str | None = None, department: str | None = None
+) -> Response:
+    """The month's charges as a FOCUS 1.2 CSV (one department's only, when it is given)."""
+    services, principal = await admin_context(request)
+    principal.require_read(department)
+    costing = costing_of(services)
+    period = _month(services, month)
+    charges = await month_charges(services.engine, costing, period)
+    lines = charges.lines if department is None else charges.lines_for(department)
+    suffix = f"-{department}" if department else ""
+    return _attachment(
+        focus_csv(lines, costing.focus_account()),
+        "text/csv; charset=utf-8",
+        f"focus-{period.key}{suffix}.csv",
+    )
+
+
+@router.get("/chargeback")
+async def chargeback(
+    request: Request,
+    department: str,
+    month: str | None = None,
+    budget: str | None = None,
+    format: Literal["json", "csv", "html"] = "json",
+) -> Response:
+    """One department's statement for a month: rounded lines, subtotals, budget variance."""
+    services, principal = await admin_context(request)
+    principal.require_read(department)
+    costing = costing_of(services)
+    period = _month(services, month)
+    charges = await month_charges(services.engine, costing, period)
+    if department not in charges.department_names and not charges.lines_for(department):
+        raise NotFound(f"no department {department!r}")
+    statement = charges.statement(department, budget=_budget(budget))
+    name = f"chargeback-{department}-{period.key}"
+    if format == "csv":
+        return _attachment(render_csv(statement), "text/csv; charset=utf-8", f"{name}.csv")
+    if format == "html":
+        return Response(render_html(statement), 200, media_type="text/html; charset=utf-8")
+    return _json(statement_as_dict(statement))
+
+
+def _plain(value: Decimal | None) -> str | None:
+    return None if value is None else format_plain(value)
+
+
+def _cents(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def statement_as_dict(statement: Statement) -> dict[str, Any]:
+    """A statement as JSON: amounts in cents as text, quantities and prices exact."""
+    return {
+        "department": statement.department_id,
+        "department_name": statement.department_name,
+        "month": statement.period.key,
+        "currency": "EUR",
+        "lines": [
+            {
+                "description": line.description,
+                "model": line.model,
+                "token_class": str(line.token_class),
+                "consumed_quantity": _plain(line.consumed_quantity),
+                "consumed_unit": line.consumed_unit,
+                "quantity": _plain(line.quantity),
+                "unit": line.unit,
+                "unit_price_eur": _plain(line.unit_price),
+                "amount_eur": _cents(line.amount),
+                "price_version": line.price_version,
+                "true_up": line.is_true_up,
+            }
+            for line in statement.lines
+        ],
+        "usage_total_eur": _cents(statement.usage_total),
+        "true_up_total_eur": _cents(statement.true_up_total),
+        "total_eur": _cents(statement.total),
+        "budget_eur": _cents(statement.budget),
+        "variance_eur": _cents(statement.variance),
+    }

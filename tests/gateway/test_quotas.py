@@ -1,0 +1,231 @@
+"""Budgets, rate limits and alerts through the real gateway, on both counter backends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from billing.money import from_micros
+from gateway.catalog import parse_catalog
+from gateway.local_server import BackgroundServer
+from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory, RunningGateway
+from tests.services import redis_url
+
+ADMIN = {"Authorization": "Bearer admin-test-token"}
+MESSAGES = [{"role": "user", "content": "Propose un plan de soins infirmiers."}]
+# 1,000 EUR per million tokens: one token costs 1,000 micro-euros (0.001 EUR).
+PRICES = {CHAT_MODEL: {"input": "1000", "output": "1000"}}
+
+
+def priced_catalog(simulator_url: str) -> Any:
+    return parse_catalog(
+        {
+            "models": [
+                {
+                    "name": CHAT_MODEL,
+                    "deployments": [
+                        {
+                            "name": "sim",
+                            "replicas": [f"{simulator_url}/v1"],
+                            "hosting": HEALTH_CLEARED,
+                        }
+                    ],
+                }
+            ],
+            "prices": PRICES,
+        }
+    )
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def quota_gateway(
+    request: pytest.FixtureRequest,
+    simulator: BackgroundServer,
+    start_gateway: GatewayFactory,
+    sqlite_url: str,
+) -> RunningGateway:
+    settings: dict[str, Any] = {"quota_refresh_s": 0.2}
+    if request.param == "redis":
+        url = redis_url(db=14)
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        settings["redis_url"] = url
+    return start_gateway(priced_catalog(simulator.url), sqlite_url, **settings)
+
+
+def set_quota(gw: RunningGateway, **spec: Any) -> dict[str, Any]:
+    response = httpx.put(f"{gw.url}/admin/quotas", headers=ADMIN, json=spec)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_concurrent_requests_never_overspend_the_budget(quota_gateway: RunningGateway) -> None:
+    gw = quota_gateway
+    set_quota(gw, level="department", department="cardiologie", budget_eur="0.25", period="month")
+
+    async def run() -> list[tuple[int, str | None, str | None]]:
+        client = openai.AsyncOpenAI(base_url=gw.base_url, api_key=gw.key, max_retries=0)
+
+        async def one(i: int) -> tuple[int, str | None, str | None]:
+            try:
+                if i % 2:
+                    stream = await client.chat.completions.create(
+                        model=CHAT_MODEL, messages=MESSAGES, max_tokens=8, stream=True
+                    )
+                    async for _ in stream:
+                        pass
+                else:
+                    await client.chat.completions.create(
+                        model=CHAT_MODEL, messages=MESSAGES, max_tokens=8
+                    )
+                return 200, None, None
+            except openai.RateLimitError as error:
+                body = error.body if isinstance(error.body, dict) else {}
+                return 429, body.get("code"), error.response.headers.get("x-should-retry")
+
+        try:
+            return await asyncio.gather(*(one(i) for i in range(200)))
+        finally:
+            await client.close()
+
+    outcomes = asyncio.run(run())
+    served = [o for o in outcomes if o[0] == 200]
+    refused = [o for o in outcomes if o[0] == 429]
+    assert served and refused and len(served) + len(refused) == 200
+    assert all(code == "insufficient_quota" and retry == "false" for _, code, retry in refused)
+    listed = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
+    [department] = [row for row in listed if row["level"] == "department"]
+    assert Decimal(department["spent_eur"]) <= Decimal("0.25")
+    assert Decimal(department["reserved_eur"]) == 0
+    reconcile = httpx.get(f"{gw.url}/admin/quotas/reconcile", headers=ADMIN).json()
+    assert reconcile["in_sync"], reconcile
+    ledger_total = sum(
+        r["ledger_micro_eur"] for r in reconcile["data"] if r["node_id"].startswith("department")
+    )
+    assert from_micros(ledger_total) == Decimal(department["spent_eur"])
+
+
+def test_rate_limit_answers_429_with_retry_after_and_headers(quota_gateway: RunningGateway) -> None:
+    gw = quota_gateway
+    set_quota(gw, level="user", username="dr.test", rpm=3)
+    client = gw.sdk()
+    first = client.chat.completions.with_raw_response.create(
+        model=CHAT_MODEL, messages=MESSAGES, max_tokens=2
+    )
+    assert first.headers["x-ratelimit-limit-requests"] == "3"
+    assert first.headers["x-ratelimit-remaining-requests"] == "2"
+    assert first.headers["x-ratelimit-reset-requests"].endswith("s")
+    client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=2)
+    client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=2)
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=2)
+    response = caught.value.response
+    assert caught.value.body["code"] == "rate_limit_exceeded"  # type: ignore[index]
+    assert "your account" in caught.value.message
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_me_shows_own_limits_and_consumption(quota_gateway: RunningGateway) -> None:
+    gw = quota_gateway
+    set_quota(
+        gw, level="department", department="cardiologie", budget_eur="10", period="month", rpm=100
+    )
+    gw.sdk().chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=4)
+    me = httpx.get(f"{gw.base_url}/me", headers={"Authorization": f"Bearer {gw.key}"}).json()
+    assert me["user"] == "dr.test" and me["department"] == "cardiologie"
+    [department] = me["limits"]
+    assert department["level"] == "department" and department["budget_eur"] == "10.00"
+    spent = Decimal(department["spent_eur"])
+    assert spent > 0 or Decimal(department["reserved_eur"]) >= 0
+    assert Decimal(department["remaining_eur"]) <= Decimal(10)
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[BackgroundServer, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+    attempts = {"n": 0}
+
+    async def hook(request: Request) -> Response:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            return Response(status_code=503)  # the first delivery fails: it must be retried
+        received.append(await request.json())
+        return Response(status_code=204)
+
+    with BackgroundServer(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as server:
+        yield server, received
+
+
+def test_thresholds_alert_once_each_and_reach_the_webhook(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str, webhook: Any
+) -> None:
+    server, received = webhook
+    gw = start_gateway(
+        priced_catalog(simulator.url),
+        sqlite_url,
+        quota_refresh_s=0.2,
+        alert_webhook_url=f"{server.url}/hook",
+    )
+    set_quota(
+        gw,
+        level="department",
+        department="cardiologie",
+        budget_eur="0.2",
+        period="day",
+        thresholds_pct=[10, 20, 40],
+    )
+    client = gw.sdk()
+    for _ in range(15):
+        try:
+            client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=8)
+        except openai.RateLimitError:
+            break
+    for _ in range(100):  # the first webhook delivery fails and is retried after 2 s
+        alerts = httpx.get(f"{gw.url}/admin/alerts", headers=ADMIN).json()["data"]
+        if len(received) >= 3:
+            break
+        time.sleep(0.1)
+    assert sorted(a["threshold_pct"] for a in alerts) == [10, 20, 40]  # once each
+    assert {a["label"] for a in alerts} == {"department cardiologie"}
+    assert sorted(r["threshold_pct"] for r in received) == [10, 20, 40]
+
+
+def test_department_admin_cannot_set_another_departments_quota(
+    quota_gateway: RunningGateway,
+) -> None:
+    gw = quota_gateway
+    base = f"{gw.url}/admin"
+    httpx.post(f"{base}/departments", headers=ADMIN, json={"name": "pharmacie"})
+    httpx.post(
+        f"{base}/users",
+        headers=ADMIN,
+        json={"username": "chef.pharma", "department": "pharmacie", "role": "department_admin"},
+    )
+    key = httpx.post(f"{base}/keys", headers=ADMIN, json={"username": "chef.pharma"}).json()["key"]
+    chief = {"Authorization": f"Bearer {key}"}
+    own = httpx.put(
+        f"{base}/quotas",
+        headers=chief,
+        json={"level": "department", "department": "pharmacie", "rpm": 10},
+    )
+    assert own.status_code == 200
+    other = httpx.put(
+        f"{base}/quotas",
+        headers=chief,
+        json={"level": "department", "department": "cardiologie", "rpm": 1},
+    )
+    assert other.status_code == 403
+    visible = httpx.get(f"{base}/quotas", headers=chief).json()["data"]
+    assert [row["label"] for row in visible] == ["department pharmacie"]
