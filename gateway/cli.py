@@ -12,8 +12,10 @@ import uvicorn
 
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli_admin import departments_app, keys_app, users_app
+from gateway.cli_policy import policy_app, scan
+from gateway.cli_quotas import quotas_app
 from gateway.cli_report import report_app
-from gateway.settings import Settings
+from gateway.settings import Settings, settings_with
 
 app = typer.Typer(
     help="Hygie: a sovereign, metered OpenAI-compatible gateway for hospitals.",
@@ -26,6 +28,9 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
+app.add_typer(policy_app, name="policy")
+app.add_typer(quotas_app, name="quotas")
+app.command("scan")(scan)
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Models YAML. Env: HYGIE_CONFIG.")
@@ -33,11 +38,6 @@ ConfigOpt = Annotated[
 DatabaseOpt = Annotated[
     str | None, typer.Option("--database-url", help="Ledger database URL. Env: HYGIE_DATABASE_URL.")
 ]
-
-
-def build_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with the CLI options that were given on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def _load(settings: Settings) -> Catalog:
@@ -78,7 +78,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Env: HYGIE_PORT.")] = None,
 ) -> None:
     """Run the gateway."""
-    settings = build_settings(config=config, database_url=database_url, host=host, port=port)
+    settings = settings_with(config=config, database_url=database_url, host=host, port=port)
     run_server(settings, _load(settings), migrate=settings.auto_migrate)
 
 
@@ -104,7 +104,7 @@ def migrate(database_url: DatabaseOpt = None) -> None:
     """Bring the ledger database to the latest schema."""
     from billing.migrate import upgrade_to_head
 
-    settings = build_settings(database_url=database_url)
+    settings = settings_with(database_url=database_url)
     upgrade_to_head(settings.database_url)
     typer.echo("database is up to date")
 
@@ -112,7 +112,7 @@ def migrate(database_url: DatabaseOpt = None) -> None:
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
     """Validate the configuration file; errors name the exact field."""
-    settings = build_settings(config=config)
+    settings = settings_with(config=config)
     catalog = _load(settings)
     for model in catalog.models:
         deployments = ", ".join(
@@ -149,7 +149,7 @@ def ledger_list(
     from billing import ledger
     from billing.database import make_engine
 
-    settings = build_settings(database_url=database_url)
+    settings = settings_with(database_url=database_url)
 
     async def fetch() -> list[dict[str, Any]]:
         engine = make_engine(settings.database_url)

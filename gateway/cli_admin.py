@@ -14,7 +14,7 @@ from billing.database import make_engine
 from billing.directory import DirectoryError
 from billing.migrate import upgrade_to_head
 from gateway.api_keys import generate_key
-from gateway.settings import Settings
+from gateway.settings import settings_with
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -27,7 +27,7 @@ DatabaseOpt = Annotated[
 
 
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    settings = settings_with(database_url=database_url)
     if settings.auto_migrate:
         upgrade_to_head(settings.database_url)
 

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from billing import quota_limits_repo as repo
-from billing.ledger_spend import spend_by_node
 from billing.money import from_micros, to_cents, to_micros
 from billing.periods import PeriodKind, period_containing
 from billing.quota_nodes import UnknownNode, department_of_node, resolve_node
@@ -25,6 +24,7 @@ from billing.quotas import (
     QuotaStoreUnavailable,
     RollingWindow,
 )
+from billing.reconcile import reconcile as reconcile_counters
 from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
 from gateway.routes_admin import admin_context
 from gateway.services import Services
@@ -206,33 +206,22 @@ async def reconcile(request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_read(None)
     await services.ledger.flush()
-    now = datetime.now(UTC)
-    rows = []
-    for node_id, stored in sorted((await repo.all_limits(services.engine)).items()):
-        if stored.limits.period is None:
-            continue
-        period = period_containing(stored.limits.period, now, services.timezone)
-        ledger_spend = (await spend_by_node(services.engine, period)).get(node_id)
-        _, usage = await _usage(services, stored.limits, now)
-        ledger_eur = ledger_spend.micro_eur if ledger_spend else 0
-        ledger_tokens = ledger_spend.tokens if ledger_spend else 0
-        counter_eur = usage.committed.micro_eur if usage else 0
-        counter_tokens = usage.committed.tokens if usage else 0
-        rows.append(
-            {
-                "node_id": node_id,
-                "label": stored.label,
-                "period": period.key,
-                "ledger_micro_eur": ledger_eur,
-                "counter_micro_eur": counter_eur,
-                "ledger_tokens": ledger_tokens,
-                "counter_tokens": counter_tokens,
-                "drift_micro_eur": counter_eur - ledger_eur,
-                "drift_tokens": counter_tokens - ledger_tokens,
-            }
+    limits = await repo.all_limits(services.engine)
+    try:
+        drifts = await reconcile_counters(
+            services.engine, services.quotas.store, limits, services.timezone, datetime.now(UTC)
         )
-    in_sync = all(not r["drift_micro_eur"] and not r["drift_tokens"] for r in rows)
-    return _json({"data": rows, "in_sync": in_sync})
+    except QuotaStoreUnavailable:
+        raise QuotaUnavailable("Quota counters are unavailable; retry shortly.") from None
+    rows = [
+        {
+            **{name: getattr(d, name) for name in d.__slots__},
+            "drift_micro_eur": d.drift_micro_eur,
+            "drift_tokens": d.drift_tokens,
+        }
+        for d in drifts
+    ]
+    return _json({"data": rows, "in_sync": all(d.in_sync for d in drifts)})
 
 
 @router.post("/admin/quotas/rebuild")

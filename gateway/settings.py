@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,3 +77,8 @@ def upstream_secrets(names: list[str]) -> dict[str, str]:
     They stay in the gateway: clients never see or send them.
     """
     return {name: os.environ[name] for name in names if os.environ.get(name)}
+
+
+def settings_with(**overrides: Any) -> Settings:
+    """Settings from the environment, with the CLI options that were given (not None) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -203,3 +203,85 @@ def test_demo_prints_ready_to_paste_lines_and_serves(closing: list[openai.OpenAI
         demo.wait(timeout=30)
         assert demo.stdout is not None
         demo.stdout.close()
+
+
+def test_scan_reads_jsonl_and_writes_spans() -> None:
+    text = "Patiente Mme Jeanne DUPONT, NIR 2 56 03 75 112 004 60, tél 06 12 34 56 78."
+    lines = (
+        json.dumps({"id": 1, "text": text})
+        + "\n"
+        + json.dumps({"id": "b", "text": "HbA1c 7,2 %"})
+        + "\n"
+    )
+    result = subprocess.run(
+        [*HYGIE, "scan"], input=lines, capture_output=True, text=True, timeout=60, check=True
+    )
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["id"] == 1 and second == {"id": "b", "spans": []}
+    found = {(text[s["start"] : s["end"]], s["type"]) for s in first["spans"]}
+    assert ("2 56 03 75 112 004 60", "NIR") in found
+    assert ("06 12 34 56 78", "PHONE") in found
+    assert any(kind == "PERSON" and "DUPONT" in value for value, kind in found)
+
+
+def test_policy_check_and_explain(tmp_path: Path) -> None:
+    assert (
+        "ok: policy chu-default" in hygie("policy", "check", "policies/default_policy.yaml").stdout
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "models:\n  - name: cloud\n    sovereign_alternative: local\n    deployments:\n"
+        "      - {name: eu, replicas: ['http://127.0.0.1:9/v1'], hosting: {class: eu_cloud, cleared_for: [public, internal]}}\n"
+        "  - name: local\n    deployments:\n"
+        "      - {name: onprem, replicas: ['http://127.0.0.1:9/v1'], hosting: {class: on_premise, cleared_for: [public, internal, personal, health]}}\n"
+    )
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "model": "cloud",
+                "messages": [{"role": "user", "content": "Compte rendu de M. Paul MARTIN"}],
+            }
+        )
+    )
+    result = hygie(
+        "policy", "explain", str(request), "--department", "urgences", "--config", str(config)
+    )
+    explained = json.loads(result.stdout)
+    assert explained["decision"] == "reroute" and explained["reroute_to"] == "local"
+    assert "MARTIN" not in result.stdout
+
+
+def test_quotas_set_and_list(cli_env: dict[str, str]) -> None:
+    hygie("keys", "create", "--user", "u1", "--department", "radiologie", env=cli_env)
+    saved = hygie(
+        "quotas",
+        "set",
+        "--level",
+        "department",
+        "--department",
+        "radiologie",
+        "--budget-eur",
+        "2500",
+        "--period",
+        "month",
+        "--rpm",
+        "120",
+        env=cli_env,
+    )
+    assert "department radiologie" in saved.stdout
+    listed = hygie("quotas", "list", env=cli_env).stdout
+    assert "department radiologie" in listed and "2500" in listed and "rpm 120" in listed
+    missing = hygie(
+        "quotas",
+        "set",
+        "--level",
+        "department",
+        "--department",
+        "nope",
+        "--rpm",
+        "1",
+        env=cli_env,
+        check=False,
+    )
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
