@@ -15,7 +15,7 @@ from billing.schema import ledger
 
 
 def _insert_ignoring_duplicates(dialect: str) -> Insert:
-    # Idempotent by request id: a batch replayed from the spool after a partial failure must
+    # Idempotent by request id: a batch replayed from the journal after a partial failure must
     # never create a second record for a request.
     if dialect == "postgresql":
         return postgresql.insert(ledger).on_conflict_do_nothing(index_elements=["request_id"])

@@ -170,6 +170,36 @@ def ledger_list(
             )
 
 
+@ledger_app.command("replay")
+def ledger_replay(
+    spool_dir: Annotated[
+        Path | None,
+        typer.Option(help="Journal directory of a stopped gateway. Env: HYGIE_SPOOL_DIR."),
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Store the records a stopped or killed gateway left in its journal (idempotent)."""
+    from billing import ledger
+    from billing.database import make_engine
+    from billing.journal import Journal
+    from billing.ledger_writer import LedgerWriter
+
+    settings = settings_with(spool_dir=spool_dir, database_url=database_url)
+
+    async def replay() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            writer = LedgerWriter(
+                lambda records: ledger.insert_records(engine, records), Journal(settings.spool_dir)
+            )
+            return await writer.replay()
+        finally:
+            await engine.dispose()
+
+    segments = asyncio.run(replay())
+    typer.echo(f"replayed {segments} journal segment(s) from {settings.spool_dir}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="hygie")

@@ -17,7 +17,7 @@ from billing.database import make_engine
 from billing.ledger_writer import LedgerWriter
 from billing.migrate import upgrade_to_head_async
 from billing.quotas import MemoryQuotaStore, QuotaStore, RedisQuotaStore
-from billing.spool import Spool
+from billing.journal import Journal
 from gateway.alerts import AlertCenter
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog
@@ -94,7 +94,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     session = make_session()
     writer = LedgerWriter(
         lambda records: ledger.insert_records(engine, records),
-        Spool(settings.spool_dir),
+        Journal(settings.spool_dir),
         flush_interval_s=settings.ledger_flush_interval_s,
         batch_size=settings.ledger_batch_size,
     )

@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     port: int = 8080
     spool_dir: Path = Field(
         default=Path("hygie-spool"),
-        description="Where ledger records wait when the database is unreachable.",
+        description="The ledger journal: records are written here before the database (one "
+        "directory per gateway process; keep it on a volume that survives restarts).",
     )
     ledger_flush_interval_s: float = Field(default=0.2, gt=0)
     ledger_batch_size: int = Field(default=500, ge=1)

@@ -60,6 +60,7 @@ class UpstreamStreamResponse(Response):
         self._sse_headers = _SSE_HEADERS + extra_headers
         self._on_finish = on_finish
         self._budget = budget
+        self._finished = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = self._exchange
@@ -79,6 +80,7 @@ class UpstreamStreamResponse(Response):
                 )
             finished_cleanly = error is None
             watch.stop()
+            self._finish(finished_cleanly)  # recorded before the client sees the end
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not watch.absorb_cancellation():
@@ -88,9 +90,18 @@ class UpstreamStreamResponse(Response):
             exchange.status_code = 499
         finally:
             watch.stop()
-            self._close_upstream(finished_cleanly)
-            exchange.settle_usage(self._meter.usage, chunks_with_choices=self._meter.content_chunks)
-            self._on_finish(exchange)
+            self._finish(finished_cleanly)
+
+    def _finish(self, finished_cleanly: bool) -> None:
+        """Close the upstream and record the request; runs once, whatever ended the stream."""
+        if self._finished:
+            return
+        self._finished = True
+        self._close_upstream(finished_cleanly)
+        self._exchange.settle_usage(
+            self._meter.usage, chunks_with_choices=self._meter.content_chunks
+        )
+        self._on_finish(self._exchange)
 
     async def _relay(self, send: Send) -> GatewayError | None:
         """Copy events until the upstream ends; return the error to report in-stream, if any."""

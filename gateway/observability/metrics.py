@@ -92,7 +92,7 @@ class _LedgerCollector:
             ),
             CounterMetricFamily(
                 "hygie_ledger_spooled",
-                "Ledger records written to the spool because the database was unreachable.",
+                "Ledger records kept in the local journal because the database was unreachable.",
                 value=spooled,
             ),
         ]

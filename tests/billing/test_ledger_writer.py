@@ -1,4 +1,4 @@
-"""The ledger writer batches, never duplicates, and spools when the database is unreachable."""
+"""The ledger writer journals first, batches, never duplicates, and survives an outage."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 from billing import ledger
 from billing.database import make_engine
+from billing.journal import Journal, read_segment
 from billing.ledger_record import LedgerRecord
 from billing.ledger_writer import LedgerWriter
 from billing.migrate import upgrade_to_head
-from billing.spool import Spool
 
 
 def make_record(request_id: str, **overrides: object) -> LedgerRecord:
@@ -37,7 +37,7 @@ def test_records_are_written_once_even_if_submitted_twice(
     async def run() -> list[LedgerRecord]:
         engine = make_engine(database_url)
         writer = LedgerWriter(
-            lambda rs: ledger.insert_records(engine, rs), Spool(tmp_path), flush_interval_s=0.01
+            lambda rs: ledger.insert_records(engine, rs), Journal(tmp_path), flush_interval_s=0.01
         )
         await writer.start()
         for i in range(25):
@@ -52,16 +52,17 @@ def test_records_are_written_once_even_if_submitted_twice(
     assert sorted(r.request_id for r in stored) == sorted(f"req_{i}" for i in range(25))
     assert stored[0].started_at.tzinfo is not None
     assert stored[0].entity_counts == {"NIR": 1}
+    assert list(tmp_path.glob("ledger-*")) == []  # stored segments are deleted
 
 
-def test_unreachable_database_spools_then_replays(tmp_path: Path) -> None:
-    db_path = tmp_path / "ledger.db"
-    url = f"sqlite+aiosqlite:///{db_path}"
-    spool = Spool(tmp_path / "spool")
+def test_unreachable_database_keeps_records_in_the_journal_then_replays(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+    journal_dir = tmp_path / "journal"
 
     async def write_while_down() -> None:
-        broken = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db")
-        writer = LedgerWriter(lambda rs: ledger.insert_records(broken, rs), spool)
+        # A database without the ledger table: every insert fails, as if it were unreachable.
+        broken = make_engine(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
+        writer = LedgerWriter(lambda rs: ledger.insert_records(broken, rs), Journal(journal_dir))
         await writer.start()
         for i in range(10):
             writer.submit(make_record(f"down_{i}", completion_tokens=i))
@@ -69,14 +70,14 @@ def test_unreachable_database_spools_then_replays(tmp_path: Path) -> None:
         await broken.dispose()
 
     asyncio.run(write_while_down())
-    assert spool.has_records()
+    assert len(list(journal_dir.glob("ledger-*"))) == 1
 
     upgrade_to_head(url)
 
     async def restart() -> list[LedgerRecord]:
         engine = make_engine(url)
-        writer = LedgerWriter(lambda rs: ledger.insert_records(engine, rs), spool)
-        await writer.start()  # replays the spool first
+        writer = LedgerWriter(lambda rs: ledger.insert_records(engine, rs), Journal(journal_dir))
+        await writer.start()  # replays the journal first
         await writer.close()
         stored = await ledger.recent_records(engine, limit=100)
         await engine.dispose()
@@ -85,16 +86,17 @@ def test_unreachable_database_spools_then_replays(tmp_path: Path) -> None:
     stored = asyncio.run(restart())
     assert sorted(r.request_id for r in stored) == sorted(f"down_{i}" for i in range(10))
     assert {r.completion_tokens for r in stored} == set(range(10))
-    assert not spool.has_records()
+    assert list(journal_dir.glob("ledger-*")) == []
 
 
-def test_spool_replay_is_idempotent_after_a_crash_between_take_and_done(tmp_path: Path) -> None:
-    spool = Spool(tmp_path)
-    spool.append([make_record("a"), make_record("b")])
-    first = spool.take()
-    # The gateway dies here (records possibly stored, spool not yet cleared): a new take
-    # returns them again; the idempotent insert makes the replay harmless.
-    again = spool.take()
-    assert [r.request_id for r in first] == [r.request_id for r in again] == ["a", "b"]
-    spool.done()
-    assert spool.take() == []
+def test_a_killed_process_leaves_its_records_in_the_journal(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    for name in ("a", "b"):
+        journal.write(make_record(name))
+    # No close, no flush: the process "dies" here. The bytes are already in the file.
+    [segment] = tmp_path.glob("ledger-*")
+    assert [r.request_id for r in read_segment(segment)] == ["a", "b"]
+    journal.close()
+    with segment.open("ab") as handle:
+        handle.write(b'{"request_id": "torn')  # a machine crash mid-write
+    assert [r.request_id for r in read_segment(segment)] == ["a", "b"]

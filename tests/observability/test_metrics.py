@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from billing.ledger_record import LedgerRecord
 from billing.ledger_writer import LedgerWriter
-from billing.spool import Spool
+from billing.journal import Journal
 from gateway.observability.metrics import (
     REQUEST_DURATION_BUCKETS,
     TIME_TO_FIRST_TOKEN_BUCKETS,
@@ -176,7 +176,7 @@ def test_ledger_figures_are_read_from_the_writer_at_scrape_time(tmp_path: Path) 
     async def unreachable(records: object) -> None:
         raise OSError("database down")
 
-    writer = LedgerWriter(unreachable, Spool(tmp_path / "spool"), batch_size=10)
+    writer = LedgerWriter(unreachable, Journal(tmp_path / "spool"), batch_size=10)
     metrics = make_metrics()
     metrics.watch_ledger(writer)
     for i in range(3):
@@ -194,7 +194,7 @@ def test_ledger_figures_are_read_from_the_writer_at_scrape_time(tmp_path: Path) 
 
 def test_render_exposes_every_dashboard_metric_with_bounded_labels(tmp_path: Path) -> None:
     metrics = make_metrics()
-    metrics.watch_ledger(LedgerWriter(_never_called, Spool(tmp_path)))
+    metrics.watch_ledger(LedgerWriter(_never_called, Journal(tmp_path)))
     metrics.observe_request(make_record(streamed=True, ttft_ms=90.0), Decimal("0.01"), "urgences")
     metrics.quota_refused("user")
     metrics.policy_decision("allow", "internal")
