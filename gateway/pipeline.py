@@ -145,6 +145,14 @@ class Pipeline:
             return call
         return call.retarget(call.model, {**call.body, "max_tokens": output})
 
+    @staticmethod
+    def _client_capped(exchange: Exchange) -> bool:
+        body = exchange.body or {}
+        return any(
+            isinstance(body.get(f), int) and body[f] > 0
+            for f in ("max_tokens", "max_completion_tokens")
+        )
+
     def _model(self, call: OpenAICall, department: str) -> ModelSpec:
         model = model_for(self._catalog, call.model, department)
         if model is None or call.endpoint not in model.endpoints:
@@ -221,8 +229,8 @@ class Pipeline:
 
     def _stream_budget(self, exchange: Exchange) -> StreamBudget | None:
         hold = exchange.hold
-        if hold is None:
-            return None
+        if hold is None or self._client_capped(exchange):
+            return None  # max_tokens bounds the answer: it can never outgrow its hold
         model, endpoint, step = exchange.model or "", exchange.endpoint, self._top_up_tokens
 
         async def top_up(produced_chunks: int) -> GatewayError | None:

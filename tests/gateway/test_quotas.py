@@ -229,3 +229,32 @@ def test_department_admin_cannot_set_another_departments_quota(
     assert other.status_code == 403
     visible = httpx.get(f"{base}/quotas", headers=chief).json()["data"]
     assert [row["label"] for row in visible] == ["department pharmacie"]
+
+
+def test_open_ended_stream_is_topped_up_then_stopped_at_the_budget(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    gw = start_gateway(
+        priced_catalog(simulator.url),
+        sqlite_url,
+        quota_refresh_s=0.2,
+        default_max_tokens=8,
+        quota_top_up_tokens=4,
+    )
+    content = MESSAGES[0]["content"]
+    prompt_bound = len(content.encode()) + 16 * 2  # max_prompt_tokens for one message
+    budget = prompt_bound + 8 + 4 + 4  # the first hold plus two top-ups
+    set_quota(gw, level="user", username="dr.test", budget_tokens=budget, period="day")
+    pieces: list[str] = []
+    with pytest.raises(openai.APIError) as caught:
+        stream = gw.sdk().chat.completions.create(
+            model=CHAT_MODEL, messages=MESSAGES, stream=True, extra_body={"sim_output_tokens": 60}
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+    assert "budget was exhausted" in caught.value.message
+    assert len(pieces) == 16  # 8 held + 4 + 4 topped up, then stopped: no token beyond the hold
+    time.sleep(0.3)
+    [user] = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
+    assert user["spent_tokens"] <= budget and user["reserved_tokens"] == 0
