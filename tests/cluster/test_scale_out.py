@@ -143,8 +143,8 @@ def test_kill_one_stop_another_and_nothing_is_lost(start_cluster: Callable[[int]
     assert not missing, f"{len(missing)} answered requests are not in the ledger"
 
     # The survivor keeps serving, and the budget held across the whole cluster.
-    with openai.OpenAI(base_url=f"{survivor.url}/v1", api_key=cluster.key, max_retries=0) as client:
-        with contextlib.suppress(openai.RateLimitError):  # budget exhausted is an answer too
-            client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=2)
+    client = openai.OpenAI(base_url=f"{survivor.url}/v1", api_key=cluster.key, max_retries=0)
+    with client, contextlib.suppress(openai.RateLimitError):  # a spent budget is an answer too
+        client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=2)
     [department] = httpx.get(f"{survivor.url}/admin/quotas", headers=ADMIN).json()["data"]
     assert Decimal(department["spent_eur"]) <= Decimal("2")
