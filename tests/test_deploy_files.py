@@ -178,7 +178,7 @@ def test_compose_bind_mounts_exist(compose: Mapping) -> None:
 
 def check_config_shape(config: Mapping) -> None:
     """Asserts the models/deployments/prices shape the gateway's parser reads."""
-    assert set(config) <= {"models", "prices"}
+    assert set(config) <= {"models", "prices", "cost", "detector"}
     names = [model["name"] for model in config["models"]]
     assert len(names) == len(set(names)), "model names are unique"
     for model in config["models"]:
