@@ -10,9 +10,9 @@ import itertools
 import secrets
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.observability.logs import bind_request_id
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _HEADER = b"x-request-id"
 

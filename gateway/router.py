@@ -1,21 +1,45 @@
 """Choosing a replica and forwarding to it, retrying elsewhere while no byte reached the client.
 
 The caller passes the replicas it is allowed to use (the sovereignty filter is applied before
-this module is reached); retries and failover never leave that set.
+this module is reached), optionally followed by fallback groups (the allowed replicas of other
+models, in order of preference); retries and failover never leave those sets. A group is left
+for the next one only when it is exhausted: every replica tried, unavailable (unhealthy or
+ejected, see :mod:`gateway.upstream.health`), or ``max_attempts`` tried in it.
+
+Outcomes, in order of precedence:
+
+- the first answer that is not a 5xx (nor a connection failure or timeout) is returned;
+- a retry refused by the retry budget (:mod:`gateway.upstream.retry_budget`) raises
+  :class:`NoDeploymentAvailable` (503, ``Retry-After``);
+- when no replica of any group could even be tried (all unavailable), the same 503 is raised;
+- otherwise the last replica's error is raised (502 / 504, or its 5xx message).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import aiohttp
 import orjson
 
 from gateway.catalog import Catalog, Deployment, DeploymentKind, ModelSpec
-from gateway.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
+from gateway.errors import (
+    GatewayError,
+    NoDeploymentAvailable,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
 from gateway.openai_request import OpenAICall
-from gateway.upstream.replicas import Replica, ReplicaPicker
+from gateway.upstream.balancer import LoadAwarePicker
+from gateway.upstream.monitor import ReplicaMonitor
+from gateway.upstream.replicas import Picker, Replica
+from gateway.upstream.retry_budget import RetryBudget
+from gateway.upstream.routing_options import RoutingOptions
 from gateway.upstream.vllm import OpenAICompatibleClient, ReplicaUnreachable, UpstreamReply
 
 ENDPOINT_PATHS = {
@@ -30,14 +54,38 @@ _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 
 @dataclass(slots=True)
 class Attempts:
-    """What happened on the way to an answer: replicas tried and why they were left."""
+    """What happened on the way to an answer: replicas tried and why they were left.
+
+    ``tried`` lists every replica contacted, in order (``deployment@base_url``); ``failures``
+    the reason each failed one was left. ``fallback_model`` is the model of the group of the
+    last attempt when that group is a fallback (None when it is the requested model's), so on
+    success it names the model that answered.
+    """
 
     tried: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    fallback_model: str | None = None
 
     @property
     def count(self) -> int:
         return len(self.tried)
+
+
+class ReplicaState(NamedTuple):
+    """One replica as the metrics endpoint shows it.
+
+    ``ejected_until`` is a Unix time (None when not ejected); ``waiting``, ``running`` and
+    ``kv_cache`` are the last ``/metrics`` reading, None when missing or stale.
+    """
+
+    deployment: str
+    base_url: str
+    healthy: bool
+    ejected_until: float | None
+    in_flight: int
+    waiting: float | None
+    running: float | None
+    kv_cache: float | None
 
 
 class Forward:
@@ -48,8 +96,10 @@ class Forward:
         self._call = call
         self._bodies: dict[str | None, bytes] = {}
 
-    def body_for(self, deployment: Deployment) -> bytes:
-        name = deployment.served_model_name
+    def body_for(self, deployment: Deployment, model: str | None = None) -> bytes:
+        """The body for ``deployment``, naming ``model`` (a fallback) unless the deployment
+        serves it under another name."""
+        name = deployment.served_model_name or model
         body = self._bodies.get(name)
         if body is None:
             body = self._bodies[name] = self._call.upstream_body(name)
@@ -76,8 +126,23 @@ def upstream_error_from(status: int, payload: bytes) -> GatewayError:
     return UpstreamRejected(status, message, param=param, code=None)
 
 
+@dataclass(slots=True)
+class _Plan:
+    """Where one request stands among its groups."""
+
+    groups: list[Sequence[Replica]]
+    group: int = 0
+    in_group: int = 0
+    tried: set[int] = field(default_factory=set)
+
+
 class Router:
-    """Holds every replica of every deployment and forwards requests to them."""
+    """Holds every replica of every deployment and forwards requests to them.
+
+    ``max_attempts`` bounds the replicas contacted per group. ``picker`` chooses among available
+    candidates (default: :class:`LoadAwarePicker`); ``clock`` is the monotonic clock that health
+    and budget times are measured on.
+    """
 
     def __init__(
         self,
@@ -86,13 +151,21 @@ class Router:
         *,
         upstream_headers: dict[str, dict[str, str]],
         max_attempts: int = 3,
+        options: RoutingOptions | None = None,
+        picker: Picker | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._picker = ReplicaPicker()
+        self._options = options or RoutingOptions()
+        self._picker = picker or LoadAwarePicker(self._options)
+        self._clock = clock
+        self._budget = RetryBudget(self._options, clock)
         self._max_attempts = max_attempts
         self._headers = upstream_headers
         self._replicas: dict[str, list[Replica]] = {
-            deployment.name: [Replica(deployment, url) for url in deployment.replica_urls()]
+            deployment.name: [
+                Replica(deployment, url, model.name) for url in deployment.replica_urls()
+            ]
             for model in catalog.models
             for deployment in model.deployments
             if deployment.kind is DeploymentKind.VLLM
@@ -105,64 +178,116 @@ class Router:
     def all_replicas(self) -> list[Replica]:
         return [r for replicas in self._replicas.values() for r in replicas]
 
+    def monitor(self, session: aiohttp.ClientSession) -> ReplicaMonitor:
+        """The background watch of this router's replicas (start it at startup, stop at
+        shutdown)."""
+        return ReplicaMonitor(self.all_replicas(), session, self._options, self._clock)
+
+    def replica_states(self) -> list[ReplicaState]:
+        """Health and load of every replica, for the metrics endpoint."""
+        now, wall = self._clock(), time.time()
+        states = []
+        for replica in self.all_replicas():
+            health = replica.health
+            sample = replica.load
+            stale = sample is None or now - sample.taken_at > self._options.metrics_stale_after_s
+            load = None if stale or sample is None else sample.load
+            states.append(
+                ReplicaState(
+                    deployment=replica.deployment.name,
+                    base_url=replica.base_url,
+                    healthy=health.healthy,
+                    ejected_until=(
+                        wall + health.ejected_until - now if health.ejected(now) else None
+                    ),
+                    in_flight=replica.in_flight,
+                    waiting=load.waiting if load else None,
+                    running=load.running if load else None,
+                    kv_cache=load.kv_cache if load else None,
+                )
+            )
+        return states
+
     def _headers_for(self, replica: Replica) -> dict[str, str]:
         return self._headers.get(replica.deployment.name, _JSON_HEADERS)
 
+    def _body(self, forward: Forward, replica: Replica) -> bytes:
+        return forward.body_for(replica.deployment, replica.model or None)
+
     async def complete(
-        self, forward: Forward, replicas: Sequence[Replica], attempts: Attempts
+        self,
+        forward: Forward,
+        replicas: Sequence[Replica],
+        attempts: Attempts,
+        *,
+        fallbacks: Sequence[Sequence[Replica]] = (),
+        affinity_key: str | None = None,
     ) -> tuple[UpstreamReply, Replica]:
-        """Send a non-streaming request; retry on another replica if one cannot answer."""
+        """Send a non-streaming request; retry on another replica if one cannot answer.
+
+        ``replicas`` is the first group, ``fallbacks`` the next ones in order. A 4xx answer is
+        returned as it is (the replica worked; the request is at fault).
+        """
+        plan = self._start(replicas, fallbacks)
         last: GatewayError | None = None
-        while (replica := self._next(replicas, attempts)) is not None:
+        while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
             try:
                 reply = await self._client.complete(
                     replica.base_url + ENDPOINT_PATHS[forward.endpoint],
-                    forward.body_for(replica.deployment),
+                    self._body(forward, replica),
                     self._headers_for(replica),
                     replica.deployment.timeouts,
                 )
             except ReplicaUnreachable as exc:
-                attempts.failures.append(f"{replica.label}: {exc}")
+                self._failed(replica, attempts, str(exc))
                 last = _unreachable_error(exc)
                 continue
             finally:
                 replica.in_flight -= 1
             if reply.status in _RETRYABLE_STATUSES:
-                attempts.failures.append(f"{replica.label}: HTTP {reply.status}")
+                self._failed(replica, attempts, f"HTTP {reply.status}")
                 last = upstream_error_from(reply.status, reply.body)
                 continue
-            replica.served_requests += 1
+            self._succeeded(replica)
             return reply, replica
         raise last or UpstreamError("No replica of this model is configured.")
 
     async def open_stream(
-        self, forward: Forward, replicas: Sequence[Replica], attempts: Attempts
+        self,
+        forward: Forward,
+        replicas: Sequence[Replica],
+        attempts: Attempts,
+        *,
+        fallbacks: Sequence[Sequence[Replica]] = (),
+        affinity_key: str | None = None,
     ) -> tuple[aiohttp.ClientResponse, Replica]:
         """Open a stream on a replica that answers 200; the replica stays counted in flight.
 
-        The caller must call :meth:`stream_finished` when done with the response.
+        The caller must call :meth:`stream_finished` when done with the response. Groups as in
+        :meth:`complete`; a 4xx answer raises its error at once.
         """
+        plan = self._start(replicas, fallbacks)
         last: GatewayError | None = None
-        while (replica := self._next(replicas, attempts)) is not None:
+        while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
             try:
                 response = await self._client.open_stream(
                     replica.base_url + ENDPOINT_PATHS[forward.endpoint],
-                    forward.body_for(replica.deployment),
+                    self._body(forward, replica),
                     self._headers_for(replica),
                     replica.deployment.timeouts,
                 )
             except ReplicaUnreachable as exc:
                 replica.in_flight -= 1
-                attempts.failures.append(f"{replica.label}: {exc}")
+                self._failed(replica, attempts, str(exc))
                 last = _unreachable_error(exc)
                 continue
             except BaseException:
                 replica.in_flight -= 1  # cancelled (client gone, shutdown): nothing is held
                 raise
             if response.status == 200:
-                replica.served_requests += 1
+                self._succeeded(replica)
                 return response, replica
             try:
                 payload = await response.read()
@@ -173,23 +298,80 @@ class Router:
                 replica.in_flight -= 1
             error = upstream_error_from(response.status, payload)
             if response.status not in _RETRYABLE_STATUSES:
+                self._succeeded(replica)
                 raise error
-            attempts.failures.append(f"{replica.label}: HTTP {response.status}")
+            self._failed(replica, attempts, f"HTTP {response.status}")
             last = error
         raise last or UpstreamError("No replica of this model is configured.")
 
-    @staticmethod
-    def stream_finished(replica: Replica) -> None:
+    def stream_finished(self, replica: Replica, *, failed: bool = False) -> None:
+        """Release a stream opened by :meth:`open_stream`; ``failed`` when the upstream broke
+        it (reset, malformed data), which counts towards ejecting the replica."""
         replica.in_flight -= 1
+        if failed:
+            self._count_failure(replica)
 
-    def _next(self, replicas: Sequence[Replica], attempts: Attempts) -> Replica | None:
-        if attempts.count >= self._max_attempts:
-            return None
-        tried = {id(r) for r in replicas if r.label in attempts.tried}
-        replica = self._picker.pick(replicas, tried)
-        if replica is not None:
-            attempts.tried.append(replica.label)
-        return replica
+    def _start(self, replicas: Sequence[Replica], fallbacks: Sequence[Sequence[Replica]]) -> _Plan:
+        self._budget.record_request()
+        return _Plan([replicas, *fallbacks])
+
+    def _next(self, plan: _Plan, attempts: Attempts, affinity_key: str | None) -> Replica | None:
+        now = self._clock()
+        while plan.group < len(plan.groups):
+            if plan.in_group < self._max_attempts:
+                pool = [
+                    r
+                    for r in plan.groups[plan.group]
+                    if id(r) not in plan.tried and r.health.available(now)
+                ]
+                if pool:
+                    if attempts.count and not self._budget.try_spend():
+                        raise NoDeploymentAvailable(
+                            "The model servers are failing and the gateway's retry budget is "
+                            f"spent (last failure: {attempts.failures[-1]}).",
+                            retry_after_s=self._budget.retry_after_s(),
+                        )
+                    replica = self._picker.pick(pool, affinity_key, now)
+                    plan.tried.add(id(replica))
+                    plan.in_group += 1
+                    attempts.tried.append(replica.label)
+                    attempts.fallback_model = replica.model if plan.group else None
+                    return replica
+            plan.group, plan.in_group = plan.group + 1, 0
+        if not attempts.count and any(plan.groups):
+            raise NoDeploymentAvailable(
+                "Every server of this model is unhealthy or temporarily ejected.",
+                retry_after_s=self._retry_after(plan, now),
+            )
+        return None
+
+    def _retry_after(self, plan: _Plan, now: float) -> int:
+        """Seconds until some replica may be back: an ejection ends, or a health check runs."""
+        waits = [
+            replica.health.ejected_until - now
+            if replica.health.healthy
+            else self._options.health_interval_s
+            for group in plan.groups
+            for replica in group
+        ]
+        return max(1, math.ceil(min(waits)))
+
+    def _failed(self, replica: Replica, attempts: Attempts, reason: str) -> None:
+        attempts.failures.append(f"{replica.label}: {reason}")
+        self._count_failure(replica)
+
+    def _count_failure(self, replica: Replica) -> None:
+        # Never all at once: a replica is ejected only while another one of its deployment
+        # is available to take its share.
+        now = self._clock()
+        siblings = self._replicas.get(replica.deployment.name, ())
+        may_eject = any(r is not replica and r.health.available(now) for r in siblings)
+        replica.health.record_failure(now, self._options, may_eject=may_eject)
+
+    @staticmethod
+    def _succeeded(replica: Replica) -> None:
+        replica.served_requests += 1
+        replica.health.record_success()
 
 
 _JSON_HEADERS = {"Content-Type": "application/json"}

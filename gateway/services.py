@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing import directory, ledger
 from billing.costing import Costing
 from billing.database import make_engine
+from billing.journal import Journal
 from billing.ledger_writer import LedgerWriter
 from billing.migrate import upgrade_to_head_async
 from billing.quotas import MemoryQuotaStore, QuotaStore, RedisQuotaStore
-from billing.journal import Journal
 from gateway.alerts import AlertCenter
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog

@@ -7,26 +7,33 @@ from collections.abc import Iterator
 
 from policies.spans import Span
 
+from .caseless import caseless_alternation, first_letter_guard
+from .keyword_search import keyword_matches
 from .kinds import PhiKind
 
-_VOIES = (
-    r"rue|avenue|av\.|bd|boulevard|bld|chemin|ch\.|all[ée]e|impasse|imp\.|place|pl\.|quai|route|rte"
-    r"|cours|square|sq\.|r[ée]sidence|lotissement|voie|sentier|passage|cit[ée]|faubourg|fbg"
-    r"|rond-point|esplanade|parvis|hameau|lieu-dit|promenade|mont[ée]e|chauss[ée]e|ruelle"
-    r"|venelle|traverse|domaine|mail|clos|villa|sente"
-)
+# Street types, as a case-insensitive alternation (see caseless.py for why it is spelled out).
+_VOIES = caseless_alternation(
+    ("rue", "avenue", "av.", "bd", "boulevard", "bld", "chemin", "ch.", "allée", "allee",
+     "impasse", "imp.", "place", "pl.", "quai", "route", "rte", "cours", "square", "sq.",
+     "résidence", "residence", "lotissement", "voie", "sentier", "passage", "cité", "cite",
+     "faubourg", "fbg", "rond-point", "esplanade", "parvis", "hameau", "lieu-dit", "promenade",
+     "montée", "montee", "chaussée", "chaussee", "ruelle", "venelle", "traverse", "domaine",
+     "mail", "clos", "villa", "sente")
+)  # fmt: skip
 _CONNECTOR = r"(?:de|du|des|la|le|les|aux|au|en|sur|sous|et)"
 # A capitalised word, a number ("rue du 8 Mai 1945"), or an elided article glued to a word;
 # never a 5-digit postcode, which ends the street name.
 _WORD = r"(?:(?!\d{5}(?!\w))[A-ZÀ-Þ0-9][\w'\u2019\-]*|[dlDL]['\u2019][\wÀ-ÿ][\w'\u2019\-]*)"
 _STREET_NAME = rf"(?:[ \t]+(?:{_CONNECTOR}[ \t]+)*{_WORD}){{1,6}}"
-# What follows the first digit of the house number in the numeric scanner.
+# What follows the first digit of the house number in the numeric scanner. Possessive
+# quantifiers (++, {0,3}+) where giving characters back could never help (the next item
+# cannot match a digit, a letter or a blank in their place): failing numbers fail sooner.
 _FR_ADDRESS = (
-    rf"\d{{0,3}}(?:[ ]?(?:bis|ter|quater|[A-Da-d])(?![\w]))?,?[ \t]+(?i:{_VOIES})(?![\w])"
+    rf"\d{{0,3}}+(?:[ ]?(?:bis|ter|quater|[A-Da-d])(?![\w]))?,?[ \t]++{_VOIES}(?![\w])"
     rf"{_STREET_NAME}"
 )
 _EN_ADDRESS = (
-    r"\d{0,4}[A-Z]?[ \t]+(?:[A-Z][a-z]+[ \t]+){1,3}"
+    r"\d{0,4}+[A-Z]?[ \t]++(?:[A-Z][a-z]++[ \t]++){1,3}"
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Boulevard|Blvd\.?|Court|Ct\.?"
     r"|Way|Close|Crescent|Terrace|Gardens)(?![\w])"
 )
@@ -39,9 +46,12 @@ _CITY_WORDS = (
     r"(?:[ \t]+CEDEX(?:[ \t]+\d{1,2})?)?"
 )
 ZIP_AFTER_FIRST_DIGIT = rf"\d{{4}}(?![\w]|[.,]\d)(?:[ \t]+(?P<zip_city>{_CITY_WORDS}))?"
-_ZIP_KEYWORD = re.compile(r"(?i:\bCP|code\s+postal|postcode|zip(?:\s+code)?)\s*[:.]?\s*\Z")
+_ZIP_KEYWORD = re.compile(
+    first_letter_guard("cpz") + r"(?i:\bCP|code\s+postal|postcode|zip(?:\s+code)?)\s*[:.]?\s*\Z"
+)
 _NOT_ZIP = re.compile(
-    r"(?i:\blot\b|\bbatch\b|\bn°|\bref\b|\bcip|\bfiness|\bsiret|\bipp|\bnda)\W*\Z"
+    first_letter_guard("lbnrcfsi")
+    + r"(?i:\blot\b|\bbatch\b|\bn°|\bref\b|\bcip|\bfiness|\bsiret|\bipp|\bnda)\W*\Z"
 )
 # Words after five digits that make them a quantity, not a postcode.
 _UNITS = frozenset(
@@ -89,6 +99,11 @@ _CITY_CONTEXT = re.compile(
     r"domicili|habit|demeur|r[ée]sid|vit\b|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
     r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
 )
+# Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
+_CITY_CONTEXT_KEYWORDS = (
+    "domicili", "habit", "demeur", "rési", "resi", "vit", "né", "ne(e)", "nee", "originaire",
+    "liv", "born", "ville", "city", "commune", "naissance", "birth", "adresse", "address",
+)  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?:[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
     r"(?P<city>[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*"
@@ -97,13 +112,15 @@ _CITY_AFTER_LEAD = re.compile(
 _CITY_WINDOW = 60
 
 
-def find_lexicon_cities(text: str, cities: frozenset[str]) -> Iterator[Span]:
-    """CITY spans for lexicon communes named where residence or birth is described."""
+def find_lexicon_cities(text: str, lowered: str, cities: frozenset[str]) -> Iterator[Span]:
+    """CITY spans for lexicon communes named where residence or birth is described.
+
+    ``lowered`` is ``text.lower()``.
+    """
     # Only window bounds come from the lower-cased copy; if lowering moved offsets (rare code
     # points) the windows shift by a few characters, the spans themselves stay exact.
-    lowered = text.lower()
     windows: list[tuple[int, int]] = []
-    for context in _CITY_CONTEXT.finditer(lowered):
+    for context in keyword_matches(_CITY_CONTEXT, lowered, _CITY_CONTEXT_KEYWORDS):
         begin, end = context.end(), min(len(text), context.end() + _CITY_WINDOW)
         if windows and begin <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)

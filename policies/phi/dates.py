@@ -7,12 +7,17 @@ from collections.abc import Iterator
 
 from policies.spans import Span
 
+from .caseless import caseless_alternation, first_letter_guard
 from .kinds import PhiKind
 
-_FR_MONTHS = (
-    r"janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?|ao[ûu]t"
-    r"|septembre|sept?\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?"
-)
+# French month names and abbreviations, case-insensitive (see caseless.py). Optional letters
+# are spelled out longest first, the order in which a greedy "févr?\.?" tries them.
+_FR_MONTHS = caseless_alternation(
+    ("janvier", "janv.", "janv", "février", "fevrier", "févr.", "févr", "fév.", "fév", "fevr.",
+     "fevr", "fev.", "fev", "mars", "avril", "avr.", "avr", "mai", "juin", "juillet", "juil.",
+     "juil", "août", "aout", "septembre", "sept.", "sept", "sep.", "sep", "octobre", "oct.", "oct",
+     "novembre", "nov.", "nov", "décembre", "decembre", "déc.", "déc", "dec.", "dec")
+)  # fmt: skip
 _EN_MONTHS = (
     r"January|Jan\.?|February|Feb\.?|March|Mar\.?|April|Apr\.?|May|June|Jun\.?|July|Jul\.?"
     r"|August|Aug\.?|September|Sept?\.?|October|Oct\.?|November|Nov\.?|December|Dec\.?"
@@ -26,17 +31,19 @@ NUMERIC_DATE_AFTER_FIRST_DIGIT = (
     r"|\d\d\d(?P<iso_s>[\-/])(?:0?[1-9]|1[0-2])(?P=iso_s)(?:0?[1-9]|[12]\d|3[01])"
     r")(?![\w]|[/.\-]\d)"
 )
-# Written with the day first: "3 mars 2024", "1er mars", "3rd of March 2024".
+# Written with the day first: "3 mars 2024", "1er mars", "3rd of March 2024". Possessive
+# quantifiers (++, ?+) where giving characters back could never help, since the next item
+# cannot match a digit or a blank: failing numbers ("5 mg") are given up sooner.
 DAY_FIRST_AFTER_FIRST_DIGIT = (
-    rf"\d?(?:"
-    rf"(?:er)?\s+(?i:{_FR_MONTHS})(?:\s+{_YEAR})?"
-    rf"|(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_EN_MONTHS})(?:,?\s+{_YEAR})?"
+    rf"\d?+(?:"
+    rf"(?:er)?\s++{_FR_MONTHS}(?:\s++{_YEAR})?"
+    rf"|(?:st|nd|rd|th)?\s++(?:of\s++)?(?:{_EN_MONTHS})(?:,?\s++{_YEAR})?"
     rf")(?![\w])"
 )
-# A bare year; the scanner's caller looks just before it for a French month ("mars 2024"), which
-# is cheaper than searching the whole text for month names.
-YEAR_AFTER_FIRST_DIGIT = r"(?<=[12])\d{3}(?![\w]|[.,/]\d)"
-_FR_MONTH_BEFORE = re.compile(rf"(?<![\w])(?i:{_FR_MONTHS})\s+\Z")
+# A bare 19xx/20xx year; the scanner's caller looks just before it for a French month
+# ("mars 2024"), which is cheaper than searching the whole text for month names.
+YEAR_AFTER_FIRST_DIGIT = r"(?:(?<=1)9|(?<=2)0)\d\d(?![\w]|[.,/]\d)"
+_FR_MONTH_BEFORE = re.compile(rf"(?<![\w]){_FR_MONTHS}\s+\Z")
 # English month first: "March 3, 2024", "March 2024" (the capital is required: "may" is a verb).
 # A month alone is never a date.
 _EN_MONTH_FIRST = re.compile(
@@ -48,7 +55,7 @@ _BIRTH_WORDS = ("né", "ne ", "ne(", "nee", "ddn", "d.d.n", "naissance", "born",
                 "birth")  # fmt: skip
 # What announces a date of birth, at most a few words before the date ("née DUPONT le").
 _BIRTH_CONTEXT = re.compile(
-    r"(?i:\bn[ée]e?(?:\s*\(e\))?(?:\s+[A-ZÀ-Þ][\w\-]*){0,3}\s+le"
+    first_letter_guard("ndb") + r"(?i:\bn[ée]e?(?:\s*\(e\))?(?:\s+[A-ZÀ-Þ][\w\-]*){0,3}\s+le"
     r"|\bDDN|\bD\.D\.N\.?|date\s+de\s+naissance|\bn[ée]e?(?:\s*\(e\))?\s+en"
     r"|\bborn(?:\s+on)?|\bDOB|\bD\.O\.B\.?|date\s+of\s+birth|birth\s*date|\bbirthday)"
     r"\s*[:.\-]?\s*(?:le\s+|on\s+)?\Z"

@@ -19,6 +19,7 @@ from .lexicons import Lexicons, load_lexicons
 from .names import NameFinder
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
+from .scanned_text import ScannedText
 
 # When two candidates overlap, the more specific evidence wins: checksums and keywords first,
 # context-free shapes next, lexicon-based names last. Ties go to the longer span.
@@ -57,19 +58,20 @@ class PhiDetector:
             self.config.institutional, heuristics=self.config.institutional_heuristics
         )
 
-    def _candidates(self, text: str) -> list[Span]:
+    def _candidates(self, scanned: ScannedText) -> list[Span]:
+        text = scanned.text
         on = self._enabled
         found = list(scan_numbers(text, self._lexicons.cities))
         found.extend(find_plus_phones(text))
         found.extend(find_english_month_first_dates(text))
         if _K.IBAN in on:
-            found.extend(find_ibans(text))
+            found.extend(find_ibans(scanned))
         if _K.IPP in on or _K.NDA in on:
-            found.extend(self._numbers.find(text, on))
+            found.extend(self._numbers.find(scanned, on))
         if _K.EMAIL in on and "@" in text:
             found.extend(find_emails(text))
         if _K.CITY in on:
-            found.extend(find_lexicon_cities(text, self._lexicons.cities))
+            found.extend(find_lexicon_cities(text, scanned.lowered, self._lexicons.cities))
         if _K.PERSON in on:
             found.extend(self._names.find(text))
         return [span for span in found if span.type in on]
@@ -79,8 +81,9 @@ class PhiDetector:
 
         Offsets index the Python ``str`` (code points), end exclusive.
         """
-        chosen = _resolve(self._candidates(text))
-        kept = self._institutional.filter(text, chosen)
+        scanned = ScannedText.of(text)
+        chosen = _resolve(self._candidates(scanned))
+        kept = self._institutional.filter(scanned, chosen)
         return _merge(text, kept)
 
 

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator
 
 from policies.spans import Span
 
+from .keyword_search import keyword_matches
 from .kinds import PhiKind
-from .lowercase import aligned_lower
+from .scanned_text import ScannedText
 
 _SEP = r"[ \t]*(?i:n°|no\.?|num(?:[ée]ro)?\.?|#)?[ \t]*[:=]?[ \t]*"
 
@@ -32,12 +33,16 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
 )
 
 
-# Every default pattern starts with one of these keywords; scanning the lower-cased text for them
+# Every default pattern starts with one of these keywords; finding them in the lower-cased text
 # is much faster than running the case-insensitive patterns over the whole text.
 _DEFAULT_ANCHOR = re.compile(
     r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
     r"|admission"
 )
+_DEFAULT_ANCHOR_KEYWORDS = (
+    "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
+    "numéro", "numero", "encounter", "visit", "admission",
+)  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 
 
@@ -60,8 +65,9 @@ class HospitalNumberFinder:
             for source in sources
         )
 
-    def find(self, text: str, kinds: frozenset[str]) -> Iterator[Span]:
+    def find(self, scanned: ScannedText, kinds: frozenset[str]) -> Iterator[Span]:
         """Spans of the numbers matched by the patterns of the kinds in ``kinds``."""
+        text = scanned.text
         anchors: list[int] | None = None
         for pattern, group, kind, anchored in self._patterns:
             if kind not in kinds:
@@ -69,10 +75,14 @@ class HospitalNumberFinder:
             matches: Iterable[re.Match[str] | None]
             if anchored:
                 if anchors is None:
-                    lowered = aligned_lower(text)
                     anchors = (
-                        [m.start() for m in _DEFAULT_ANCHOR.finditer(lowered)]
-                        if lowered is not None
+                        [
+                            m.start()
+                            for m in keyword_matches(
+                                _DEFAULT_ANCHOR, scanned.lowered, _DEFAULT_ANCHOR_KEYWORDS
+                            )
+                        ]
+                        if scanned.aligned
                         else list(range(len(text)))
                     )
                 matches = (pattern.match(text, at) for at in anchors)

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 
 from policies.spans import Span
 
+from .caseless import caseless_alternation, caseless_word
 from .config import InstitutionalAllowlist
+from .keyword_search import keyword_matches
 from .kinds import PhiKind
-from .lowercase import aligned_lower
 from .luhn import luhn_valid
 from .phones import national_digits
+from .scanned_text import ScannedText
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -42,11 +44,20 @@ _PATIENT_WORDS = re.compile(
 _BLOCK_END = re.compile(
     _PATIENT_WORDS.pattern + r"|nom\b|pr[ée]nom|name\b|adresse|address|portable|mobile"
 )
+# Words before a phone number that make it a service's line. Only whether one occurs matters,
+# so "consultations?" is "consultation" and "infirmi[eè]re?s?" is "infirmie|infirmiè".
 _PHONE_KEYWORDS = re.compile(
-    r"(?i:standard|secr[ée]tariat|secretary|accueil|\bfax\b|t[ée]l[ée]copie|switchboard|\brdv\b"
-    r"|rendez-vous|consultations?|\bservice\b|\bbip\b|\bposte\b|urgences|ligne\s+directe"
-    r"|h[ôo]pital|\bCHU\b|clinique|cabinet|unit[ée]|bureau|infirmi[eè]re?s?|cadre\s+de\s+sant[ée])"
-)
+    caseless_alternation(
+        ("standard", "secrétariat", "secretariat", "secretary", "accueil", "télécopie",
+         "télecopie", "telécopie", "telecopie", "switchboard", "rendez-vous", "consultation",
+         "urgences", "hôpital", "hopital", "clinique", "cabinet", "unité", "unite", "bureau",
+         "infirmie", "infirmiè")
+    )
+    + rf"|\b{caseless_alternation(('fax', 'rdv', 'service', 'bip', 'poste', 'chu'))}\b"
+    + rf"|{caseless_word('ligne')}\s+{caseless_word('directe')}"
+    + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('santé')}"
+    + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('sante')}"
+)  # fmt: skip
 _GENERIC_LOCAL = re.compile(
     r"(?i:(?:[a-z0-9]+[._\-])?(?:secr[ée]tariat|secretariat|secretary|secr|accueil|contact|info"
     r"|infos|direction|admissions?|standard|rdv|rendez-?vous|consultations?|urgences|service"
@@ -57,11 +68,13 @@ _GENERIC_LOCAL = re.compile(
 # FINESS / SIRET / VAT numbers after their keyword (matched at each keyword found in the
 # lower-cased text), and bare 14-digit numbers that pass the SIRET Luhn check.
 _REGISTRY_KEYWORDS = re.compile(r"finess|siret|siren|tva")
+_REGISTRY_KEYWORDS_LITERAL = ("finess", "siret", "siren", "tva")
 _REGISTRY_NUMBER = re.compile(
     r"(?i:finess|siret|siren|tva\s+intracommunautaire|tva)[ \t]*(?:n°|:)?[ \t]*(?:FR[ \t]?)?"
     r"[\d ]{9,17}\d"
 )
 _BARE_SIRET = re.compile(r"\d(?<![\w]\d)(?<!\d \d)\d\d ?\d{3} ?\d{3} ?\d{5}(?![\w])")
+_SIRET_WIDTH = 17
 
 
 class InstitutionalFilter:
@@ -84,7 +97,8 @@ class InstitutionalFilter:
             return True
         return self._heuristics and _GENERIC_LOCAL.fullmatch(local) is not None
 
-    def _masks(self, text: str) -> list[tuple[int, int]]:
+    def _masks(self, scanned: ScannedText) -> list[tuple[int, int]]:
+        text = scanned.text
         masks: list[tuple[int, int]] = []
         for string in self._strings:
             at = text.find(string)
@@ -94,39 +108,17 @@ class InstitutionalFilter:
         for pattern in self._patterns:
             masks.extend(m.span() for m in pattern.finditer(text) if m.end() > m.start())
         if self._heuristics:
-            lowered = aligned_lower(text)
-            if lowered is not None:
-                for keyword in _REGISTRY_KEYWORDS.finditer(lowered):
+            if scanned.aligned:
+                for keyword in keyword_matches(
+                    _REGISTRY_KEYWORDS, scanned.lowered, _REGISTRY_KEYWORDS_LITERAL
+                ):
                     found = _REGISTRY_NUMBER.match(text, keyword.start())
                     if found is not None:
                         masks.append(found.span())
-            for match in _BARE_SIRET.finditer(text):
-                # A bare 14-digit number is a SIRET only if its Luhn digit says so.
-                if luhn_valid(match.group().replace(" ", "")):
-                    masks.append(match.span())
+            masks.extend(_bare_sirets(scanned))
         return masks
 
-    def _in_letterhead(self, text: str, position: int) -> bool:
-        """True when ``position`` lies in a letterhead: its line, or one of the five above it,
-        opens with an institution's name, and no line in between is blank or about the patient."""
-        line_start = text.rfind("\n", 0, position) + 1
-        for _ in range(_MAX_BLOCK_LINES):
-            line_end = text.find("\n", line_start)
-            line = text[line_start : len(text) if line_end == -1 else line_end]
-            if not line.strip() or _BLOCK_END.search(line.lower()):
-                return False
-            head = line[:24].lstrip(" \t").lower()
-            if head.startswith(_LETTERHEAD_OPENINGS) and any(
-                head.startswith(o) and (len(head) == len(o) or not head[len(o)].isalnum())
-                for o in _LETTERHEAD_OPENINGS
-            ):
-                return True
-            if line_start == 0:
-                return False
-            line_start = text.rfind("\n", 0, line_start - 1) + 1
-        return False
-
-    def _institutional(self, text: str, span: Span) -> bool:
+    def _institutional(self, text: str, span: Span, letterheads: _Letterheads) -> bool:
         line_start = text.rfind("\n", 0, span.start) + 1
         if span.type == _PHONE:
             if self._phones and national_digits(text[span.start : span.end]) in self._phones:
@@ -140,16 +132,91 @@ class InstitutionalFilter:
             return True
         if not self._heuristics or span.type not in _BLOCK_KINDS:
             return False
-        return self._in_letterhead(text, span.start)
+        return letterheads.holds(span.start)
 
-    def filter(self, text: str, spans: Sequence[Span]) -> list[Span]:
+    def filter(self, scanned: ScannedText, spans: Sequence[Span]) -> list[Span]:
         """``spans`` less those that are the hospital's own data."""
-        masks = self._masks(text)
+        text = scanned.text
+        masks = self._masks(scanned)
+        letterheads = _Letterheads(text)
         kept: list[Span] = []
         for span in spans:
-            if any(start < span.end and span.start < end for start, end in masks):
+            if masks and any(start < span.end and span.start < end for start, end in masks):
                 continue
-            if self._institutional(text, span):
+            if self._institutional(text, span, letterheads):
                 continue
             kept.append(span)
         return kept
+
+
+def _bare_sirets(scanned: ScannedText) -> list[tuple[int, int]]:
+    """The spans of ``_BARE_SIRET.finditer(text)`` that pass the Luhn test.
+
+    Such a number is ASCII digits (Luhn rejects any other) and ends with a run of at least five
+    of them, so it is searched for only in the few characters before each such run's end,
+    instead of a regex pass over the whole text.
+    """
+    text = scanned.text
+    spans: list[tuple[int, int]] = []
+    for end in scanned.long_digit_run_ends():
+        # 14 digits and up to 3 spaces; the end position + 1 lets the lookahead see text[end].
+        match = _BARE_SIRET.search(text, max(0, end - _SIRET_WIDTH), end + 1)
+        # A bare 14-digit number is a SIRET only if its Luhn digit says so.
+        if match is not None and match.end() == end and luhn_valid(match.group().replace(" ", "")):
+            spans.append(match.span())
+    return spans
+
+
+class _Letterheads:
+    """Answers "does this offset lie in a letterhead?" for one text, remembering the answer
+    for each line: the spans of a letterhead block share their lines."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._by_line: dict[int, bool] = {}
+        self._about_patient: dict[int, bool] = {}
+
+    def holds(self, position: int) -> bool:
+        """True when ``position`` lies in a letterhead: its line, or one of the five above it,
+        opens with an institution's name, and no line in between is blank or about the
+        patient."""
+        line_start = self._text.rfind("\n", 0, position) + 1
+        known = self._by_line.get(line_start)
+        if known is None:
+            known = self._by_line[line_start] = self._walk(line_start)
+        return known
+
+    def _walk(self, line_start: int) -> bool:
+        # Blank lines and openings are cheap to see; the patient-word search runs only on the
+        # lines from the span's up to an opening, which gives the same answer as testing each
+        # line for both in turn.
+        text = self._text
+        walked: list[tuple[int, str]] = []
+        for _ in range(_MAX_BLOCK_LINES):
+            line_end = text.find("\n", line_start)
+            line = text[line_start : len(text) if line_end == -1 else line_end]
+            if not line.strip():
+                return False
+            walked.append((line_start, line))
+            if _opens_letterhead(line):
+                return not any(self._is_about_patient(at, words) for at, words in walked)
+            if line_start == 0:
+                return False
+            line_start = text.rfind("\n", 0, line_start - 1) + 1
+        return False
+
+    def _is_about_patient(self, line_start: int, line: str) -> bool:
+        known = self._about_patient.get(line_start)
+        if known is None:
+            known = _BLOCK_END.search(line.lower()) is not None
+            self._about_patient[line_start] = known
+        return known
+
+
+def _opens_letterhead(line: str) -> bool:
+    """True when ``line`` begins with an institution's name, a service or a switchboard."""
+    head = line[:24].lstrip(" \t").lower()
+    return head.startswith(_LETTERHEAD_OPENINGS) and any(
+        head.startswith(o) and (len(head) == len(o) or not head[len(o)].isalnum())
+        for o in _LETTERHEAD_OPENINGS
+    )

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import compress, repeat
+from operator import contains
 from typing import NamedTuple
 
 from policies.spans import Span
 
+from .caseless import caseless_alternation, caseless_word
 from .kinds import PhiKind
 from .lexicons import Lexicons
-
-_LETTERS = "A-Za-zÀ-ÖØ-öø-ÿ"
-# Capitalised or upper-case words; possessive, so that a word glued to digits ("DZQM006",
-# "B12") is a code and not a shorter word.
-_TOKEN = re.compile(
-    rf"[A-ZÀ-ÖØ-Þ](?<![\w\-'\u2019].)[{_LETTERS}'\u2019]*+(?:-[{_LETTERS}][{_LETTERS}'\u2019]*+)*+(?![\d])"
-)
+from .tokens import Tokens, tokenise
 
 _TITLES = frozenset(
     {"m", "mme", "mmes", "mlle", "mr", "mrs", "ms", "miss", "dr", "dre", "pr", "prof", "docteur",
@@ -43,23 +40,41 @@ _GAP = re.compile(
     r"[ \t]+(?:(?:de|du|des|van|von|der|den|le|la|ben|bin|el|da|di|dos|do|ter)[ \t]+|d['\u2019])?"
 )
 _INITIAL_GAP = re.compile(r"\.[ \t]*")
+# Words before a lexicon name that make it an eponym ("maladie de Parkinson").
+_EPONYM_WORDS = (
+    "maladie", "syndrome", "signe", "score", "test", "manœuvre", "manœeuvre", "manouvre",
+    "manoeuvre", "classification", "échelle", "echelle", "critères", "criteres", "loi", "méthode",
+    "methode", "index", "indice", "technique", "opération", "operation", "intervention",
+    "procédure", "procedure", "sonde", "triade", "tétralogie", "tetralogie", "réflexe", "reflexe",
+    "phénomène", "phénomene", "phenomène", "phenomene", "kyste", "tumeur", "lymphome", "sarcome",
+    "fracture", "stade", "grade", "cellule", "cellules", "canal", "diverticule", "ganglion",
+    "disease", "sign", "scale", "criteria", "cathéter", "catheter", "formule", "équation",
+    "equation", "angle", "cercle", "polygone", "espace", "loge", "position", "ulcère", "ulcere",
+    "paralysie", "chorée", "choree", "ataxie", "dystrophie", "myopathie", "anémie", "anemie",
+    "thyroïdite", "thyroidite", "purpura",
+)  # fmt: skip
+# The eponym word, a particle, and at most one other name ("signe de Claude Bernard-Horner")
+# end the text before the name: four blank-separated chunks at most (see _tail_start).
 _EPONYM_HEAD = re.compile(
-    r"(?i:maladie|syndrome|signe|score|test|man[œo]e?uvre|classification|[ée]chelle|crit[èe]res"
-    r"|loi|m[ée]thode|index|indice|technique|op[ée]ration|intervention|proc[ée]dure|sonde|triade"
-    r"|t[ée]tralogie|r[ée]flexe|ph[ée]nom[èe]ne|kyste|tumeur|lymphome|sarcome|fracture|stade"
-    r"|grade|cellules?|canal|diverticule|ganglion|disease|sign|scale|criteria|cath[ée]ter"
-    r"|formule|[ée]quation|angle|cercle|polygone|espace|loge|position|manoeuvre|ulc[èe]re"
-    r"|paralysie|chor[ée]e|ataxie|dystrophie|myopathie|an[ée]mie|thyro[ïi]dite|purpura|sonde)"
-    r"[ \t]+(?:de[ \t]+|d['\u2019]|du[ \t]+|of[ \t]+)?"
+    caseless_alternation(_EPONYM_WORDS) + r"[ \t]+(?:de[ \t]+|d['\u2019]|du[ \t]+|of[ \t]+)?"
     r"(?:[A-ZÀ-Þ][\w'\u2019\-]*[ \t]+(?:et|and|-)?[ \t]*)?\Z"
 )
+_EPONYM_CHUNKS = 4
+# Words before a lexicon name that make it a place ("Hôpital Georges Pompidou").
+_PLACE_WORDS = (
+    "hôpital", "hopital", "hospital", "institut", "centre", "center", "clinique", "fondation",
+    "pavillon", "bâtiment", "batiment", "unité", "unite", "lycée", "lycee", "école", "ecole",
+    "université", "universite", "faculté", "faculte", "rue", "avenue", "av.", "boulevard", "bd",
+    "place", "allée", "allee", "quai", "impasse", "chemin", "square", "cours", "résidence",
+    "residence", "ehpad", "maison", "polyclinique", "salle", "amphithéâtre", "amphithéatre",
+    "amphitheâtre", "amphitheatre", "prix", "chu", "gh", "ghu", "street", "road",
+)  # fmt: skip
+_HOSPITALIER = caseless_word("hospitalier")
 _PLACE_HEAD = re.compile(
-    r"(?i:h[ôo]pital|hospital|institut|centre|center|clinique|fondation|groupe\s+hospitalier"
-    r"|pavillon|b[âa]timent|unit[ée]|lyc[ée]e|[ée]cole|universit[ée]|facult[ée]|rue|avenue|av\."
-    r"|boulevard|bd|place|all[ée]e|quai|impasse|chemin|square|cours|r[ée]sidence|ehpad|maison"
-    r"|polyclinique|salle|amphith[ée][âa]tre|prix|fondation|chu|gh|ghu|street|road)"
+    rf"(?:{caseless_alternation(_PLACE_WORDS)}|{caseless_word('groupe')}\s+{_HOSPITALIER})"
     r"(?:[ \t\-]+(?:[A-ZÀ-Þ][\w'\u2019\-]*|de|du|des|la|le|d['\u2019]|l['\u2019]))*[ \t\-]+\Z"
 )
+_LEADING_HOSPITALIER = re.compile(rf"\s*{_HOSPITALIER}")
 _ENGLISH_EPONYM_TAIL = re.compile(
     r"['\u2019]s[ \t]+(?i:disease|syndrome|sign|score|test|criteria|scale|law|ulcer|palsy)"
 )
@@ -73,23 +88,24 @@ _SIGN_OFF = re.compile(
 )
 
 
-_SIGN_OFF_WORDS = ("cordialement", "confraternellement", "vous", "merci", "regards", "sincerely",
-                   "amicalement")  # fmt: skip
-
-
-class _Token(NamedTuple):
-    start: int
-    end: int
-    word: str
-    lower: str
-
-
-_new_tuple = tuple.__new__
+# Where a sign-off line can start: a newline, blanks, and the first letter of a formula. The
+# literal newline lets the regex engine jump between lines instead of trying every position.
+_LINE_OPENING = re.compile(r"\n[ \t]*(?i:[abckmrs])")
 _PERSON = PhiKind.PERSON.value
+# What made a name start, which decides the checks it still has to pass.
+_TITLE, _FIELD, _SIGN_OFF_RULE, _LEXICON = "title", "field", "sign-off", "lexicon"
 
 
-def _is_upper(token: _Token) -> bool:
-    return len(token.word) >= 2 and token.word.isupper()
+class _Start(NamedTuple):
+    """Where a name starts: first token, first character, and the rule that found it."""
+
+    first: int
+    offset: int
+    rule: str
+
+
+def _is_upper(word: str) -> bool:
+    return len(word) >= 2 and word.isupper()
 
 
 def _line_ends(text: str, end: int) -> bool:
@@ -100,7 +116,10 @@ def _line_ends(text: str, end: int) -> bool:
 
 
 class NameFinder:
-    """Finds PERSON spans with the given lexicons; holds only immutable data."""
+    """Finds PERSON spans with the given lexicons; holds only immutable data.
+
+    Rules take the text's :class:`Tokens` and the index of the token they look at.
+    """
 
     def __init__(self, lexicons: Lexicons) -> None:
         self._lex = lexicons
@@ -109,191 +128,231 @@ class NameFinder:
         self._lexicon_words = lexicons.first_names | lexicons.surnames
         self._starters = self._lexicon_words | _TITLES | _FIELD_WORDS
 
-    def _first_name(self, token: _Token) -> bool:
+    def _first_name(self, lower: str) -> bool:
         first_names = self._lex.first_names
-        if token.lower in first_names:
+        if lower in first_names:
             return True
-        parts = token.lower.split("-")
+        parts = lower.split("-")
         return len(parts) > 1 and all(part in first_names for part in parts)
 
-    def _blocks_chain(self, token: _Token) -> bool:
+    def _blocks_chain(self, toks: Tokens, i: int) -> bool:
         lex = self._lex
-        if token.lower in lex.common_words or token.lower in _TITLES:
+        lower = toks.lowers[i]
+        if lower in lex.common_words or lower in _TITLES:
             return True
-        return _is_upper(token) and token.lower in lex.acronyms
+        return _is_upper(toks.words[i]) and lower in lex.acronyms
 
-    def _chain(self, text: str, tokens: list[_Token], i: int) -> int:
-        """Index of the last token of the name starting at ``tokens[i]`` (at most 4 tokens)."""
+    def _chain(self, text: str, toks: Tokens, i: int) -> int:
+        """Index of the last token of the name starting at token ``i`` (at most 4 tokens)."""
+        starts, ends, words = toks.starts, toks.ends, toks.words
+        count = len(starts)
         j = i
-        while j + 1 < len(tokens) and j - i < 3:
-            current, nxt = tokens[j], tokens[j + 1]
-            gap_ok = _GAP.fullmatch(text, current.end, nxt.start) is not None or (
-                len(current.word) == 1 and _INITIAL_GAP.fullmatch(text, current.end, nxt.start)
+        while j + 1 < count and j - i < 3:
+            gap_ok = _GAP.fullmatch(text, ends[j], starts[j + 1]) is not None or (
+                len(words[j]) == 1 and _INITIAL_GAP.fullmatch(text, ends[j], starts[j + 1])
             )
             if not gap_ok:
                 break
-            if self._blocks_chain(nxt):
+            if self._blocks_chain(toks, j + 1):
                 # Particles ("Le Bihan", "DA SILVA") are kept when a name follows them.
-                if not self._particle_before_name(text, tokens, j + 1):
+                if not self._particle_before_name(text, toks, j + 1):
                     break
                 j += 1
             j += 1
         return j
 
-    def _particle_before_name(self, text: str, tokens: list[_Token], i: int) -> bool:
-        """True when ``tokens[i]`` is a particle directly followed by a name-shaped token."""
-        if tokens[i].lower not in _PARTICLES or i + 1 >= len(tokens):
+    def _particle_before_name(self, text: str, toks: Tokens, i: int) -> bool:
+        """True when token ``i`` is a particle directly followed by a name-shaped token."""
+        if toks.lowers[i] not in _PARTICLES or i + 1 >= len(toks.starts):
             return False
-        after = tokens[i + 1]
-        gap_ok = _GAP.fullmatch(text, tokens[i].end, after.start) is not None
-        return gap_ok and not self._blocks_chain(after)
+        gap_ok = _GAP.fullmatch(text, toks.ends[i], toks.starts[i + 1]) is not None
+        return gap_ok and not self._blocks_chain(toks, i + 1)
 
-    def _name_start(self, text: str, tokens: list[_Token], i: int) -> int:
-        """``i`` if a name can start at ``tokens[i]`` after a title or a field, else -1."""
-        if i >= len(tokens):
+    def _name_start(self, text: str, toks: Tokens, i: int) -> int:
+        """``i`` if a name can start at token ``i`` after a title or a field, else -1."""
+        if i >= len(toks.starts):
             return -1
-        if not self._blocks_chain(tokens[i]) or self._particle_before_name(text, tokens, i):
+        if not self._blocks_chain(toks, i) or self._particle_before_name(text, toks, i):
             return i
         return -1
 
-    def _lexicon_guarded(self, text: str, start: int, end: int, chain: list[_Token]) -> bool:
-        """True when a lexicon-only name is really an eponym, a place or an institution."""
+    def _lexicon_guarded(self, text: str, start: int, end: int, lowers: list[str]) -> bool:
+        """True when a lexicon-only name (its tokens' ``lowers``) is really an eponym, a place
+        or an institution."""
+        eponyms = self._lex.eponyms
         if any(
-            token.lower in self._lex.eponyms
-            or any(part in self._lex.eponyms for part in token.lower.split("-"))
-            for token in chain
+            lower in eponyms or any(part in eponyms for part in lower.split("-"))
+            for lower in lowers
         ):
             return True
         window = text[max(0, start - 60) : start]
-        if _EPONYM_HEAD.search(window) or _PLACE_HEAD.search(window):
+        if _EPONYM_HEAD.search(window, _tail_start(window, _EPONYM_CHUNKS)):
+            return True
+        if _PLACE_HEAD.search(window, _place_search_start(window)):
             return True
         return _ENGLISH_EPONYM_TAIL.match(text, end) is not None
 
-    def _name_upper(self, token: _Token) -> bool:
-        """An upper-case word that could be a surname: two letters or more, not an acronym."""
-        word = token.word
-        return len(word) > 1 and word.isupper() and token.lower not in self._lex.acronyms
-
-    def _may_start(self, tokens: list[_Token], i: int) -> bool:
+    def _may_start(self, toks: Tokens, i: int) -> bool:
         """Cheap filter before :meth:`_lexicon_start`: most capitalised words fail it at once."""
-        token = tokens[i]
-        if token.lower in self._lexicon_words or "-" in token.word:
+        word, lower = toks.words[i], toks.lowers[i]
+        if lower in self._lexicon_words or "-" in word:
             return True
         acronyms = self._lex.acronyms
-        if token.word.isupper():
-            return token.lower not in acronyms
-        if i + 1 < len(tokens):
-            nxt = tokens[i + 1]
-            return nxt.word.isupper() and nxt.lower not in acronyms
+        if word.isupper():
+            return lower not in acronyms
+        if i + 1 < len(toks.words):
+            return toks.words[i + 1].isupper() and toks.lowers[i + 1] not in acronyms
         return False
 
-    def _lexicon_start(self, text: str, tokens: list[_Token], i: int) -> bool:
-        """True when lexicon evidence says a name starts at ``tokens[i]``."""
+    def _lexicon_start(self, text: str, toks: Tokens, i: int) -> bool:
+        """True when lexicon evidence says a name starts at token ``i``."""
         lex = self._lex
-        token = tokens[i]
-        if token.lower in lex.common_words:
+        word, lower = toks.words[i], toks.lowers[i]
+        if lower in lex.common_words:
             return False
-        upper = _is_upper(token)
-        if upper and token.lower in lex.acronyms:
+        upper = _is_upper(word)
+        if upper and lower in lex.acronyms:
             return False
+        count = len(toks.words)
         following = i + 1
         # "Djibril DE KERGUELEN": look past a particle to the name it introduces.
-        if following + 1 < len(tokens) and self._particle_before_name(text, tokens, following):
+        if following + 1 < count and self._particle_before_name(text, toks, following):
             following += 1
-        nxt = tokens[following] if following < len(tokens) else None
-        adjacent = nxt is not None and (
-            _GAP.fullmatch(text, token.end, tokens[i + 1].start) is not None
+        pair = (
+            following < count
+            and _GAP.fullmatch(text, toks.ends[i], toks.starts[i + 1]) is not None
+            and not self._blocks_chain(toks, following)
         )
-        pair = adjacent and nxt is not None and not self._blocks_chain(nxt)
-        if self._first_name(token):
+        if self._first_name(lower):
             if pair:
                 return True
             # Alone, an all-caps first name is more often an acronym ("EVA 6/10"), and one that
             # is also a town ("Antony, le 2 mars") more often the town.
             return (
                 not upper
-                and token.lower not in lex.ambiguous_first_names
-                and token.lower not in lex.cities
-                and len(token.word) >= 3
+                and lower not in lex.ambiguous_first_names
+                and lower not in lex.cities
+                and len(word) >= 3
             )
-        if pair and nxt is not None and len(token.word) >= 3 and len(nxt.word) >= 3:
+        if pair and len(word) >= 3 and len(nxt := toks.words[following]) >= 3:
             # "DUPONT Marie" / "Marie DUPONT": the administrative convention, with or without
             # the lexicons, once acronyms and common words are ruled out.
-            if upper and not nxt.word.isupper() and nxt.word.isalpha():
+            if upper and not nxt.isupper() and nxt.isalpha():
                 return True
-            if not upper and nxt.word.isupper() and token.word.replace("-", "").isalpha():
+            if not upper and nxt.isupper() and word.replace("-", "").isalpha():
                 return True
         if upper:
-            return len(token.word) >= 3 and token.lower in lex.surnames
+            return len(word) >= 3 and lower in lex.surnames
         return False
+
+    def _candidates(self, toks: Tokens, sign_offs: set[int]) -> list[int]:
+        """Indices of the tokens a name may start at, in order; the others need no rule.
+
+        A name starts at a lexicon word, title or field word, a hyphenated word, an upper-case
+        word that is not an acronym or the word just before one, or the line after a sign-off.
+        Set lookups and ``str`` tests run through C-level ``map`` over all tokens at once.
+        """
+        words, lowers = toks.words, toks.lowers
+        indices = range(len(words))
+        picked = set(compress(indices, map(self._starters.__contains__, lowers)))
+        picked.update(compress(indices, map(contains, words, repeat("-"))))
+        acronyms = self._lex.acronyms
+        for i in compress(indices, map(str.isupper, words)):
+            if len(words[i]) > 1 and lowers[i] not in acronyms:
+                picked.add(i)
+                if i:
+                    picked.add(i - 1)
+        if sign_offs:
+            picked.update(compress(indices, map(sign_offs.__contains__, toks.starts)))
+        return sorted(picked)
+
+    def _start(self, text: str, toks: Tokens, i: int, sign_offs: set[int]) -> _Start | None:
+        """The name that token ``i`` announces or begins, if a rule says there is one."""
+        lower, starts = toks.lowers[i], toks.starts
+        count = len(starts)
+        if lower in _TITLES and i + 1 < count:
+            dot = text.startswith(".", toks.ends[i])
+            gap = _GAP.fullmatch(text, toks.ends[i] + dot, starts[i + 1])
+            # "M" is a title only with its dot or before an upper-case surname.
+            if gap is None or not (lower != "m" or dot or toks.words[i + 1].isupper()):
+                return None
+            index = self._name_start(text, toks, i + 1)
+            if index < 0:
+                return None
+            # "Mme de La Tour": the span starts at the particle between title and name.
+            particle = gap.group().strip()
+            offset = gap.start() + gap.group().index(particle) if particle else starts[index]
+            return _Start(index, offset, _TITLE)
+        if starts[i] in sign_offs:
+            index = self._name_start(text, toks, i)
+            return _Start(index, starts[index], _SIGN_OFF_RULE) if index >= 0 else None
+        if lower in _FIELD_WORDS and i + 1 < count:
+            tail = _FIELD_TAIL.match(text, toks.ends[i])
+            if tail is None or tail.end() != starts[i + 1]:
+                return None
+            # "Patient : M. DUPONT" names the person after the title.
+            skip = 2 if toks.lowers[i + 1] in _TITLES else 1
+            index = self._name_start(text, toks, i + skip)
+            return _Start(index, starts[index], _FIELD) if index >= 0 else None
+        if self._may_start(toks, i) and self._lexicon_start(text, toks, i):
+            return _Start(i, starts[i], _LEXICON)
+        return None
 
     def find(self, text: str) -> Iterator[Span]:
         """PERSON spans, in text order, not overlapping one another."""
-        # tuple.__new__ skips the NamedTuple constructor's Python-level argument handling,
-        # which otherwise costs as much as the scan itself.
-        tokens: list[_Token] = [
-            _new_tuple(_Token, (m.start(), m.end(), word, word.lower()))
-            for m in _TOKEN.finditer(text)
-            for word in (m.group(),)
-        ]
-        lowered = text.lower()
-        sign_offs = (
-            {m.end() for m in _SIGN_OFF.finditer(text)}
-            if any(word in lowered for word in _SIGN_OFF_WORDS)
-            else set[int]()
-        )
-        starters = self._starters
-        i = 0
-        count = len(tokens)
-        while i < count:
-            token = tokens[i]
-            # Fast path: most capitalised words are none of the things a name can start with.
-            if (
-                token.lower not in starters
-                and token.start not in sign_offs
-                and "-" not in token.word
-                and not self._name_upper(token)
-                and not (i + 1 < count and self._name_upper(tokens[i + 1]))
+        toks = tokenise(text)
+        sign_offs = _sign_off_ends(text)
+        resume = 0
+        for i in self._candidates(toks, sign_offs):
+            if i < resume:
+                continue
+            start = self._start(text, toks, i, sign_offs)
+            if start is None:
+                continue
+            last = self._chain(text, toks, start.first)
+            resume = last + 1
+            end = toks.ends[last]
+            # A sign-off is followed by a name only when the name is all its line holds.
+            if start.rule is _SIGN_OFF_RULE and not _line_ends(text, end):
+                continue
+            if start.rule is _LEXICON and self._lexicon_guarded(
+                text, start.offset, end, toks.lowers[start.first : last + 1]
             ):
-                i += 1
                 continue
-            start_index = -1
-            guarded = False
-            name_start = -1
-            if token.lower in _TITLES and i + 1 < count:
-                nxt = tokens[i + 1]
-                dot = text.startswith(".", token.end)
-                gap = _GAP.fullmatch(text, token.end + dot, nxt.start)
-                # "M" is a title only with its dot or before an upper-case surname.
-                if gap is not None and (token.lower != "m" or dot or nxt.word.isupper()):
-                    start_index = self._name_start(text, tokens, i + 1)
-                    particle = gap.group().strip()
-                    if start_index >= 0 and particle:
-                        name_start = gap.start() + gap.group().index(particle)
-            elif (token.lower in _FIELD_WORDS and i + 1 < count) or token.start in sign_offs:
-                if token.start in sign_offs:
-                    start_index = self._name_start(text, tokens, i)
-                else:
-                    tail = _FIELD_TAIL.match(text, token.end)
-                    if tail is not None and tail.end() == tokens[i + 1].start:
-                        # "Patient : M. DUPONT" names the person after the title.
-                        skip = 2 if tokens[i + 1].lower in _TITLES else 1
-                        start_index = self._name_start(text, tokens, i + skip)
-            elif self._may_start(tokens, i) and self._lexicon_start(text, tokens, i):
-                start_index = i
-                guarded = True
-            if start_index < 0:
-                i += 1
-                continue
-            last = self._chain(text, tokens, start_index)
-            start, end = tokens[start_index].start, tokens[last].end
-            if name_start >= 0:
-                start = name_start
-            if start_index == i and token.start in sign_offs and not _line_ends(text, end):
-                i = last + 1
-                continue
-            if guarded and self._lexicon_guarded(text, start, end, tokens[start_index : last + 1]):
-                i = last + 1
-                continue
-            yield Span(start, end, _PERSON)
-            i = last + 1
+            yield Span(start.offset, end, _PERSON)
+
+
+def _tail_start(window: str, chunks: int) -> int:
+    """Where the last ``chunks`` whitespace-separated chunks of ``window`` begin (0 if fewer).
+
+    A match made of at most that many blank-separated pieces, ending at the end of ``window``
+    and holding no other whitespace, cannot start earlier: searching from here is exact.
+    """
+    head = window.rsplit(None, chunks)
+    return len(head[0]) if len(head) > chunks else 0
+
+
+def _place_search_start(window: str) -> int:
+    """Where a :data:`_PLACE_HEAD` match in ``window`` can start: on its last line, unless that
+    line opens with the "hospitalier" of a "groupe hospitalier" broken across lines."""
+    line = window.rfind("\n") + 1
+    return 0 if _LEADING_HOSPITALIER.match(window, line) else line
+
+
+def _sign_off_ends(text: str) -> set[int]:
+    """Offsets just after each sign-off line and the blanks that open the next line.
+
+    Same matches as ``_SIGN_OFF.finditer(text)``: the pattern is tried only at the starts of
+    lines that open with a letter a formula can begin with, skipping any inside a match.
+    """
+    ends: set[int] = set()
+    resume = 0
+    line_starts = [0, *(m.start() + 1 for m in _LINE_OPENING.finditer(text))]
+    for line_start in line_starts:
+        if line_start < resume:
+            continue
+        match = _SIGN_OFF.match(text, line_start)
+        if match is not None:
+            ends.add(match.end())
+            resume = match.end()
+    return ends

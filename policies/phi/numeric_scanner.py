@@ -40,6 +40,11 @@ _SCANNER = re.compile(
     r")"
 )
 
+_PHONE = PhiKind.PHONE.value
+_ADDRESS = PhiKind.ADDRESS.value
+_NIR = PhiKind.NIR.value
+_RPPS = PhiKind.RPPS.value
+
 
 def scan_numbers(text: str, cities: frozenset[str]) -> Iterator[Span]:
     """Spans of NIR, RPPS, PHONE, DATE/BIRTHDATE, ADDRESS, ZIP and CITY found from digits.
@@ -49,28 +54,30 @@ def scan_numbers(text: str, cities: frozenset[str]) -> Iterator[Span]:
     address_end = -10
     for match in _SCANNER.finditer(text):
         start, end = match.span()
-        if match.group("nir") is not None:
-            if is_valid_nir(match.group()):
-                yield Span(start, end, PhiKind.NIR.value)
-        elif match.group("rpps") is not None:
-            if is_rpps_in_context(text, start, match.group()):
-                yield Span(start, end, PhiKind.RPPS.value)
-        elif match.group("phone") is not None:
-            yield Span(start, end, PhiKind.PHONE.value)
-        elif match.group("date") is not None:
-            if numeric_date_ok(match, start):
-                yield Span(start, end, date_kind(text, start))
-        elif match.group("day_first") is not None:
-            if day_first_ok(text, start):
-                yield Span(start, end, date_kind(text, start))
-        elif match.group("address") is not None:
-            address_end = end
-            yield Span(start, end, PhiKind.ADDRESS.value)
-        elif match.group("year") is not None:
+        # Each alternative is a named group holding the others of its shape, so it is the
+        # last group closed: ``lastgroup`` names the shape without a group() call per shape.
+        shape = match.lastgroup
+        if shape == "year":
             span = french_month_year(text, start, end)
             if span is not None:
                 yield span
-        else:
+        elif shape == "zip":
             # An address ends at most a separator (", " or " - ") before its postcode.
             after_address = 0 <= start - address_end <= 4
             yield from postcode_spans(match, start, after_address, cities)
+        elif shape == "date":
+            if numeric_date_ok(match, start):
+                yield Span(start, end, date_kind(text, start))
+        elif shape == "phone":
+            yield Span(start, end, _PHONE)
+        elif shape == "day_first":
+            if day_first_ok(text, start):
+                yield Span(start, end, date_kind(text, start))
+        elif shape == "address":
+            address_end = end
+            yield Span(start, end, _ADDRESS)
+        elif shape == "nir":
+            if is_valid_nir(match.group()):
+                yield Span(start, end, _NIR)
+        elif is_rpps_in_context(text, start, match.group()):
+            yield Span(start, end, _RPPS)

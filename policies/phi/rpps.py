@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 
+from .caseless import first_letter_guard
 from .luhn import luhn_valid
 
 # What follows the first digit in the numeric scanner.
 RPPS_AFTER_FIRST_DIGIT = r"\d{10}(?![\w]|[.,]\d)"
 # Any 11 digits pass Luhn one time in ten, so a number needs either the RPPS prefix "10"
 # (every RPPS number starts with it) or the keyword nearby, and no batch/lot keyword.
-_KEYWORD = re.compile(r"(?i:rpps|identifiant\s+national)")
-_NOT_RPPS = re.compile(r"(?i:\blot\b|\bbatch\b|\bcip\b|\bsiret\b|\bfiness\b|\bref\b)")
+_KEYWORD = re.compile(first_letter_guard("ri") + r"(?i:rpps|identifiant\s+national)")
+_NOT_RPPS = re.compile(
+    first_letter_guard("lbcsfr") + r"(?i:\blot\b|\bbatch\b|\bcip\b|\bsiret\b|\bfiness\b|\bref\b)"
+)
 
 
 def is_valid_rpps(value: str) -> bool:

@@ -229,11 +229,14 @@ def test_policy_check_and_explain(tmp_path: Path) -> None:
         "ok: policy chu-default" in hygie("policy", "check", "policies/default_policy.yaml").stdout
     )
     config = tmp_path / "config.yaml"
+    hosting_eu = "{class: eu_cloud, cleared_for: [public, internal]}"
+    hosting_local = "{class: on_premise, cleared_for: [public, internal, personal, health]}"
+    replica = "['http://127.0.0.1:9/v1']"
     config.write_text(
         "models:\n  - name: cloud\n    sovereign_alternative: local\n    deployments:\n"
-        "      - {name: eu, replicas: ['http://127.0.0.1:9/v1'], hosting: {class: eu_cloud, cleared_for: [public, internal]}}\n"
+        f"      - {{name: eu, replicas: {replica}, hosting: {hosting_eu}}}\n"
         "  - name: local\n    deployments:\n"
-        "      - {name: onprem, replicas: ['http://127.0.0.1:9/v1'], hosting: {class: on_premise, cleared_for: [public, internal, personal, health]}}\n"
+        f"      - {{name: onprem, replicas: {replica}, hosting: {hosting_local}}}\n"
     )
     request = tmp_path / "request.json"
     request.write_text(

@@ -1,0 +1,79 @@
+"""A text with the derived forms several finders search: computed once per detection.
+
+``lowered`` lets keyword searches use fast case-sensitive literals; ``shape`` answers "does
+the text contain five digits in a row?"-style questions at C speed, so that a finder can skip
+a whole regex pass over text that cannot hold what it looks for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# UTF-8 bytes mapped to their ASCII class: digits to "0", capitals to "A", everything else
+# (other ASCII, and every byte of a multi-byte character) to ".".
+_SHAPE = bytes(
+    ord("0") if chr(b).isdigit() and b < 128 else ord("A") if 65 <= b <= 90 else ord(".")
+    for b in range(256)
+)
+
+# Five or more ASCII digits in the shape: a literal prefix, so found at memchr speed.
+_DIGIT_RUN = re.compile(rb"00000+")
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedText:
+    """``text`` and its derived forms; build with :meth:`of`."""
+
+    text: str
+    lowered: str
+    """``text.lower()``."""
+    aligned: bool
+    """True when ``lowered`` has the same length as ``text``, so offsets line up (lowering
+    changes the length only for a handful of code points, such as "İ")."""
+    encoded: bytes
+    """``text`` in UTF-8 (lone surrogates passed through)."""
+    shape: bytes
+    """The ASCII class of each byte of ``encoded`` (see ``_SHAPE``)."""
+
+    @classmethod
+    def of(cls, text: str) -> ScannedText:
+        lowered = text.lower()
+        encoded = text.encode("utf-8", "surrogatepass")
+        return cls(text, lowered, len(lowered) == len(text), encoded, encoded.translate(_SHAPE))
+
+    def has_ascii_digits(self, count: int) -> bool:
+        """True when ``text`` holds ``count`` ASCII digits in a row."""
+        return b"0" * count in self.shape
+
+    def has_shape(self, shape: bytes) -> bool:
+        """True when some run of ASCII characters of ``text`` has this ``shape``."""
+        return shape in self.shape
+
+    def long_digit_run_ends(self) -> list[int]:
+        """Offsets in ``text`` just after each run of five or more ASCII digits, in order."""
+        return self._char_offsets([match.end() for match in _DIGIT_RUN.finditer(self.shape)])
+
+    def shape_starts(self, shape: bytes) -> list[int]:
+        """Offsets in ``text`` where a run of ASCII characters of this ``shape`` starts, in
+        order (overlapping runs included)."""
+        found: list[int] = []
+        at = self.shape.find(shape)
+        while at != -1:
+            found.append(at)
+            at = self.shape.find(shape, at + 1)
+        return self._char_offsets(found) if found else found
+
+    def _char_offsets(self, byte_offsets: list[int]) -> list[int]:
+        """``text`` offsets of sorted ``encoded`` offsets that fall on character boundaries
+        (as any offset next to an ASCII character does), decoding the bytes between
+        consecutive ones: one pass over the text in all."""
+        if self.text.isascii():
+            return byte_offsets
+        offsets: list[int] = []
+        chars = previous = 0
+        for offset in byte_offsets:
+            chars += len(self.encoded[previous:offset].decode("utf-8", "surrogatepass"))
+            offsets.append(chars)
+            previous = offset
+        return offsets
