@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Insert, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.ledger_record import LedgerRecord
@@ -17,6 +16,8 @@ from billing.schema import ledger
 def _insert_ignoring_duplicates(dialect: str) -> Insert:
     # Idempotent by request id: a batch replayed from the journal after a partial failure must
     # never create a second record for a request.
+    from sqlalchemy.dialects import postgresql, sqlite  # only the dialect in use is loaded
+
     if dialect == "postgresql":
         return postgresql.insert(ledger).on_conflict_do_nothing(index_elements=["request_id"])
     if dialect == "sqlite":

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.periods import PeriodKind
@@ -165,8 +164,9 @@ async def store_alerts(
         }
         for e in events
     ]
-    dialect = engine.dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
+    from sqlalchemy.dialects import postgresql, sqlite  # only the dialect in use is loaded
+
+    module = postgresql if engine.dialect.name == "postgresql" else sqlite
     statement = module.insert(quota_alerts).on_conflict_do_nothing(
         index_elements=["node_id", "threshold_pct", "period_key", "unit"]
     )

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from gateway import routes_admin, routes_openai, routes_quotas, routes_reports
 from gateway.catalog import Catalog
@@ -20,8 +21,12 @@ from gateway.services import Services, start_services
 from gateway.settings import Settings
 
 
-def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) -> FastAPI:
-    """The gateway application; services start with the app's lifespan and stop with it."""
+def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) -> ASGIApp:
+    """The gateway application; services start with the app's lifespan and stop with it.
+
+    The inference endpoints are served by a thin layer in front of FastAPI (see ``hot_path``);
+    everything else is a FastAPI route. The request-id layer wraps both.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,8 +49,6 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
     app.include_router(routes_quotas.router)
     app.include_router(routes_reports.router)
     install_error_handlers(app)
-    app.add_middleware(InferenceFastPath, state=app.state)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -70,4 +73,6 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
             )
         return Response(b'{"status":"ready"}', media_type="application/json")
 
-    return app
+    # Outermost first: every response carries the request id; inference requests never enter
+    # FastAPI's routing and middleware (profiled: about a tenth of the CPU of a request).
+    return RequestIdMiddleware(InferenceFastPath(app, state=app.state))

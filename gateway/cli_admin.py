@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing import directory
 from billing.database import make_engine
 from billing.directory import DirectoryError
-from billing.migrate import upgrade_to_head
 from gateway.api_keys import generate_key
+from gateway.cli_common import migrate_database
 from gateway.settings import settings_with
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
@@ -29,7 +29,7 @@ DatabaseOpt = Annotated[
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     settings = settings_with(database_url=database_url)
     if settings.auto_migrate:
-        upgrade_to_head(settings.database_url)
+        migrate_database(settings.database_url)
 
     async def run() -> T:
         engine = make_engine(settings.database_url)

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import quota_limits_repo as repo
 from billing.database import make_engine
-from billing.migrate import upgrade_to_head
 from billing.money import from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quota_nodes import UnknownNode, resolve_node
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
 from billing.reconcile import reconcile
+from gateway.cli_common import migrate_database
 from gateway.services import quota_store
 from gateway.settings import Settings, settings_with
 
@@ -64,7 +64,7 @@ def quotas_set(
     """Create or replace the limits of one node (running gateways pick them up within seconds)."""
     settings = _settings(database_url)
     if settings.auto_migrate:
-        upgrade_to_head(settings.database_url)
+        migrate_database(settings.database_url)
 
     async def save(engine: AsyncEngine) -> str:
         node = await resolve_node(

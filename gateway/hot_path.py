@@ -1,8 +1,8 @@
-"""The inference endpoints, dispatched straight to the pipeline ahead of FastAPI's routing.
+"""The inference endpoints, dispatched straight to the pipeline in front of FastAPI.
 
-These three routes carry nearly all the traffic. Profiling showed FastAPI's per-request routing
-and exception layers costing about a quarter of the gateway's CPU on them, so they are served by
-this small ASGI layer; everything else (models, admin, health) stays on FastAPI.
+These three routes carry nearly all the traffic. Profiling showed FastAPI's per-request routing,
+middleware and exception layers costing a sizeable share of the gateway's CPU on them, so they
+are served by this small ASGI layer; everything else (models, admin, health) stays on FastAPI.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from billing.costing import Costing
 from billing.directory import KeyOwner
 from billing.ledger_writer import LedgerWriter
 from billing.quotas import Amount
-from billing.token_estimate import estimate_completion_tokens, max_prompt_tokens
+from billing.token_estimate import max_prompt_tokens
 from billing.usage import Usage
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog, ModelSpec
@@ -135,15 +135,24 @@ class Pipeline:
         A non-streamed request without ``max_tokens`` under a budget is capped at the reserved
         output, so it can never cost more than it held; streams are topped up instead.
         """
+        chain = self._quotas.chain_for(owner)
+        if not chain:
+            return call  # no limit above this key: nothing to hold
         requested = call.max_output_tokens()
         output = requested or self._quotas.default_max_tokens
         prompt = max_prompt_tokens(call.endpoint, call.body)
         worst = self._costing.worst_case_micro_eur(call.model, prompt, output)
-        hold = await self._quotas.reserve(exchange.request_id, owner, prompt, output, worst)
+        hold = await self._quotas.reserve(exchange.request_id, chain, prompt, output, worst)
         exchange.hold = hold
         if hold is None or requested is not None or call.stream or call.endpoint == "embeddings":
             return call
         return call.retarget(call.model, {**call.body, "max_tokens": output})
+
+    def _chunk_cap(self, exchange: Exchange) -> int | None:
+        """Chunks a stream may send on its first hold: its tokens, plus a chat role chunk."""
+        if exchange.hold is None or self._client_capped(exchange):
+            return None
+        return exchange.hold.output_tokens + (1 if exchange.endpoint == "chat" else 0)
 
     @staticmethod
     def _client_capped(exchange: Exchange) -> bool:
@@ -221,7 +230,11 @@ class Pipeline:
         return UpstreamStreamResponse(
             upstream,
             exchange,
-            StreamMeter(keep_usage_chunk=call.client_wants_usage, rewrite=rewrite),
+            StreamMeter(
+                keep_usage_chunk=call.client_wants_usage,
+                rewrite=rewrite,
+                chunk_cap=self._chunk_cap(exchange),
+            ),
             extra_headers=[(k.encode(), v.encode()) for k, v in headers.items()],
             on_finish=finish,
             budget=self._stream_budget(exchange),
@@ -231,11 +244,9 @@ class Pipeline:
         hold = exchange.hold
         if hold is None or self._client_capped(exchange):
             return None  # max_tokens bounds the answer: it can never outgrow its hold
-        model, endpoint, step = exchange.model or "", exchange.endpoint, self._top_up_tokens
+        model, step = exchange.model or "", self._top_up_tokens
 
-        async def top_up(produced_chunks: int) -> GatewayError | None:
-            if estimate_completion_tokens(endpoint, produced_chunks) < hold.output_tokens:
-                return None
+        async def top_up() -> GatewayError | None:
             extra = Amount(self._costing.worst_case_micro_eur(model, 0, step), step)
             if await self._quotas.top_up(hold, extra):
                 hold.output_tokens += step
@@ -244,7 +255,7 @@ class Pipeline:
                 "The budget was exhausted during the answer, which was stopped there."
             )
 
-        return StreamBudget(lambda chunks: chunks > hold.output_tokens, top_up)
+        return StreamBudget(step, top_up)
 
     def _record(self, exchange: Exchange) -> None:
         """The one place a finished request is known: ledger, metrics, trace."""

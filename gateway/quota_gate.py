@@ -121,6 +121,7 @@ class QuotaGate:
         self._limits: dict[str, repo.StoredLimits] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
+        self._rebuild_pending = False
 
     @property
     def store(self) -> QuotaStore:
@@ -161,7 +162,7 @@ class QuotaGate:
     async def reserve(
         self,
         request_id: str,
-        owner: KeyOwner,
+        chain: tuple[NodeLimits, ...],
         prompt_tokens: int,
         output_tokens: int,
         worst_case_micro_eur: int,
@@ -170,7 +171,6 @@ class QuotaGate:
 
         Raises :class:`QuotaExceeded`, :class:`RateLimited` or :class:`QuotaUnavailable`.
         """
-        chain = self.chain_for(owner)
         if not chain:
             return None
         amount = Amount(micro_eur=worst_case_micro_eur, tokens=prompt_tokens + output_tokens)
@@ -255,7 +255,9 @@ class QuotaGate:
                 await self._store.rebuild({n: spend.get(n, Amount(0, 0)) for n in nodes}, period)
             except QuotaStoreUnavailable:
                 log.warning("quota counters unreachable; rebuild postponed")
+                self._rebuild_pending = True
                 return
+        self._rebuild_pending = False
 
     def _period_key(self, node_id: str, now: datetime) -> str | None:
         stored = self._limits.get(node_id)
@@ -271,6 +273,6 @@ class QuotaGate:
                 await self.reload_limits()
             now = datetime.now(UTC)
             current = {k: period_containing(k, now, self._tz).key for k in PeriodKind}
-            if periods and current != periods:
-                await self.rebuild_from_ledger()  # a new day/week/month began
+            if self._rebuild_pending or (periods and current != periods):
+                await self.rebuild_from_ledger()  # a period began, or Redis came back
             periods = current

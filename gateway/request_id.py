@@ -12,7 +12,7 @@ import secrets
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.observability.logs import bind_request_id
+from gateway.observability.logs import reset_request_id, set_request_id
 
 _HEADER = b"x-request-id"
 
@@ -62,5 +62,8 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        with bind_request_id(request_id):
+        token = set_request_id(request_id)  # not a @contextmanager: it showed in profiles
+        try:
             await self.app(scope, receive, send_with_id)
+        finally:
+            reset_request_id(token)

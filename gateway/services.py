@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory, ledger
@@ -16,8 +16,7 @@ from billing.costing import Costing
 from billing.database import make_engine
 from billing.journal import Journal
 from billing.ledger_writer import LedgerWriter
-from billing.migrate import upgrade_to_head_async
-from billing.quotas import MemoryQuotaStore, QuotaStore, RedisQuotaStore
+from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog
@@ -30,9 +29,12 @@ from gateway.router import Router, upstream_headers
 from gateway.settings import Settings, upstream_secrets
 from gateway.sovereignty import SovereigntyGate
 from gateway.upstream.vllm import OpenAICompatibleClient, make_session
-from policies.phi import PhiDetector
+from policies.phi import CachingDetector, PhiDetector
 from policies.policy_file import DEFAULT_POLICY_PATH
 from policies.reload import PolicyHolder
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 
 @dataclass
@@ -76,10 +78,22 @@ def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aio
     """
     if settings.redis_url is None:
         return MemoryQuotaStore(tz=timezone), None
-    # Short timeouts and no client-side retries: an unreachable Redis must be noticed in
-    # milliseconds so the configured fail mode applies, not after seconds of retrying.
+    import redis.asyncio as aioredis  # only multi-gateway deployments pay for importing it
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.retry import Retry
+
+    from billing.quotas.redis_store import RedisQuotaStore
+
+    # Short timeouts and a single immediate retry (for a pooled connection that went stale when
+    # Redis restarted): an unreachable Redis is noticed in well under a second, so the
+    # configured fail mode applies instead of requests waiting.
     client = aioredis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=0.25, socket_timeout=0.5, retry=None
+        settings.redis_url,
+        socket_connect_timeout=0.25,
+        socket_timeout=0.5,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
     return RedisQuotaStore(client, org="default", tz=timezone), client
 
@@ -88,6 +102,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     """Connect to the database (migrating it if asked), open the upstream pool, start the
     ledger, the quota counters and the policy watcher."""
     if migrate:
+        from billing.migrate import upgrade_to_head_async  # Alembic is only needed here
+
         await upgrade_to_head_async(settings.database_url)
     timezone = ZoneInfo(settings.org_timezone)
     engine = make_engine(settings.database_url)
@@ -103,7 +119,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         lambda digest: directory.owner_of_key_hash(engine, digest), ttl_s=settings.key_cache_ttl_s
     )
     holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
-    sovereignty = SovereigntyGate(holder, PhiDetector(catalog.detector), catalog)
+    sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)
     router = Router(
         catalog,
         OpenAICompatibleClient(session),

@@ -33,10 +33,25 @@ class StreamMeter:
     keep_usage_chunk: bool
     rewrite: Callable[[dict[str, Any]], None] | None = None
     """Changes a chunk in place before it is forwarded (re-identification); None: verbatim."""
+    chunk_cap: int | None = None
+    """Chunks with choices that may be forwarded before more budget is granted (None: any)."""
     usage: Usage | None = None
     content_chunks: int = 0
     saw_done: bool = False
     _buffer: bytes = field(default=b"", repr=False)
+    _held: list[bytes] = field(default_factory=list, repr=False)
+
+    @property
+    def holding(self) -> bool:
+        """True when events wait for :meth:`release` (the cap was reached mid-stream)."""
+        return bool(self._held)
+
+    def release(self, more_chunks: int) -> bytes:
+        """Raise the cap by ``more_chunks`` and return the held events that may now go out."""
+        assert self.chunk_cap is not None
+        self.chunk_cap += more_chunks
+        held, self._held = self._held, []
+        return self._process(held)
 
     def feed(self, data: bytes) -> bytes:
         """Consume upstream bytes; return the complete events to forward now.
@@ -48,8 +63,14 @@ class StreamMeter:
             self._buffer = buffer
             return b""
         *events, self._buffer = buffer.split(b"\n\n")
+        return self._process(events)
+
+    def _process(self, events: list[bytes]) -> bytes:
         out = []
         for event in events:
+            if self._held:  # once holding, later events wait too: order is kept
+                self._held.append(event)
+                continue
             forwarded = self._forward(event)
             if forwarded is not None:
                 out.append(forwarded)
@@ -75,6 +96,9 @@ class StreamMeter:
             self.usage = usage
         choices = chunk.get("choices")
         if choices:
+            if self.chunk_cap is not None and self.content_chunks >= self.chunk_cap:
+                self._held.append(event)  # would outgrow the budget held for it: wait
+                return None
             self.content_chunks += 1
             if self.rewrite is None:
                 return event

@@ -32,10 +32,11 @@ _SSE_HEADERS = [
 
 @dataclass(frozen=True, slots=True)
 class StreamBudget:
-    """Tops up a stream's quota hold as it grows; ``due`` is a cheap check made per read."""
+    """More budget for a stream that reached its hold: ``top_up()`` grants ``step`` more chunks
+    (None) or refuses (the error to end the stream with)."""
 
-    due: Callable[[int], bool]
-    top_up: Callable[[int], Awaitable[GatewayError | None]]
+    step: int
+    top_up: Callable[[], Awaitable[GatewayError | None]]
 
 
 class UpstreamStreamResponse(Response):
@@ -112,10 +113,13 @@ class UpstreamStreamResponse(Response):
                 if out:
                     self._exchange.mark_first_byte()
                     await send({"type": "http.response.body", "body": out, "more_body": True})
-                if budget is not None and budget.due(meter.content_chunks):
-                    refusal = await budget.top_up(meter.content_chunks)
+                while budget is not None and meter.holding:
+                    refusal = await budget.top_up()
                     if refusal is not None:
-                        return refusal
+                        return refusal  # the held chunks are never sent: no overshoot
+                    out = meter.release(budget.step)
+                    if out:
+                        await send({"type": "http.response.body", "body": out, "more_body": True})
         except MalformedEvent as exc:
             log.warning("upstream sent a malformed event: %s", exc)
             return UpstreamError("The model server sent a malformed event; the stream was stopped.")

@@ -10,7 +10,6 @@ from billing.quotas.amounts import Amount
 from billing.quotas.limits import FailMode, FailPolicy, Level, LimitKind, NodeLimits
 from billing.quotas.memory_store import MemoryQuotaStore
 from billing.quotas.outage import OutageDecision, decide_on_outage
-from billing.quotas.redis_store import RedisQuotaStore
 from billing.quotas.rolling import RollingWindow
 from billing.quotas.store import (
     NodeUsage,
@@ -43,3 +42,12 @@ __all__ = [
     "ThresholdCrossed",
     "decide_on_outage",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The Redis backend imports redis-py (a third of a second): only when it is asked for.
+    if name == "RedisQuotaStore":
+        from billing.quotas.redis_store import RedisQuotaStore
+
+        return RedisQuotaStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import orjson
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -114,6 +113,9 @@ class Tracing:
         (the ``traceparent`` flag) is followed.
         """
         if exporter is None and otlp_endpoint:
+            # The exporter's protobuf stack is imported only when tracing is configured.
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
             exporter = OTLPSpanExporter(
                 endpoint=traces_url(otlp_endpoint), timeout=export_timeout_s
             )

@@ -7,6 +7,7 @@ Pure Python, no network, no web layer.
 
 from __future__ import annotations
 
+from .cache import CachingDetector
 from .config import DetectorConfig, InstitutionalAllowlist
 from .detector import PhiDetector, default_detector, detect
 from .kinds import ALL_KINDS, PhiKind
@@ -14,6 +15,7 @@ from .scan import scan_jsonl, summarise
 
 __all__ = [
     "ALL_KINDS",
+    "CachingDetector",
     "DetectorConfig",
     "InstitutionalAllowlist",
     "PhiDetector",

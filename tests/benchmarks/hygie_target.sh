@@ -19,4 +19,6 @@ export HYGIE_DATABASE_URL="sqlite+aiosqlite:///$WORK/hygie.db"
 export HYGIE_SPOOL_DIR="$WORK/spool"
 export HYGIE_AUTO_MIGRATE=false
 export HYGIE_LOG_LEVEL=warning
+# Optional shared counters (the "hygie-quotas" target): HYGIE_BENCH_REDIS_URL.
+if [ -n "${HYGIE_BENCH_REDIS_URL:-}" ]; then export HYGIE_REDIS_URL="$HYGIE_BENCH_REDIS_URL"; fi
 exec "$ROOT/.venv/bin/hygie" serve --host 127.0.0.1 --port "$PORT"

@@ -16,9 +16,22 @@ fi
 WORK="$(mktemp -d /tmp/hygie-bench-XXXXXX)"
 "$ROOT/.venv/bin/python" "$ROOT/tests/benchmarks/setup_hygie.py" \
   --database-url "sqlite+aiosqlite:///$WORK/hygie.db" --token "$TOKEN"
+# HYGIE_BENCH_QUOTAS=1 adds a target with four levels of quotas on Redis (DB 13 of the local
+# Redis, flushed first), to measure what the quota step adds.
+QUOTA_TARGET=()
+if [ "${HYGIE_BENCH_QUOTAS:-0}" = 1 ]; then
+  mkdir -p "$WORK/quotas"
+  "$ROOT/.venv/bin/python" "$ROOT/tests/benchmarks/setup_hygie.py" \
+    --database-url "sqlite+aiosqlite:///$WORK/quotas/hygie.db" --token "$TOKEN" --quota-levels 4
+  redis-cli -n 13 flushdb >/dev/null
+  QUOTA_TARGET=(--target-name hygie-quotas --target-url http://127.0.0.1:4101 --target-health /healthz
+    --target-env HYGIE_BENCH_REDIS_URL=redis://127.0.0.1:6379/13
+    --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4101 $WORK/quotas")
+fi
 exec python3 "$BENCH/run.py" --auth "Bearer $TOKEN" \
   --target-name hygie --target-url http://127.0.0.1:4100 --target-health /healthz \
   --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4100 $WORK" \
+  "${QUOTA_TARGET[@]}" \
   --target-name litellm --target-url http://127.0.0.1:4000 --target-health /health/liveliness \
   --target-cmd '{bench_dir}/targets/litellm/run_litellm.sh 4000' \
   "$@"

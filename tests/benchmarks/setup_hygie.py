@@ -9,13 +9,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from billing import directory
+from billing import directory, quota_limits_repo
 from billing.database import make_engine
 from billing.migrate import upgrade_to_head
+from billing.periods import PeriodKind
+from billing.quotas import Level, NodeLimits
 from gateway.api_keys import hash_key
 
+LEVELS = (
+    (Level.ORGANISATION, quota_limits_repo.ORG_NODE),
+    (Level.DEPARTMENT, quota_limits_repo.department_node(1)),
+    (Level.USER, quota_limits_repo.user_node(1)),
+    (Level.KEY, quota_limits_repo.key_node("key_bench")),
+)
 
-async def seed(database_url: str, token: str) -> None:
+
+async def seed(database_url: str, token: str, quota_levels: int) -> None:
     engine = make_engine(database_url)
     try:
         await directory.create_department(engine, "bench", display_name="Benchmark")
@@ -28,6 +37,19 @@ async def seed(database_url: str, token: str) -> None:
             username="bench-user",
             use_case="benchmark",
         )
+        # Limits far above what the benchmark reaches: the quota step runs in full (reserve and
+        # settle at every level) without ever refusing.
+        for level, node in LEVELS[:quota_levels]:
+            limits = NodeLimits(
+                node_id=node,
+                level=level,
+                budget_micro_eur=10**12,
+                budget_tokens=10**12,
+                period=PeriodKind.MONTH,
+                rpm=10**7,
+                tpm=10**10,
+            )
+            await quota_limits_repo.save_limits(engine, limits, label=f"bench {level.value}")
     finally:
         await engine.dispose()
 
@@ -36,9 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--token", default="sk-bench-1234")
+    parser.add_argument("--quota-levels", type=int, default=0, choices=range(5))
     args = parser.parse_args()
     upgrade_to_head(args.database_url)
-    asyncio.run(seed(args.database_url, args.token))
+    asyncio.run(seed(args.database_url, args.token, args.quota_levels))
 
 
 if __name__ == "__main__":
