@@ -140,6 +140,10 @@ class QuotaGate:
     async def close(self) -> None:
         if self._refresher is not None:
             self._refresher.cancel()
+            # Wait for it: a refresh cancelled mid-query must return its connection before the
+            # engine is disposed.
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,6 +62,8 @@ class Services:
     async def close(self) -> None:
         """Flush the ledger, settle what is pending, then close connections. Call once."""
         self.policy_watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.policy_watch
         await self.ledger.close()
         await self.quotas.close()
         await self.alerts.close()
