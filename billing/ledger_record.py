@@ -36,6 +36,7 @@ class LedgerRecord:
     streamed: bool = False
     client_disconnected: bool = False
     attempts: int = 0
+    fallback_model: str | None = None
     data_class: str | None = None
     policy_version: str | None = None
     policy_decision: str | None = None

@@ -92,6 +92,7 @@ ledger = Table(
     Column("streamed", Boolean, nullable=False, default=False),
     Column("client_disconnected", Boolean, nullable=False, default=False),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("fallback_model", String(200), nullable=True),
     Column("data_class", String(16), nullable=True),
     Column("policy_version", String(64), nullable=True),
     Column("policy_decision", String(32), nullable=True),

@@ -57,6 +57,9 @@ def create_app(settings: Settings, catalog: Catalog, *, migrate: bool = True) ->
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         services: Services = request.app.state.services
+        for state in services.router.replica_states():
+            available = state.healthy and state.ejected_until is None
+            services.metrics.set_upstream_health(state.deployment, state.base_url, available)
         body, content_type = services.metrics.render(request.headers.get("accept"))
         return Response(body, media_type=content_type)
 

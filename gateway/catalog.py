@@ -98,6 +98,11 @@ class ModelSpec(Strict):
     sovereign_alternative: str | None = Field(
         default=None, description="Model to reroute to when the data may not go here."
     )
+    fallbacks: tuple[str, ...] = Field(
+        default=(),
+        description="Models to try, in order, when no deployment of this one can answer "
+        "(only those the caller may use and the policy allows).",
+    )
     deployments: tuple[Deployment, ...] = Field(min_length=1)
 
     def allows(self, department: str) -> bool:
@@ -138,6 +143,9 @@ class Catalog(Strict):
                 raise ValueError(
                     f"model {model.name!r}: sovereign_alternative {alternative!r} is not declared"
                 )
+            for fallback in model.fallbacks:
+                if fallback not in seen or fallback == model.name:
+                    raise ValueError(f"model {model.name!r}: fallback {fallback!r} is not declared")
         return self
 
     def model(self, name: str) -> ModelSpec | None:

@@ -107,6 +107,7 @@ class Exchange:
             streamed=self.streamed,
             client_disconnected=self.client_disconnected,
             attempts=self.attempts.count,
+            fallback_model=self.attempts.fallback_model,
             data_class=self.data_class,
             policy_version=self.policy_version,
             policy_decision=self.policy_decision,

@@ -42,10 +42,20 @@ from gateway.router import Forward, Router, model_for
 from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
 from gateway.stream_response import StreamBudget, UpstreamStreamResponse
+from gateway.upstream.affinity import affinity_key
 from gateway.upstream.replicas import Replica
 from gateway.upstream.vllm import UpstreamReply
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request may go: the allowed replicas, then fallback groups, and its affinity."""
+
+    replicas: list[Replica]
+    fallbacks: list[list[Replica]]
+    affinity_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +110,22 @@ class Pipeline:
                 endpoint, call.body, owner, model, request.headers.get(DATA_CLASS_HEADER)
             )
             exchange.note_decision(verdict.decision)
-            replicas = self._allowed_replicas(verdict)
+            route = self._route(verdict, owner, call)
             call = call.retarget(verdict.model.name, verdict.body)
             call = await self._reserve(call, owner, exchange)
             forward = Forward(call)
             watch = DisconnectWatch(request.receive)
             if call.stream:
-                response = await self._open_stream(call, forward, replicas, verdict, exchange)
+                response = await self._open_stream(call, forward, route, verdict, exchange)
                 handed_off = True  # the stream response records the request when it ends
                 return response
-            reply, replica = await self._router.complete(forward, replicas, exchange.attempts)
+            reply, replica = await self._router.complete(
+                forward,
+                route.replicas,
+                exchange.attempts,
+                fallbacks=route.fallbacks,
+                affinity_key=route.affinity_key,
+            )
             watch.stop()
             return self._answer(reply, replica, verdict, exchange)
         except GatewayError as error:
@@ -168,15 +184,27 @@ class Pipeline:
             raise ModelNotFound(call.model)
         return model
 
-    def _allowed_replicas(self, verdict: Verdict) -> list[Replica]:
-        """The replicas of the deployments the policy allows; retries never leave this set."""
+    def _route(self, verdict: Verdict, owner: KeyOwner, call: OpenAICall) -> Route:
+        """The replicas the policy allows, then those of the model's fallbacks the caller may
+        use and the policy allows unchanged; retries and failover never leave these sets."""
         allowed = [d for d in verdict.model.deployments if verdict.permits(d.name)]
+        fallbacks = []
+        for name in verdict.model.fallbacks:
+            fallback = model_for(self._catalog, name, owner.department)
+            if fallback is None or call.endpoint not in fallback.endpoints:
+                continue
+            names = set(self._sovereignty.fallback_deployments(verdict, owner, fallback))
+            group = self._router.replicas_of([d for d in fallback.deployments if d.name in names])
+            if group:
+                fallbacks.append(group)
         replicas = self._router.replicas_of(allowed)
-        if not replicas:
+        if not replicas and not fallbacks:
             raise NoDeploymentAvailable(
                 f"No deployment of model {verdict.model.name!r} can take this request now."
             )
-        return replicas
+        return Route(
+            replicas, fallbacks, affinity_key(call.endpoint, call.body, str(owner.user_id))
+        )
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self._limits.max_body_bytes
@@ -194,7 +222,7 @@ class Pipeline:
         self, reply: UpstreamReply, replica: Replica, verdict: Verdict, exchange: Exchange
     ) -> Response:
         exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
-        exchange.model = verdict.model.name
+        exchange.model = replica.model or verdict.model.name
         exchange.status_code = reply.status
         exchange.mark_first_byte()
         usage = None
@@ -213,16 +241,23 @@ class Pipeline:
         self,
         call: OpenAICall,
         forward: Forward,
-        replicas: list[Replica],
+        route: Route,
         verdict: Verdict,
         exchange: Exchange,
     ) -> Response:
-        upstream, replica = await self._router.open_stream(forward, replicas, exchange.attempts)
+        upstream, replica = await self._router.open_stream(
+            forward,
+            route.replicas,
+            exchange.attempts,
+            fallbacks=route.fallbacks,
+            affinity_key=route.affinity_key,
+        )
         exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
-        exchange.model = verdict.model.name
+        exchange.model = replica.model or verdict.model.name
 
         def finish(done: Exchange) -> None:
-            self._router.stream_finished(replica)
+            broke = done.error_class in ("upstream_error", "upstream_timeout")
+            self._router.stream_finished(replica, failed=broke)
             self._record(done)
 
         rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
@@ -275,6 +310,11 @@ class Pipeline:
         self._ledger.submit(record)
         department = exchange.owner.department if exchange.owner else None
         self._metrics.observe_request(record, None, department)
+        for failure in exchange.attempts.failures:
+            self._metrics.upstream_attempt(failure.split("@", 1)[0], "failed")
+        if record.deployment is not None:
+            outcome = "ok" if record.status_code < 500 else "failed"
+            self._metrics.upstream_attempt(record.deployment, outcome)
         if record.policy_decision and record.data_class:
             self._metrics.policy_decision(record.policy_decision, record.data_class)
         if self._tracing.enabled:
@@ -302,7 +342,7 @@ def _answer_headers(replica: Replica, verdict: Verdict, hold: Hold | None) -> di
     decision = verdict.decision
     return {
         **(hold.headers if hold is not None else {}),
-        "x-hygie-model": verdict.model.name,
+        "x-hygie-model": replica.model or verdict.model.name,
         "x-hygie-deployment": replica.deployment.name,
         "x-hygie-hosting-class": replica.deployment.hosting.hosting_class.value,
         "x-hygie-data-class": decision.data_class.label,

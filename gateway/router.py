@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 import orjson
@@ -37,10 +37,15 @@ from gateway.errors import (
 from gateway.openai_request import OpenAICall
 from gateway.upstream.balancer import LoadAwarePicker
 from gateway.upstream.monitor import ReplicaMonitor
+from gateway.upstream.provider_errors import ProviderRejected
+from gateway.upstream.provider_stream import ProviderStreamResponse
 from gateway.upstream.replicas import Picker, Replica
 from gateway.upstream.retry_budget import RetryBudget
 from gateway.upstream.routing_options import RoutingOptions
 from gateway.upstream.vllm import OpenAICompatibleClient, ReplicaUnreachable, UpstreamReply
+
+if TYPE_CHECKING:
+    from gateway.upstream.litellm_client import LiteLLMClient
 
 ENDPOINT_PATHS = {
     "chat": "/chat/completions",
@@ -95,6 +100,11 @@ class Forward:
         self.endpoint = call.endpoint
         self._call = call
         self._bodies: dict[str | None, bytes] = {}
+
+    def json_for(self, model: str | None) -> dict[str, Any]:
+        """The parsed body naming ``model`` (for providers reached through litellm)."""
+        body = self._call.body
+        return body if model is None or body.get("model") == model else {**body, "model": model}
 
     def body_for(self, deployment: Deployment, model: str | None = None) -> bytes:
         """The body for ``deployment``, naming ``model`` (a fallback) unless the deployment
@@ -154,21 +164,29 @@ class Router:
         options: RoutingOptions | None = None,
         picker: Picker | None = None,
         clock: Callable[[], float] = time.monotonic,
+        litellm: LiteLLMClient | None = None,
+        provider_keys: dict[str, str] | None = None,
     ) -> None:
         self._client = client
+        self._litellm = litellm
+        self._provider_keys = provider_keys or {}
         self._options = options or RoutingOptions()
         self._picker = picker or LoadAwarePicker(self._options)
         self._clock = clock
         self._budget = RetryBudget(self._options, clock)
         self._max_attempts = max_attempts
         self._headers = upstream_headers
+        # An external provider is one logical replica ("litellm:<provider model>"): it shares the
+        # picker, attempt count, health and ejection with vLLM replicas.
         self._replicas: dict[str, list[Replica]] = {
-            deployment.name: [
-                Replica(deployment, url, model.name) for url in deployment.replica_urls()
-            ]
+            deployment.name: (
+                [Replica(deployment, url, model.name) for url in deployment.replica_urls()]
+                if deployment.kind is DeploymentKind.VLLM
+                else [Replica(deployment, f"litellm:{deployment.litellm_model}", model.name)]
+            )
             for model in catalog.models
             for deployment in model.deployments
-            if deployment.kind is DeploymentKind.VLLM
+            if deployment.kind is DeploymentKind.VLLM or litellm is not None
         }
 
     def replicas_of(self, deployments: Sequence[Deployment]) -> list[Replica]:
@@ -181,7 +199,8 @@ class Router:
     def monitor(self, session: aiohttp.ClientSession) -> ReplicaMonitor:
         """The background watch of this router's replicas (start it at startup, stop at
         shutdown)."""
-        return ReplicaMonitor(self.all_replicas(), session, self._options, self._clock)
+        polled = [r for r in self.all_replicas() if r.deployment.kind is DeploymentKind.VLLM]
+        return ReplicaMonitor(polled, session, self._options, self._clock)
 
     def replica_states(self) -> list[ReplicaState]:
         """Health and load of every replica, for the metrics endpoint."""
@@ -233,12 +252,7 @@ class Router:
         while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
             try:
-                reply = await self._client.complete(
-                    replica.base_url + ENDPOINT_PATHS[forward.endpoint],
-                    self._body(forward, replica),
-                    self._headers_for(replica),
-                    replica.deployment.timeouts,
-                )
+                reply = await self._complete_on(replica, forward)
             except ReplicaUnreachable as exc:
                 self._failed(replica, attempts, str(exc))
                 last = _unreachable_error(exc)
@@ -261,7 +275,7 @@ class Router:
         *,
         fallbacks: Sequence[Sequence[Replica]] = (),
         affinity_key: str | None = None,
-    ) -> tuple[aiohttp.ClientResponse, Replica]:
+    ) -> tuple[aiohttp.ClientResponse | ProviderStreamResponse, Replica]:
         """Open a stream on a replica that answers 200; the replica stays counted in flight.
 
         The caller must call :meth:`stream_finished` when done with the response. Groups as in
@@ -271,6 +285,17 @@ class Router:
         last: GatewayError | None = None
         while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
+            if replica.deployment.kind is DeploymentKind.LITELLM:
+                try:
+                    return await self._open_provider_stream(replica, forward), replica
+                except ReplicaUnreachable as exc:
+                    replica.in_flight -= 1
+                    self._failed(replica, attempts, str(exc))
+                    last = _unreachable_error(exc)
+                    continue
+                except BaseException:
+                    replica.in_flight -= 1
+                    raise
             try:
                 response = await self._client.open_stream(
                     replica.base_url + ENDPOINT_PATHS[forward.endpoint],
@@ -303,6 +328,46 @@ class Router:
             self._failed(replica, attempts, f"HTTP {response.status}")
             last = error
         raise last or UpstreamError("No replica of this model is configured.")
+
+    async def _complete_on(self, replica: Replica, forward: Forward) -> UpstreamReply:
+        deployment = replica.deployment
+        if deployment.kind is DeploymentKind.LITELLM:
+            assert self._litellm is not None
+            return await self._litellm.complete(
+                deployment,
+                forward.endpoint,
+                forward.json_for(replica.model or None),
+                self._provider_keys.get(deployment.name),
+            )
+        return await self._client.complete(
+            replica.base_url + ENDPOINT_PATHS[forward.endpoint],
+            self._body(forward, replica),
+            self._headers_for(replica),
+            deployment.timeouts,
+        )
+
+    async def _open_provider_stream(
+        self, replica: Replica, forward: Forward
+    ) -> ProviderStreamResponse:
+        """Open a provider stream and wait for its first event (failover stays possible)."""
+        assert self._litellm is not None
+        deployment = replica.deployment
+        events = self._litellm.stream(
+            deployment,
+            forward.endpoint,
+            forward.json_for(replica.model or None),
+            self._provider_keys.get(deployment.name),
+        )
+        try:
+            first = await anext(events)
+        except ProviderRejected as exc:
+            await events.aclose()
+            self._succeeded(replica)  # the provider works; the request is at fault
+            raise upstream_error_from(exc.status, exc.body) from None
+        except StopAsyncIteration:
+            first = b""
+        self._succeeded(replica)
+        return ProviderStreamResponse(first, events)
 
     def stream_finished(self, replica: Replica, *, failed: bool = False) -> None:
         """Release a stream opened by :meth:`open_stream`; ``failed`` when the upstream broke

@@ -20,15 +20,16 @@ from billing.ledger_writer import LedgerWriter
 from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
 from gateway.auth import Authenticator
-from gateway.catalog import Catalog
+from gateway.catalog import Catalog, DeploymentKind
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
 from gateway.pricing import build_request_costing
 from gateway.quota_gate import QuotaGate
 from gateway.router import Router, upstream_headers
-from gateway.settings import Settings, upstream_secrets
+from gateway.settings import Settings, prepare_litellm, upstream_secrets
 from gateway.sovereignty import SovereigntyGate
+from gateway.upstream.monitor import ReplicaMonitor
 from gateway.upstream.vllm import OpenAICompatibleClient, make_session
 from policies.phi import CachingDetector, PhiDetector
 from policies.policy_file import DEFAULT_POLICY_PATH
@@ -36,6 +37,8 @@ from policies.reload import PolicyHolder
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
+
+    from gateway.upstream.litellm_client import LiteLLMClient
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Services:
     costing: Costing
     alerts: AlertCenter
     redis: aioredis.Redis | None
+    monitor: ReplicaMonitor
+    litellm: LiteLLMClient | None
     metrics: GatewayMetrics
     tracing: Tracing
     policy_watch: asyncio.Task[None]
@@ -70,6 +75,9 @@ class Services:
         if self.redis is not None:
             await self.redis.aclose()
         self.tracing.shutdown()
+        await self.monitor.stop()
+        if self.litellm is not None:
+            await self.litellm.aclose()
         await self.session.close()
         await self.engine.dispose()
 
@@ -123,11 +131,17 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     )
     holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
     sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)
+    secrets = upstream_secrets(catalog_env_names(catalog))
+    litellm = provider_client(catalog)
     router = Router(
         catalog,
         OpenAICompatibleClient(session),
-        upstream_headers=upstream_headers(catalog, upstream_secrets(catalog_env_names(catalog))),
+        upstream_headers=upstream_headers(catalog, secrets),
+        litellm=litellm,
+        provider_keys=provider_keys(catalog, secrets),
     )
+    monitor = router.monitor(session)
+    monitor.start()
     metrics = GatewayMetrics(models=[m.name for m in catalog.models])
     metrics.watch_ledger(writer)
     tracing = Tracing.from_settings(settings)
@@ -174,12 +188,35 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         costing=costing,
         alerts=alerts,
         redis=redis_client,
+        monitor=monitor,
+        litellm=litellm,
         metrics=metrics,
         tracing=tracing,
         policy_watch=asyncio.create_task(holder.watch(), name="policy-reload"),
         timezone=timezone,
         started_at=int(time.time()),
     )
+
+
+def provider_client(catalog: Catalog) -> LiteLLMClient | None:
+    """The litellm client, only when an external provider is configured (importing litellm
+    takes seconds)."""
+    if not any(d.kind is DeploymentKind.LITELLM for m in catalog.models for d in m.deployments):
+        return None
+    prepare_litellm()
+    from gateway.upstream.litellm_client import LiteLLMClient
+
+    return LiteLLMClient()
+
+
+def provider_keys(catalog: Catalog, secrets: dict[str, str]) -> dict[str, str]:
+    """Credential of each external deployment, by deployment name (held by the gateway)."""
+    return {
+        d.name: secrets[d.api_key_env]
+        for m in catalog.models
+        for d in m.deployments
+        if d.kind is DeploymentKind.LITELLM and d.api_key_env and d.api_key_env in secrets
+    }
 
 
 def catalog_env_names(catalog: Catalog) -> list[str]:

@@ -83,3 +83,11 @@ def upstream_secrets(names: list[str]) -> dict[str, str]:
 def settings_with(**overrides: Any) -> Settings:
     """Settings from the environment, with the CLI options that were given (not None) on top."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def prepare_litellm() -> None:
+    """litellm reads its switches from the environment before it is first imported: make it
+    use its bundled price map and never reach the network on its own."""
+    from gateway.upstream.litellm_client import prepare_litellm_environment
+
+    prepare_litellm_environment(os.environ)

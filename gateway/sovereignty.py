@@ -6,13 +6,19 @@ catalog, the key owner) and turns a refusal into the gateway's error type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from billing.directory import KeyOwner
 from gateway.catalog import Catalog, ModelSpec
 from gateway.errors import GatewayError, InvalidRequest
-from policies.classify import Detector, InvalidDataClassHeader, classify, parse_declared_class
+from policies.classify import (
+    Classification,
+    Detector,
+    InvalidDataClassHeader,
+    classify,
+    parse_declared_class,
+)
 from policies.data_class import DataClass
 from policies.decision import Decision, DecisionKind
 from policies.pseudonymise import PseudonymisationError, Pseudonyms, pseudonymise
@@ -42,6 +48,7 @@ class Verdict:
     model: ModelSpec
     body: dict[str, Any]
     pseudonyms: Pseudonyms | None
+    classification: Classification = field(repr=False)
 
     def permits(self, deployment: str) -> bool:
         return self.decision.permits(deployment)
@@ -95,7 +102,7 @@ class SovereigntyGate:
                 raise SovereigntyDenied(decision.deny_message(), decision)
             target = rerouted
         if not decision.pseudonymise:
-            return Verdict(decision, target, body, None)
+            return Verdict(decision, target, body, None, classification)
         try:
             result = pseudonymise(body, classification)
         except PseudonymisationError:
@@ -104,7 +111,25 @@ class SovereigntyGate:
                 f"cannot be (policy {decision.policy_version}, rule {decision.rule_name}).",
                 decision,
             ) from None
-        return Verdict(decision, target, result.body, result.pseudonyms)
+        return Verdict(decision, target, result.body, result.pseudonyms, classification)
+
+    def fallback_deployments(
+        self, verdict: Verdict, owner: KeyOwner, fallback: ModelSpec
+    ) -> list[str]:
+        """Deployments of ``fallback`` this request may reach unchanged (empty: none).
+
+        A fallback takes the request only when the policy *allows* it there as it is: never
+        after a pseudonymisation or reroute decided for the requested model.
+        """
+        if verdict.pseudonyms is not None:
+            return []
+        decision = self._holder.engine.allowed_deployments(
+            verdict.classification,
+            PrincipalAttrs(department=owner.department, use_case=owner.use_case, role=owner.role),
+            fallback.name,
+            self._views,
+        )
+        return list(decision.allowed) if decision.kind is DecisionKind.ALLOW else []
 
     def _decide(
         self,
@@ -113,7 +138,7 @@ class SovereigntyGate:
         owner: KeyOwner,
         model: ModelSpec,
         declared_header: str | None,
-    ) -> tuple[Decision, Any]:
+    ) -> tuple[Decision, Classification]:
         engine = self._holder.engine
         try:
             declared = parse_declared_class(declared_header)

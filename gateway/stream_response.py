@@ -20,6 +20,8 @@ from gateway.disconnect import DisconnectWatch
 from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, sse_error_event
 from gateway.exchange import Exchange
 from gateway.sse import MalformedEvent, StreamMeter
+from gateway.upstream.provider_errors import ProviderStreamBroken
+from gateway.upstream.provider_stream import ProviderStreamResponse
 
 log = logging.getLogger("hygie.stream")
 
@@ -44,7 +46,7 @@ class UpstreamStreamResponse(Response):
 
     def __init__(
         self,
-        upstream: aiohttp.ClientResponse,
+        upstream: aiohttp.ClientResponse | ProviderStreamResponse,
         exchange: Exchange,
         meter: StreamMeter,
         *,
@@ -125,8 +127,10 @@ class UpstreamStreamResponse(Response):
             return UpstreamError("The model server sent a malformed event; the stream was stopped.")
         except TimeoutError:
             return UpstreamTimeout("The model server stopped sending tokens (idle timeout).")
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ProviderStreamBroken) as exc:
             log.warning("upstream stream broke: %s", type(exc).__name__)
+            if isinstance(exc, ProviderStreamBroken) and exc.timed_out:
+                return UpstreamTimeout("The model provider stopped sending tokens (idle timeout).")
             return UpstreamError("The connection to the model server broke during the stream.")
         if not meter.saw_done:
             return UpstreamError("The model server ended the stream before it was complete.")

@@ -80,15 +80,17 @@ def test_unreachable_replica_is_skipped(
     gw = start_gateway(make_catalog(dead, simulator.url), sqlite_url)
     client = gw.sdk()
     ids = []
-    for _ in range(4):
+    for _ in range(8):
         raw = client.chat.completions.with_raw_response.create(
             model=CHAT_MODEL, messages=MESSAGES, max_tokens=3
         )
         ids.append(raw.headers["x-request-id"])
     records = gw.records(ids)
-    assert len(records) == 4 and all(r.status_code == 200 for r in records)
+    assert len(records) == 8 and all(r.status_code == 200 for r in records)
     assert all(r.replica == f"{simulator.url}/v1" for r in records)
-    assert max(r.attempts for r in records) == 2  # the dead replica was tried, then skipped
+    # The dead replica was tried (then skipped) at least once; after a few failures it is
+    # ejected and no longer tried at all.
+    assert {r.attempts for r in records} <= {1, 2} and 2 in {r.attempts for r in records}
 
 
 def test_only_dead_replicas_give_502(start_gateway: GatewayFactory, sqlite_url: str) -> None:
