@@ -80,13 +80,14 @@ def test_unreachable_replica_is_skipped(
     gw = start_gateway(make_catalog(dead, simulator.url), sqlite_url)
     client = gw.sdk()
     ids = []
-    for _ in range(8):
+    for i in range(16):  # distinct conversations: affinity spreads them over both replicas
+        messages = [{"role": "user", "content": f"Question {i} : quels examens ?"}]
         raw = client.chat.completions.with_raw_response.create(
-            model=CHAT_MODEL, messages=MESSAGES, max_tokens=3
+            model=CHAT_MODEL, messages=messages, max_tokens=3
         )
         ids.append(raw.headers["x-request-id"])
     records = gw.records(ids)
-    assert len(records) == 8 and all(r.status_code == 200 for r in records)
+    assert len(records) == 16 and all(r.status_code == 200 for r in records)
     assert all(r.replica == f"{simulator.url}/v1" for r in records)
     # The dead replica was tried (then skipped) at least once; after a few failures it is
     # ejected and no longer tried at all.
