@@ -54,11 +54,13 @@ class PricingKind(StrEnum):
 
 
 class RequestCost(NamedTuple):
-    """The cost of one request: what the ledger stores (``micro_eur``, ``version``)."""
+    """The cost of one request: what the ledger stores (``micro_eur``, ``version`` and, for a
+    price in another currency, the ``fx_rate`` to EUR it was converted at)."""
 
     micro_eur: int
     version: str
     kind: PricingKind
+    fx_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +126,14 @@ class _Fixed(_Tariff):
 class _TokenPrice(_Tariff):
     # EUR per million tokens is micro-euros per token, so the sum below is the charge in
     # micro-euros with no scaling, exactly as PriceBook.charge computes it in euros.
-    __slots__ = ("cached", "input", "output", "version")
+    __slots__ = ("cached", "fx", "input", "output", "version")
 
     def __init__(
         self, version: PriceVersion, fx: Decimal, valid_from: datetime, valid_until: datetime
     ) -> None:
         super().__init__(valid_from, valid_until)
         self.version = version.version_id
+        self.fx = fx if version.currency != "EUR" else None
         self.input = version.input_per_million * fx
         self.cached = version.cached_input_per_million * fx
         self.output = version.output_per_million * fx
@@ -141,6 +144,7 @@ class _TokenPrice(_Tariff):
             int(micros.to_integral_value(rounding=ROUND_HALF_EVEN)),
             self.version,
             PricingKind.TOKEN_PRICE,
+            self.fx,
         )
 
 

@@ -43,6 +43,8 @@ class LedgerRecord:
     entity_counts: dict[str, int] | None = field(default=None)
     cost_micro_eur: int | None = None
     price_version: str | None = None
+    fx_rate: str | None = None
+    """EUR per unit of the price's currency, as applied to this charge (None: priced in EUR)."""
 
     def as_row(self) -> dict[str, Any]:
         """The record as a column → value mapping for the ``ledger`` table."""

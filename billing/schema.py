@@ -99,6 +99,7 @@ ledger = Table(
     Column("entity_counts", JSON, nullable=True),
     Column("cost_micro_eur", BigInteger, nullable=True),
     Column("price_version", String(64), nullable=True),
+    Column("fx_rate", String(32), nullable=True),
     Index("ix_ledger_started_at", "started_at"),
     Index("ix_ledger_department_started", "department_id", "started_at"),
 )

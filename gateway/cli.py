@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from gateway.catalog import Catalog, ConfigError, load_catalog
-from gateway.cli_admin import departments_app, keys_app, users_app
+from gateway.cli_admin import departments_app, keys_app, teams_app, users_app
 from gateway.cli_policy import policy_app, scan
 from gateway.cli_quotas import quotas_app
 from gateway.cli_report import report_app
@@ -26,6 +26,7 @@ ledger_app = typer.Typer(help="Read the ledger (one record per request).", no_ar
 app.add_typer(keys_app, name="keys")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
+app.add_typer(teams_app, name="teams")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(policy_app, name="policy")

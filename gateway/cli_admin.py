@@ -149,3 +149,26 @@ def key_revoke(key_id: str, database_url: DatabaseOpt = None) -> None:
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"key {key_id} revoked")
+
+
+teams_app = typer.Typer(
+    help="Teams and use cases: the tags carried by API keys, per department.",
+    no_args_is_help=True,
+)
+
+
+@teams_app.command("list")
+def team_list(
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Each department's teams / use cases (from its keys' tags) and their active keys."""
+    keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
+    counts: dict[tuple[str, str], int] = {}
+    for key in keys:
+        if key.use_case and key.revoked_at is None:
+            counts[(key.department, key.use_case)] = (
+                counts.get((key.department, key.use_case), 0) + 1
+            )
+    for (dept, use_case), active in sorted(counts.items()):
+        typer.echo(f"{dept}\t{use_case}\t{active} active key(s)")

@@ -45,6 +45,7 @@ class Exchange:
     hold: Hold | None = None
     cost_micro_eur: int | None = None
     price_version: str | None = None
+    fx_rate: str | None = None
     recorded: bool = False
 
     def note_decision(self, decision: Decision) -> None:
@@ -114,4 +115,5 @@ class Exchange:
             entity_counts=self.entity_counts,
             cost_micro_eur=self.cost_micro_eur,
             price_version=self.price_version,
+            fx_rate=self.fx_rate,
         )

@@ -303,6 +303,7 @@ class Pipeline:
                 exchange.model, exchange.deployment, usage, exchange.started_at
             )
             exchange.cost_micro_eur, exchange.price_version = cost.micro_eur, cost.version
+            exchange.fx_rate = None if cost.fx_rate is None else str(cost.fx_rate)
         if exchange.hold is not None:
             actual = Amount(exchange.cost_micro_eur or 0, usage.total_tokens)
             self._quotas.settle_soon(exchange.hold, actual)

@@ -81,6 +81,8 @@ def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
     assert secret not in listed and secret[10:] not in listed  # the secret is never shown again
     assert "revoked" in hygie("keys", "revoke", key_id, env=cli_env).stdout
     assert "revoked" in hygie("keys", "list", env=cli_env).stdout
+    hygie("keys", "create", "--user", "dr.house", "--use-case", "triage", env=cli_env)
+    assert "diagnostic\ttriage\t1 active key(s)" in hygie("teams", "list", env=cli_env).stdout
     again = hygie("keys", "revoke", key_id, env=cli_env, check=False)
     assert again.returncode == 1
     assert hygie("ledger", "list", "--json", env=cli_env).stdout == ""

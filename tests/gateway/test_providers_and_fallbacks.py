@@ -74,6 +74,7 @@ def test_anthropic_through_the_gateway_is_translated_and_metered(
         record.deployment == "anthropic-eu" and record.prompt_tokens == answer.usage.prompt_tokens
     )
     assert record.cost_micro_eur and record.cost_micro_eur > 0
+    assert record.fx_rate == "0.92"  # the rate the dollar price was converted at
 
 
 def test_fallback_model_answers_when_the_requested_one_cannot(
