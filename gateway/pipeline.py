@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from billing.costing import Costing
@@ -133,6 +133,9 @@ class Pipeline:
             if isinstance(error, SovereigntyDenied):
                 exchange.note_decision(error.decision)
             return error_response(error)
+        except ClientDisconnect:  # gone while still sending its body: nothing was forwarded
+            exchange.client_disconnected, exchange.status_code = True, 499
+            return Response(status_code=499)
         except asyncio.CancelledError:
             if watch is None or not watch.absorb_cancellation():
                 exchange.error_class = "gateway_shutdown"

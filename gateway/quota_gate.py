@@ -108,6 +108,7 @@ class QuotaGate:
         timezone: ZoneInfo,
         default_max_tokens: int,
         refresh_s: float = 5.0,
+        settle_batch_s: float = 0.005,
         on_alerts: AlertSink | None = None,
         on_refusal: Callable[[str], None] | None = None,
     ) -> None:
@@ -122,6 +123,9 @@ class QuotaGate:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._rebuild_pending = False
+        self._settle_batch_s = settle_batch_s
+        self._pending_settles: list[tuple[str, Amount]] = []
+        self._settler: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> QuotaStore:
@@ -228,21 +232,30 @@ class QuotaGate:
         return granted
 
     def settle_soon(self, hold: Hold, actual: Amount) -> None:
-        """Settle in the background (off the response path); exactly once per hold."""
+        """Settle off the response path, exactly once per hold.
+
+        Settlements are gathered for ``settle_batch_s`` and sent together (one round trip to
+        Redis for all of them): a hold outlives its request by at most that long, which only
+        makes the counters more cautious for that moment.
+        """
         if hold.settled or not hold.counted:
             return
         hold.settled = True
-        task = asyncio.create_task(self._settle(hold, actual))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._pending_settles.append((hold.request_id, actual))
+        if self._settler is None:
+            self._settler = asyncio.create_task(self._settle_batch())
+            self._tasks.add(self._settler)
+            self._settler.add_done_callback(self._tasks.discard)
 
-    async def _settle(self, hold: Hold, actual: Amount) -> None:
+    async def _settle_batch(self) -> None:
+        await asyncio.sleep(self._settle_batch_s)
+        batch, self._pending_settles, self._settler = self._pending_settles, [], None
         try:
-            events = await self._store.settle(hold.request_id, actual, datetime.now(UTC))
+            events = await self._store.settle_many(batch, datetime.now(UTC))
         except QuotaStoreUnavailable:
-            # The reservation expires by itself; the ledger keeps the truth and the counters
-            # are rebuilt from it.
-            log.warning("could not settle %s: quota counters unreachable", hold.request_id)
+            # The reservations expire by themselves; the ledger keeps the truth and the
+            # counters are rebuilt from it.
+            log.warning("could not settle %d requests: quota counters unreachable", len(batch))
             return
         if events and self.on_alerts is not None:
             await self.on_alerts(events)

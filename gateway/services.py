@@ -97,12 +97,13 @@ def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aio
     from billing.quotas.redis_store import RedisQuotaStore
 
     # Short timeouts and a single immediate retry (for a pooled connection that went stale when
-    # Redis restarted): an unreachable Redis is noticed in well under a second, so the
-    # configured fail mode applies instead of requests waiting.
+    # Redis restarted): an unreachable Redis is noticed within about a second, so the
+    # configured fail mode applies instead of requests waiting. (0.25 s proved too short: a
+    # gateway saturated at 64 concurrent requests can take that long to run a connect.)
     client = aioredis.Redis.from_url(
         settings.redis_url,
-        socket_connect_timeout=0.25,
-        socket_timeout=0.5,
+        socket_connect_timeout=1.0,
+        socket_timeout=1.0,
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError],
     )

@@ -164,6 +164,15 @@ class MemoryQuotaStore:
         heapq.heappush(self._deadlines, (reservation.deadline_us, request_id))
         return Reserved(request_id, amount, reservation.requests, reservation.tokens)
 
+    async def settle_many(
+        self, settlements: Sequence[tuple[str, Amount]], now: datetime
+    ) -> list[ThresholdCrossed]:
+        """:meth:`settle` for several requests."""
+        events: list[ThresholdCrossed] = []
+        for request_id, actual in settlements:
+            events += await self.settle(request_id, actual, now)
+        return events
+
     async def settle(
         self, request_id: str, actual: Amount, now: datetime
     ) -> list[ThresholdCrossed]:

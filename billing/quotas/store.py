@@ -151,6 +151,12 @@ class QuotaStore(Protocol):
         """Commit ``actual`` to the window containing ``now``; return newly crossed thresholds."""
         ...
 
+    async def settle_many(
+        self, settlements: Sequence[tuple[str, Amount]], now: datetime
+    ) -> list[ThresholdCrossed]:
+        """:meth:`settle` for several ``(request_id, actual)`` at once (fewer round trips)."""
+        ...
+
     async def top_up(self, request_id: str, extra: Amount, now: datetime) -> bool:
         """Add ``extra`` to a live hold at every node at once; ``False`` if any budget refuses."""
         ...

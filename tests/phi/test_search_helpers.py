@@ -52,6 +52,20 @@ def test_digit_runs_and_shapes_are_text_offsets(text: str) -> None:
     assert scanned.has_ascii_digits(5) == bool(re.search(r"[0-9]{5}", text))
 
 
+@given(st.text(alphabet="0123 é\n", max_size=50))
+@settings(max_examples=300, deadline=None)
+def test_digit_runs_filtered_by_digits_in_the_bytes_before(text: str) -> None:
+    def digits_in_last_bytes(prefix: str, width: int) -> int:
+        return sum(byte in b"0123456789" for byte in prefix.encode()[-width:])
+
+    expected = [
+        m.end()
+        for m in re.finditer(r"[0-9]{5,}", text)
+        if digits_in_last_bytes(text[: m.end()], 17) >= 14
+    ]
+    assert ScannedText.of(text).long_digit_run_ends(14, 17) == expected
+
+
 @given(st.text(alphabet="Ab éÉ-'\u20191\nXY", max_size=40))
 @settings(max_examples=200, deadline=None)
 def test_tokens_are_the_token_matches(text: str) -> None:
