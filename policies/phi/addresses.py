@@ -59,6 +59,10 @@ _UNITS = frozenset(
 )
 
 
+_ZIP = PhiKind.ZIP.value
+_CITY = PhiKind.CITY.value
+
+
 def postcode_spans(
     match: re.Match[str], start: int, after_address: bool, cities: frozenset[str]
 ) -> list[Span]:
@@ -77,9 +81,9 @@ def postcode_spans(
     city_ok = city is not None and _city_like(city, cities)
     if not (city_ok or after_address or _ZIP_KEYWORD.search(before)):
         return []
-    spans = [Span(start, start + 5, PhiKind.ZIP.value)]
+    spans = [Span(start, start + 5, _ZIP)]
     if city_ok:
-        spans.append(Span(match.start("zip_city"), match.end("zip_city"), PhiKind.CITY.value))
+        spans.append(Span(match.start("zip_city"), match.end("zip_city"), _CITY))
     return spans
 
 
@@ -132,6 +136,6 @@ def find_lexicon_cities(text: str, lowered: str, cities: frozenset[str]) -> Iter
             start = match.start("city")
             # Two-word communes ("Le Havre") first, then the first word alone.
             if words.lower() in cities:
-                yield Span(start, match.end("city"), PhiKind.CITY.value)
+                yield Span(start, match.end("city"), _CITY)
             elif (first := words.split()[0]).lower() in cities:
-                yield Span(start, start + len(first), PhiKind.CITY.value)
+                yield Span(start, start + len(first), _CITY)

@@ -101,6 +101,10 @@ def french_month_year(text: str, year_start: int, year_end: int) -> Span | None:
     """The "mars 2024" span ending with the year at ``year_start``, if a French month precedes."""
     if not text.startswith(("19", "20"), year_start):
         return None
+    # The month is followed by whitespace (``\s+\Z``), so a year after anything else needs no
+    # search; ``str.isspace`` and the regex's ``\s`` test the same Unicode property.
+    if not text[year_start - 1 : year_start].isspace():
+        return None
     window_start = max(0, year_start - 16)
     month = _FR_MONTH_BEFORE.search(text, window_start, year_start)
     if month is None:

@@ -14,7 +14,7 @@ from .emails import find_emails
 from .hospital_numbers import HospitalNumberFinder
 from .iban import find_ibans
 from .institutional import InstitutionalFilter
-from .kinds import PhiKind
+from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
 from .names import NameFinder
 from .numeric_scanner import scan_numbers
@@ -52,6 +52,15 @@ class PhiDetector:
         self.config = config if config is not None else DetectorConfig()
         self._lexicons = lexicons if lexicons is not None else load_lexicons()
         self._enabled = self.config.enabled_types
+        # Which finders run, decided once: testing enum members against the set on every call
+        # costs a Python-level hash each.
+        on = self._enabled
+        self._all_enabled = on >= ALL_KINDS
+        self._iban = _K.IBAN.value in on
+        self._hospital_numbers = _K.IPP.value in on or _K.NDA.value in on
+        self._email = _K.EMAIL.value in on
+        self._city = _K.CITY.value in on
+        self._person = _K.PERSON.value in on
         self._numbers = HospitalNumberFinder(self.config.ipp_patterns, self.config.nda_patterns)
         self._names = NameFinder(self._lexicons)
         self._institutional = InstitutionalFilter(
@@ -60,20 +69,22 @@ class PhiDetector:
 
     def _candidates(self, scanned: ScannedText) -> list[Span]:
         text = scanned.text
-        on = self._enabled
         found = list(scan_numbers(text, self._lexicons.cities))
         found.extend(find_plus_phones(text))
         found.extend(find_english_month_first_dates(text))
-        if _K.IBAN in on:
+        if self._iban:
             found.extend(find_ibans(scanned))
-        if _K.IPP in on or _K.NDA in on:
-            found.extend(self._numbers.find(scanned, on))
-        if _K.EMAIL in on and "@" in text:
+        if self._hospital_numbers:
+            found.extend(self._numbers.find(scanned, self._enabled))
+        if self._email and "@" in text:
             found.extend(find_emails(text))
-        if _K.CITY in on:
+        if self._city:
             found.extend(find_lexicon_cities(text, scanned.lowered, self._lexicons.cities))
-        if _K.PERSON in on:
+        if self._person:
             found.extend(self._names.find(text))
+        if self._all_enabled:
+            return found
+        on = self._enabled
         return [span for span in found if span.type in on]
 
     def detect(self, text: str) -> list[Span]:

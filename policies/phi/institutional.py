@@ -4,7 +4,8 @@ patient data: this module decides which detected spans are institutional and dro
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from policies.spans import Span
 
@@ -26,6 +27,13 @@ _LETTERHEAD_OPENINGS = (
     "accueil", "finess", "siret", "trust", "maison de santé", "centre de santé", "ehpad",
     "cabinet", "laboratoire",
 )  # fmt: skip
+# The openings by their first two characters (every opening has at least two).
+_OPENINGS_BY_PREFIX: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        prefix: tuple(o for o in _LETTERHEAD_OPENINGS if o.startswith(prefix))
+        for prefix in {o[:2] for o in _LETTERHEAD_OPENINGS}
+    }
+)
 _BLOCK_KINDS = frozenset(
     {PhiKind.PHONE.value, PhiKind.ADDRESS.value, PhiKind.ZIP.value, PhiKind.CITY.value,
      PhiKind.EMAIL.value}
@@ -75,6 +83,7 @@ _REGISTRY_NUMBER = re.compile(
 )
 _BARE_SIRET = re.compile(r"\d(?<![\w]\d)(?<!\d \d)\d\d ?\d{3} ?\d{3} ?\d{5}(?![\w])")
 _SIRET_WIDTH = 17
+_SIRET_DIGITS = 14
 
 
 class InstitutionalFilter:
@@ -119,12 +128,12 @@ class InstitutionalFilter:
         return masks
 
     def _institutional(self, text: str, span: Span, letterheads: _Letterheads) -> bool:
-        line_start = text.rfind("\n", 0, span.start) + 1
         if span.type == _PHONE:
             if self._phones and national_digits(text[span.start : span.end]) in self._phones:
                 return True
             if not self._heuristics:
                 return False
+            line_start = text.rfind("\n", 0, span.start) + 1
             before = text[max(line_start, span.start - 40) : span.start]
             if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
                 return True
@@ -136,6 +145,9 @@ class InstitutionalFilter:
 
     def filter(self, scanned: ScannedText, spans: Sequence[Span]) -> list[Span]:
         """``spans`` less those that are the hospital's own data."""
+        if not spans:
+            # Most texts hold no identifier: the masks and letterheads are not worth building.
+            return []
         text = scanned.text
         masks = self._masks(scanned)
         letterheads = _Letterheads(text)
@@ -158,7 +170,7 @@ def _bare_sirets(scanned: ScannedText) -> list[tuple[int, int]]:
     """
     text = scanned.text
     spans: list[tuple[int, int]] = []
-    for end in scanned.long_digit_run_ends():
+    for end in scanned.long_digit_run_ends(_SIRET_DIGITS, _SIRET_WIDTH):
         # 14 digits and up to 3 spaces; the end position + 1 lets the lookahead see text[end].
         match = _BARE_SIRET.search(text, max(0, end - _SIRET_WIDTH), end + 1)
         # A bare 14-digit number is a SIRET only if its Luhn digit says so.
@@ -216,7 +228,9 @@ class _Letterheads:
 def _opens_letterhead(line: str) -> bool:
     """True when ``line`` begins with an institution's name, a service or a switchboard."""
     head = line[:24].lstrip(" \t").lower()
-    return head.startswith(_LETTERHEAD_OPENINGS) and any(
+    # Only the openings sharing the head's first two characters can match: lines such as
+    # "Chambre 12" or "Service de ..." are settled without walking the whole tuple.
+    return any(
         head.startswith(o) and (len(head) == len(o) or not head[len(o)].isalnum())
-        for o in _LETTERHEAD_OPENINGS
+        for o in _OPENINGS_BY_PREFIX.get(head[:2], ())
     )

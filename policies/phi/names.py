@@ -127,6 +127,9 @@ class NameFinder:
         # cannot start a lexicon name: most capitalised words are skipped after one lookup.
         self._lexicon_words = lexicons.first_names | lexicons.surnames
         self._starters = self._lexicon_words | _TITLES | _FIELD_WORDS
+        # Common words start no name unless a title, a field or a sign-off rule applies: a
+        # capitalised "Le" or "Patiente" is dropped by one lookup before any rule runs.
+        self._never_lexicon = lexicons.common_words - _TITLES - _FIELD_WORDS
 
     def _first_name(self, lower: str) -> bool:
         first_names = self._lex.first_names
@@ -249,7 +252,8 @@ class NameFinder:
         """Indices of the tokens a name may start at, in order; the others need no rule.
 
         A name starts at a lexicon word, title or field word, a hyphenated word, an upper-case
-        word that is not an acronym or the word just before one, or the line after a sign-off.
+        word that is not an acronym or the word just before one (common words excepted), or the
+        line after a sign-off.
         Set lookups and ``str`` tests run through C-level ``map`` over all tokens at once.
         """
         words, lowers = toks.words, toks.lowers
@@ -262,6 +266,7 @@ class NameFinder:
                 picked.add(i)
                 if i:
                     picked.add(i - 1)
+        picked.difference_update(compress(indices, map(self._never_lexicon.__contains__, lowers)))
         if sign_offs:
             picked.update(compress(indices, map(sign_offs.__contains__, toks.starts)))
         return sorted(picked)

@@ -50,9 +50,18 @@ class ScannedText:
         """True when some run of ASCII characters of ``text`` has this ``shape``."""
         return shape in self.shape
 
-    def long_digit_run_ends(self) -> list[int]:
-        """Offsets in ``text`` just after each run of five or more ASCII digits, in order."""
-        return self._char_offsets([match.end() for match in _DIGIT_RUN.finditer(self.shape)])
+    def long_digit_run_ends(self, digits: int = 5, within: int = 5) -> list[int]:
+        """Offsets in ``text`` just after each run of five or more ASCII digits, in order,
+        keeping only the runs whose last ``within`` UTF-8 bytes hold ``digits`` ASCII digits.
+
+        A number of ``digits`` ASCII digits and blanks fits in ``within`` bytes: the byte test
+        drops the runs that cannot end one before their offsets are converted.
+        """
+        shape = self.shape
+        ends = [match.end() for match in _DIGIT_RUN.finditer(shape)]
+        if digits > 5:
+            ends = [end for end in ends if shape.count(b"0", max(0, end - within), end) >= digits]
+        return self._char_offsets(ends) if ends else ends
 
     def shape_starts(self, shape: bytes) -> list[int]:
         """Offsets in ``text`` where a run of ASCII characters of this ``shape`` starts, in
