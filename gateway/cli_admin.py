@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing import directory
 from billing.database import make_engine
 from billing.directory import DirectoryError
-from gateway.api_keys import generate_key
 from gateway.cli_common import migrate_database
+from gateway.key_issuing import issue_key
 from gateway.settings import settings_with
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
@@ -105,24 +105,10 @@ def key_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it once."""
-    key = generate_key()
-
-    async def create(engine: AsyncEngine) -> None:
-        if department is not None and await directory.find_user(engine, user) is None:
-            if await directory.find_department(engine, department) is None:
-                await directory.create_department(engine, department)
-            await directory.create_user(engine, user, department=department)
-        await directory.store_key(
-            engine,
-            key_id=key.key_id,
-            key_hash=key.key_hash,
-            display_prefix=key.display_prefix,
-            username=user,
-            name=name,
-            use_case=use_case,
-        )
-
-    _with_engine(database_url, create)
+    key = _with_engine(
+        database_url,
+        lambda e: issue_key(e, user, department=department, use_case=use_case, name=name),
+    )
     typer.echo(f"key {key.key_id} created for {user}. It will not be shown again:")
     typer.echo(key.secret)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from billing import directory
 from billing.database import make_engine
 from billing.migrate import upgrade_to_head
-from gateway.api_keys import generate_key
 from gateway.catalog import Catalog, parse_catalog
+from gateway.key_issuing import issue_key
 from gateway.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
@@ -84,16 +84,8 @@ async def seed_demo_key(database_url: str) -> str:
         await directory.create_department(
             engine, DEMO_DEPARTMENT, display_name="Cardiologie", default_data_class="health"
         )
-        await directory.create_user(engine, DEMO_USER, department=DEMO_DEPARTMENT)
-        key = generate_key()
-        await directory.store_key(
-            engine,
-            key_id=key.key_id,
-            key_hash=key.key_hash,
-            display_prefix=key.display_prefix,
-            username=DEMO_USER,
-            name="demo",
-            use_case="demo",
+        key = await issue_key(
+            engine, DEMO_USER, department=DEMO_DEPARTMENT, use_case="demo", name="demo"
         )
     finally:
         await engine.dispose()

@@ -12,13 +12,13 @@ from typing import Any
 import openai
 import pytest
 
-from billing import directory, ledger
+from billing import ledger
 from billing.database import make_engine
 from billing.ledger_record import LedgerRecord
 from billing.migrate import upgrade_to_head
-from gateway.api_keys import generate_key
 from gateway.app import create_app
 from gateway.catalog import Catalog, parse_catalog
+from gateway.key_issuing import issue_key
 from gateway.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
@@ -128,19 +128,7 @@ async def seed_key(
 ) -> tuple[str, str]:
     engine = make_engine(url)
     try:
-        if await directory.find_department(engine, department) is None:
-            await directory.create_department(engine, department)
-        if await directory.find_user(engine, user) is None:
-            await directory.create_user(engine, user, department=department)
-        key = generate_key()
-        await directory.store_key(
-            engine,
-            key_id=key.key_id,
-            key_hash=key.key_hash,
-            display_prefix=key.display_prefix,
-            username=user,
-            use_case="tests",
-        )
+        key = await issue_key(engine, user, department=department, use_case="tests")
     finally:
         await engine.dispose()
     return key.secret, key.key_id
