@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,14 +28,18 @@ def bearer_token(authorization: str | None) -> str | None:
 class Authenticator:
     """Resolves API keys to their owners, caching verified keys for ``ttl_s`` seconds.
 
-    The cache bounds how long a revoked key keeps working on another gateway replica; revoking
-    through this process invalidates it here at once (:meth:`forget`).
+    An active key whose cache entry expired is served from the cache while it is checked again
+    in the background (a database lookup costs milliseconds; it stays off the request path).
+    So a key revoked on another gateway replica stops working within ``ttl_s`` plus the time of
+    that check; revoking through this process invalidates it here at once (:meth:`forget`).
+    Entries unused for ten times ``ttl_s`` are looked up again before use.
     """
 
     def __init__(self, lookup: LookupFn, *, ttl_s: float) -> None:
         self._lookup = lookup
         self._ttl_s = ttl_s
         self._cache: dict[str, tuple[float, KeyOwner]] = {}
+        self._checking: dict[str, asyncio.Task[None]] = {}
 
     async def authenticate(self, authorization: str | None) -> KeyOwner:
         """The owner of the presented key; raises :class:`InvalidApiKey` otherwise."""
@@ -46,8 +51,13 @@ class Authenticator:
         digest = hash_key(token)
         now = time.monotonic()
         cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not None:
+            expires_at, owner = cached
+            if expires_at > now:
+                return owner
+            if expires_at + 9 * self._ttl_s > now:
+                self._check_later(digest)
+                return owner
         owner = await self._lookup(digest)
         if owner is None:
             self._cache.pop(digest, None)
@@ -56,6 +66,19 @@ class Authenticator:
             self._cache.clear()
         self._cache[digest] = (now + self._ttl_s, owner)
         return owner
+
+    def _check_later(self, digest: str) -> None:
+        if digest not in self._checking:
+            task = asyncio.create_task(self._check(digest))
+            self._checking[digest] = task
+            task.add_done_callback(lambda _: self._checking.pop(digest, None))
+
+    async def _check(self, digest: str) -> None:
+        owner = await self._lookup(digest)
+        if owner is None:
+            self._cache.pop(digest, None)  # revoked: the next request is refused
+        else:
+            self._cache[digest] = (time.monotonic() + self._ttl_s, owner)
 
     def forget(self, key_id: str) -> None:
         """Drop a key from the cache (after it was revoked)."""
