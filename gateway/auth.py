@@ -52,12 +52,12 @@ class Authenticator:
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is not None:
-            expires_at, owner = cached
+            expires_at, known = cached
             if expires_at > now:
-                return owner
+                return known
             if expires_at + 9 * self._ttl_s > now:
                 self._check_later(digest)
-                return owner
+                return known
         owner = await self._lookup(digest)
         if owner is None:
             self._cache.pop(digest, None)
