@@ -23,6 +23,7 @@ from decimal import Decimal
 from billing.money import ZERO, format_plain, to_cents
 from billing.periods import Period
 from billing.report_rows import ChargeLine, TokenClass
+from billing.spreadsheet import safe_cell
 
 CURRENCY = "EUR"
 
@@ -184,14 +185,8 @@ CSV_COLUMNS = (
 )
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _text(value: str | None) -> str:
-    # Spreadsheets run a cell starting with "=" (and friends) as a formula; finance opens these
-    # files in one. Text cells get a leading apostrophe, which spreadsheets show as plain text.
-    text = value or ""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return safe_cell(value)
 
 
 def _plain(value: Decimal | None) -> str:

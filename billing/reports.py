@@ -23,11 +23,9 @@ well, so active users are counted exactly per bucket without a ``COUNT(DISTINCT)
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
@@ -38,20 +36,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
 from billing.costing import UNPRICED_VERSION
+from billing.date_range import DateRange, ReportError
 from billing.money import CENT, from_micros
 from billing.schema import ledger, users
 from billing.true_up import ON_PREMISE
 
-PARIS = ZoneInfo("Europe/Paris")
 MICRO = Decimal("0.000001")
 NONE_LABEL = "(none)"
 UNKNOWN = "unknown"
 DeploymentView = Mapping[str, tuple[str, str]]
 """Deployment name -> (provider, hosting class), from :meth:`Costing.deployment_view`."""
-
-
-class ReportError(ValueError):
-    """A report was asked with invalid parameters (bad dimension, inverted dates...)."""
 
 
 class UnknownDepartment(LookupError):
@@ -90,52 +84,6 @@ def parse_group_by(text: str | None) -> tuple[Dimension, ...]:
     if len(set(dims)) != len(dims):
         raise ReportError("a dimension appears twice in group_by")
     return dims
-
-
-@dataclass(frozen=True, slots=True)
-class DateRange:
-    """Whole local days ``first..last`` (inclusive) in ``tz``; ``[start, end)`` in UTC."""
-
-    first: date
-    last: date
-    tz: ZoneInfo = PARIS
-
-    def __post_init__(self) -> None:
-        if self.last < self.first:
-            raise ReportError(f"the period ends ({self.last}) before it starts ({self.first})")
-
-    @property
-    def start(self) -> datetime:
-        return _local_midnight(self.first, self.tz)
-
-    @property
-    def end(self) -> datetime:
-        return _local_midnight(self.last + timedelta(days=1), self.tz)
-
-    @classmethod
-    def month_of(cls, instant: datetime, tz: ZoneInfo = PARIS) -> DateRange:
-        """The calendar month (in ``tz``) containing ``instant``."""
-        local = instant.astimezone(tz).date()
-        first = local.replace(day=1)
-        after = (first + timedelta(days=32)).replace(day=1)
-        return cls(first, after - timedelta(days=1), tz)
-
-    @classmethod
-    def parse(
-        cls, first: str | None, last: str | None, *, tz: ZoneInfo = PARIS, now: datetime
-    ) -> DateRange:
-        """From ISO dates; a missing bound defaults to the current month's (in ``tz``)."""
-        month = cls.month_of(now, tz)
-        try:
-            start = date.fromisoformat(first) if first else month.first
-            stop = date.fromisoformat(last) if last else month.last
-        except ValueError as exc:
-            raise ReportError(f"dates are YYYY-MM-DD: {exc}") from None
-        return cls(start, stop, tz)
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,46 +451,3 @@ async def top_consumers(
     report = await usage_report(engine, period=period, group_by=(by,), department=department)
     ranked = sorted(report.buckets, key=lambda b: (-b.figures.cost_micro_eur, b.key[by.value]))
     return ranked[: max(0, limit)]
-
-
-_FIGURE_COLUMNS = (
-    "requests",
-    "failed_requests",
-    "unpriced_requests",
-    "prompt_tokens",
-    "cached_tokens",
-    "completion_tokens",
-    "active_users",
-    "cost_eur",
-    "cost_per_request_eur",
-    "cost_per_active_user_eur",
-)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    # Finance opens these files in a spreadsheet, which runs a cell starting with "=" (and
-    # friends) as a formula; a leading apostrophe makes it plain text.
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def usage_csv(report: UsageReport) -> str:
-    """The report as CSV: one ``bucket`` row per bucket, then one ``total`` row.
-
-    Amounts are exact decimals (six places); empty cells are absent ratios.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    dims = [d.value for d in report.group_by]
-    writer.writerow(["row_type", "from", "to", *dims, *_FIGURE_COLUMNS])
-    head = [report.period.first.isoformat(), report.period.last.isoformat()]
-
-    def figures(values: UsageFigures) -> list[str]:
-        data = values.as_dict()
-        return ["" if data[c] is None else str(data[c]) for c in _FIGURE_COLUMNS]
-
-    for bucket in report.buckets:
-        cells = [_cell(bucket.key[d]) for d in dims]
-        writer.writerow(["bucket", *head, *cells, *figures(bucket.figures)])
-    writer.writerow(["total", *head, *([""] * len(dims)), *figures(report.total)])
-    return buffer.getvalue()

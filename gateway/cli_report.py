@@ -25,20 +25,19 @@ from billing.chargeback import render_csv, render_html
 from billing.cost_config import CostConfig, CostConfigError, build_costing
 from billing.costing import Costing
 from billing.database import make_engine
+from billing.date_range import DateRange, ReportError
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
 from billing.money import InvalidAmount, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports import (
-    DateRange,
     Dimension,
-    ReportError,
     UnknownDepartment,
     parse_group_by,
     top_consumers,
-    usage_csv,
     usage_report,
 )
+from billing.usage_csv import usage_csv
 from gateway.catalog import Catalog, ConfigError, parse_catalog
 from gateway.pricing import catalog_view
 from gateway.routes_reports import statement_as_dict

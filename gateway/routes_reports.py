@@ -23,20 +23,19 @@ from starlette.responses import Response
 
 from billing.chargeback import Statement, render_csv, render_html
 from billing.costing import Costing
+from billing.date_range import DateRange, ReportError
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
 from billing.money import InvalidAmount, format_plain, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports import (
-    DateRange,
     Dimension,
-    ReportError,
     UnknownDepartment,
     parse_group_by,
     top_consumers,
-    usage_csv,
     usage_report,
 )
+from billing.usage_csv import usage_csv
 from gateway.errors import InvalidRequest, NotFound
 from gateway.pricing import catalog_view
 from gateway.routes_admin import admin_context

@@ -13,17 +13,16 @@ from typing import Any, TypeVar
 import pytest
 
 from billing.database import make_engine
+from billing.date_range import DateRange, ReportError
 from billing.reports import (
-    DateRange,
     Dimension,
-    ReportError,
     UnknownDepartment,
     forecast,
     parse_group_by,
     top_consumers,
-    usage_csv,
     usage_report,
 )
+from billing.usage_csv import usage_csv
 from tests.reports.factories import PARIS, ledger_cost, make_directory, make_record, seed, utc
 
 T = TypeVar("T")
