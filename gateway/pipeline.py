@@ -162,6 +162,8 @@ class Pipeline:
         prompt = max_prompt_tokens(call.endpoint, call.body)
         worst = self._costing.worst_case_micro_eur(call.model, prompt, output)
         hold = await self._quotas.reserve(exchange.request_id, chain, prompt, output, worst)
+        if hold is not None:
+            hold.open_ended = requested is None
         exchange.hold = hold
         if hold is None or requested is not None or call.stream or call.endpoint == "embeddings":
             return call
@@ -169,17 +171,10 @@ class Pipeline:
 
     def _chunk_cap(self, exchange: Exchange) -> int | None:
         """Chunks a stream may send on its first hold: its tokens, plus a chat role chunk."""
-        if exchange.hold is None or self._client_capped(exchange):
-            return None
-        return exchange.hold.output_tokens + (1 if exchange.endpoint == "chat" else 0)
-
-    @staticmethod
-    def _client_capped(exchange: Exchange) -> bool:
-        body = exchange.body or {}
-        return any(
-            isinstance(body.get(f), int) and body[f] > 0
-            for f in ("max_tokens", "max_completion_tokens")
-        )
+        hold = exchange.hold
+        if hold is None or not hold.open_ended:
+            return None  # max_tokens bounds the answer: it can never outgrow its hold
+        return hold.output_tokens + (1 if exchange.endpoint == "chat" else 0)
 
     def _model(self, call: OpenAICall, department: str) -> ModelSpec:
         model = model_for(self._catalog, call.model, department)
@@ -280,8 +275,8 @@ class Pipeline:
 
     def _stream_budget(self, exchange: Exchange) -> StreamBudget | None:
         hold = exchange.hold
-        if hold is None or self._client_capped(exchange):
-            return None  # max_tokens bounds the answer: it can never outgrow its hold
+        if hold is None or not hold.open_ended:
+            return None
         model, step = exchange.model or "", self._top_up_tokens
 
         async def top_up() -> GatewayError | None:

@@ -67,6 +67,7 @@ class Hold:
     output_tokens: int
     headers: dict[str, str] = field(default_factory=dict)
     counted: bool = True  # False when the store was down and the request passed unmetered
+    open_ended: bool = False  # no max_tokens from the client: a stream may need top-ups
     settled: bool = False
 
 
