@@ -17,12 +17,9 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-import yaml
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.chargeback import render_csv, render_html
-from billing.cost_config import CostConfig, CostConfigError, build_costing
 from billing.costing import Costing
 from billing.database import make_engine
 from billing.date_range import DateRange, ReportError
@@ -38,10 +35,10 @@ from billing.reports import (
     usage_report,
 )
 from billing.usage_csv import usage_csv
-from gateway.catalog import Catalog, ConfigError, parse_catalog
-from gateway.pricing import catalog_view
+from gateway.catalog import Catalog, ConfigError, load_catalog
+from gateway.pricing import build_request_costing
 from gateway.routes_reports import statement_as_dict
-from gateway.settings import Settings
+from gateway.settings import Settings, settings_with
 
 report_app = typer.Typer(
     help="Usage and cost reports, FOCUS export, chargeback statements.", no_args_is_help=True
@@ -63,27 +60,13 @@ BudgetOpt = Annotated[str | None, typer.Option(help="Budget in EUR, e.g. 1500.00
 
 
 def _settings(config: Path | None, database_url: str | None) -> Settings:
-    overrides: dict[str, Any] = {"config": config, "database_url": database_url}
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return settings_with(config=config, database_url=database_url)
 
 
-def load_costing(path: Path, tz: ZoneInfo) -> tuple[Catalog, Costing | None]:
-    """The catalog of ``path`` and the cost model of its ``cost:`` section (None without one)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} is not a mapping")
-    cost = data.pop("cost", None)
-    catalog = parse_catalog(data, source=str(path))
-    if cost is None:
-        return catalog, None
-    try:
-        cost_config = CostConfig.model_validate(cost)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: cost section is invalid:\n{exc}") from None
-    return catalog, build_costing(cost_config, catalog_view(catalog), tz=tz)
+def load_costing(path: Path, tz: ZoneInfo) -> tuple[Catalog, Costing]:
+    """The catalog of ``path`` and its cost model, built exactly as the gateway builds it."""
+    catalog = load_catalog(path)
+    return catalog, build_request_costing(catalog, tz)
 
 
 def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
@@ -112,10 +95,8 @@ def _costing(settings: Settings, *, required: bool) -> Costing | None:
         return None
     try:
         _, costing = load_costing(settings.config, ZoneInfo(settings.org_timezone))
-    except (ConfigError, CostConfigError) as exc:
+    except ConfigError as exc:
         _fail(str(exc), 2)
-    if costing is None and required:
-        _fail(f"{settings.config} has no `cost:` section", 2)
     return costing
 
 
