@@ -24,7 +24,12 @@ from billing.costing import Costing
 from billing.database import make_engine
 from billing.date_range import DateRange, ReportError
 from billing.focus import focus_csv
-from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
+from billing.ledger_charges import (
+    LedgerChargesError,
+    MonthCharges,
+    month_charges,
+    parse_month,
+)
 from billing.money import InvalidAmount, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports import (
@@ -194,6 +199,17 @@ def top(
     _emit(_json([{**b.key, **b.figures.as_dict()} for b in ranked]), output)
 
 
+def _month_charges(
+    month: str | None, config: Path | None, database_url: str | None
+) -> tuple[Costing, MonthCharges]:
+    """The cost model and the charges of ``month`` (default: the current one)."""
+    settings = _settings(config, database_url)
+    costing = _costing(settings, required=True)
+    assert costing is not None
+    period = _month(month, costing.tz)
+    return costing, _run(settings, lambda engine: month_charges(engine, costing, period))
+
+
 @report_app.command("focus")
 def focus(
     month: MonthOpt = None,
@@ -203,11 +219,7 @@ def focus(
     output: OutputOpt = None,
 ) -> None:
     """The month's charges as a FOCUS 1.2 CSV."""
-    settings = _settings(config, database_url)
-    costing = _costing(settings, required=True)
-    assert costing is not None
-    period = _month(month, costing.tz)
-    charges = _run(settings, lambda engine: month_charges(engine, costing, period))
+    costing, charges = _month_charges(month, config, database_url)
     lines = charges.lines if department is None else charges.lines_for(department)
     _emit(focus_csv(lines, costing.focus_account()), output)
 
@@ -223,11 +235,7 @@ def chargeback(
     output: OutputOpt = None,
 ) -> None:
     """One department's chargeback statement for a month."""
-    settings = _settings(config, database_url)
-    costing = _costing(settings, required=True)
-    assert costing is not None
-    period = _month(month, costing.tz)
-    charges = _run(settings, lambda engine: month_charges(engine, costing, period))
+    _, charges = _month_charges(month, config, database_url)
     statement = charges.statement(department, budget=_budget(budget))
     if format == "html":
         _emit(render_html(statement), output)
