@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from policies.spans import Span
 
 from .caseless import caseless_alternation, first_letter_guard
-from .keyword_search import keyword_matches
+from .keyword_search import keyword_positions, matches_at
 from .kinds import PhiKind
 
 # Street types, as a case-insensitive alternation (see caseless.py for why it is spelled out).
@@ -104,7 +104,7 @@ _CITY_CONTEXT = re.compile(
     r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
-_CITY_CONTEXT_KEYWORDS = (
+CITY_CONTEXT_KEYWORDS = (
     "domicili", "habit", "demeur", "rési", "resi", "vit", "né", "ne(e)", "nee", "originaire",
     "liv", "born", "ville", "city", "commune", "naissance", "birth", "adresse", "address",
 )  # fmt: skip
@@ -116,15 +116,22 @@ _CITY_AFTER_LEAD = re.compile(
 _CITY_WINDOW = 60
 
 
-def find_lexicon_cities(text: str, lowered: str, cities: frozenset[str]) -> Iterator[Span]:
+def find_lexicon_cities(
+    text: str, lowered: str, cities: frozenset[str], keyword_starts: list[int] | None = None
+) -> Iterator[Span]:
     """CITY spans for lexicon communes named where residence or birth is described.
 
-    ``lowered`` is ``text.lower()``.
+    ``lowered`` is ``text.lower()``; ``keyword_starts``, where :data:`CITY_CONTEXT_KEYWORDS`
+    occur in it, in order, if already known.
     """
+    if keyword_starts is None:
+        keyword_starts = keyword_positions(lowered, CITY_CONTEXT_KEYWORDS)
+    if not keyword_starts:
+        return
     # Only window bounds come from the lower-cased copy; if lowering moved offsets (rare code
     # points) the windows shift by a few characters, the spans themselves stay exact.
     windows: list[tuple[int, int]] = []
-    for context in keyword_matches(_CITY_CONTEXT, lowered, _CITY_CONTEXT_KEYWORDS):
+    for context in matches_at(_CITY_CONTEXT, lowered, keyword_starts):
         begin, end = context.end(), min(len(text), context.end() + _CITY_WINDOW)
         if windows and begin <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)

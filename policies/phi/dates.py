@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 
 from policies.spans import Span
 
 from .caseless import caseless_alternation, first_letter_guard
+from .keyword_search import matches_at
 from .kinds import PhiKind
 
 # French month names and abbreviations, case-insensitive (see caseless.py). Optional letters
@@ -44,6 +46,10 @@ DAY_FIRST_AFTER_FIRST_DIGIT = (
 # ("mars 2024"), which is cheaper than searching the whole text for month names.
 YEAR_AFTER_FIRST_DIGIT = r"(?:(?<=1)9|(?<=2)0)\d\d(?![\w]|[.,/]\d)"
 _FR_MONTH_BEFORE = re.compile(rf"(?<![\w]){_FR_MONTHS}\s+\Z")
+# Every match of _EN_MONTH_FIRST starts with one of these, in the text's lower-cased copy.
+ENGLISH_MONTH_KEYWORDS = (
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+)  # fmt: skip
 # English month first: "March 3, 2024", "March 2024" (the capital is required: "may" is a verb).
 # A month alone is never a date.
 _EN_MONTH_FIRST = re.compile(
@@ -51,7 +57,7 @@ _EN_MONTH_FIRST = re.compile(
     rf"|\s+{_YEAR})(?![\w])"
 )
 
-_BIRTH_WORDS = ("né", "ne ", "ne(", "nee", "ddn", "d.d.n", "naissance", "born", "dob", "d.o.b",
+BIRTH_WORDS = ("né", "ne ", "ne(", "nee", "ddn", "d.d.n", "naissance", "born", "dob", "d.o.b",
                 "birth")  # fmt: skip
 # What announces a date of birth, at most a few words before the date ("née DUPONT le").
 _BIRTH_CONTEXT = re.compile(
@@ -66,14 +72,33 @@ _BIRTHDATE = PhiKind.BIRTHDATE.value
 _DATE = PhiKind.DATE.value
 
 
-def date_kind(text: str, start: int) -> str:
-    """BIRTHDATE when the words just before ``start`` announce a date of birth, else DATE."""
-    window = text[max(0, start - 40) : start]
-    lowered = window.lower()
+def date_kind(text: str, start: int, birth_words: Sequence[tuple[int, int]] | None = None) -> str:
+    """BIRTHDATE when the words just before ``start`` announce a date of birth, else DATE.
+
+    ``birth_words``: the sorted ``(start, end)`` offsets of :data:`BIRTH_WORDS` in
+    ``text.lower()``, when that copy has the offsets of ``text``; None to look here.
+    """
+    window_start = max(0, start - 40)
+    window = text[window_start:start]
     # The keyword test is a cheap filter in front of the costlier context regex.
-    if any(word in lowered for word in _BIRTH_WORDS) and _BIRTH_CONTEXT.search(window):
+    if birth_words is None:
+        lowered = window.lower()
+        has_word = any(word in lowered for word in BIRTH_WORDS)
+    else:
+        has_word = _holds_word(birth_words, window_start, start)
+    if has_word and _BIRTH_CONTEXT.search(window):
         return _BIRTHDATE
     return _DATE
+
+
+def _holds_word(words: Sequence[tuple[int, int]], begin: int, end: int) -> bool:
+    """True when one of the sorted ``(start, end)`` occurrences lies within ``begin:end``."""
+    at = bisect_left(words, (begin, 0))
+    while at < len(words) and words[at][0] < end:
+        if words[at][1] <= end:
+            return True
+        at += 1
+    return False
 
 
 def numeric_date_ok(match: re.Match[str], start: int) -> bool:
@@ -97,7 +122,12 @@ def day_first_ok(text: str, start: int) -> bool:
     return 1 <= int(day if day.isdigit() else day[0]) <= 31
 
 
-def french_month_year(text: str, year_start: int, year_end: int) -> Span | None:
+def french_month_year(
+    text: str,
+    year_start: int,
+    year_end: int,
+    birth_words: Sequence[tuple[int, int]] | None = None,
+) -> Span | None:
     """The "mars 2024" span ending with the year at ``year_start``, if a French month precedes."""
     if not text.startswith(("19", "20"), year_start):
         return None
@@ -109,13 +139,26 @@ def french_month_year(text: str, year_start: int, year_end: int) -> Span | None:
     month = _FR_MONTH_BEFORE.search(text, window_start, year_start)
     if month is None:
         return None
-    return Span(month.start(), year_end, date_kind(text, month.start()))
+    return Span(month.start(), year_end, date_kind(text, month.start(), birth_words))
 
 
-def find_english_month_first_dates(text: str) -> Iterator[Span]:
-    """Spans of English dates written month first ("March 3, 2024", "March 2024")."""
-    for match in _EN_MONTH_FIRST.finditer(text):
+def find_english_month_first_dates(
+    text: str,
+    month_starts: list[int] | None = None,
+    birth_words: Sequence[tuple[int, int]] | None = None,
+) -> Iterator[Span]:
+    """Spans of English dates written month first ("March 3, 2024", "March 2024").
+
+    ``month_starts``: where :data:`ENGLISH_MONTH_KEYWORDS` occur in ``text.lower()``, in
+    order, when that copy has the offsets of ``text``; None to search the whole text.
+    """
+    matches = (
+        _EN_MONTH_FIRST.finditer(text)
+        if month_starts is None
+        else matches_at(_EN_MONTH_FIRST, text, month_starts)
+    )
+    for match in matches:
         start = match.start()
         if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             continue
-        yield Span(start, match.end(), date_kind(text, start))
+        yield Span(start, match.end(), date_kind(text, start, birth_words))

@@ -7,16 +7,17 @@ from functools import lru_cache
 
 from policies.spans import Span
 
-from .addresses import find_lexicon_cities
+from .addresses import CITY_CONTEXT_KEYWORDS, find_lexicon_cities
 from .config import DetectorConfig
-from .dates import find_english_month_first_dates
+from .dates import BIRTH_WORDS, ENGLISH_MONTH_KEYWORDS, find_english_month_first_dates
 from .emails import find_emails
-from .hospital_numbers import HospitalNumberFinder
+from .hospital_numbers import DEFAULT_ANCHOR_KEYWORDS, HospitalNumberFinder
 from .iban import find_ibans
-from .institutional import InstitutionalFilter
+from .institutional import REGISTRY_KEYWORDS, InstitutionalFilter
+from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
-from .names import NameFinder
+from .names import SIGN_OFF_KEYWORDS, NameFinder
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
 from .scanned_text import ScannedText
@@ -40,6 +41,9 @@ _PRIORITY: dict[str, int] = {
     PhiKind.PERSON.value: 2,
 }
 _K = PhiKind
+_HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF = (
+    "hospital", "city", "registry", "birth", "month", "sign-off"
+)  # fmt: skip
 
 
 class PhiDetector:
@@ -66,22 +70,43 @@ class PhiDetector:
         self._institutional = InstitutionalFilter(
             self.config.institutional, heuristics=self.config.institutional_heuristics
         )
+        self._keywords = KeywordIndex(
+            {
+                _HOSPITAL: DEFAULT_ANCHOR_KEYWORDS,
+                _CITY_CONTEXT: CITY_CONTEXT_KEYWORDS,
+                _REGISTRY: REGISTRY_KEYWORDS,
+                _BIRTH: BIRTH_WORDS,
+                _MONTH: ENGLISH_MONTH_KEYWORDS,
+                _SIGN_OFF: SIGN_OFF_KEYWORDS,
+            }
+        )
 
-    def _candidates(self, scanned: ScannedText) -> list[Span]:
+    def _candidates(self, scanned: ScannedText, hits: Hits | None) -> list[Span]:
         text = scanned.text
-        found = list(scan_numbers(text, self._lexicons.cities))
+        # Offsets found in the lower-cased copy are text offsets only when it is aligned.
+        aligned = hits if scanned.aligned else None
+        birth = aligned[_BIRTH] if aligned is not None else None
+        found = list(
+            scan_numbers(text, self._lexicons.cities, birth, ascii_digits=scanned.ascii_digits)
+        )
         found.extend(find_plus_phones(text))
-        found.extend(find_english_month_first_dates(text))
+        months = starts(aligned[_MONTH]) if aligned is not None else None
+        found.extend(find_english_month_first_dates(text, months, birth))
         if self._iban:
             found.extend(find_ibans(scanned))
         if self._hospital_numbers:
-            found.extend(self._numbers.find(scanned, self._enabled))
+            anchors = starts(hits[_HOSPITAL]) if hits is not None else None
+            found.extend(self._numbers.find(scanned, self._enabled, anchors))
         if self._email and "@" in text:
             found.extend(find_emails(text))
         if self._city:
-            found.extend(find_lexicon_cities(text, scanned.lowered, self._lexicons.cities))
+            contexts = starts(hits[_CITY_CONTEXT]) if hits is not None else None
+            found.extend(
+                find_lexicon_cities(text, scanned.lowered, self._lexicons.cities, contexts)
+            )
         if self._person:
-            found.extend(self._names.find(text))
+            sign_offs = starts(aligned[_SIGN_OFF]) if aligned is not None else None
+            found.extend(self._names.find(text, sign_offs))
         if self._all_enabled:
             return found
         on = self._enabled
@@ -93,8 +118,10 @@ class PhiDetector:
         Offsets index the Python ``str`` (code points), end exclusive.
         """
         scanned = ScannedText.of(text)
-        chosen = _resolve(self._candidates(scanned))
-        kept = self._institutional.filter(scanned, chosen)
+        hits = self._keywords.find(scanned.lowered)
+        chosen = _resolve(self._candidates(scanned, hits))
+        registry = starts(hits[_REGISTRY]) if hits is not None else None
+        kept = self._institutional.filter(scanned, chosen, registry)
         return _merge(text, kept)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from policies.spans import Span
 
-from .keyword_search import keyword_matches
+from .keyword_search import keyword_positions, matches_at
 from .kinds import PhiKind
 from .scanned_text import ScannedText
 
@@ -39,7 +39,7 @@ _DEFAULT_ANCHOR = re.compile(
     r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
     r"|admission"
 )
-_DEFAULT_ANCHOR_KEYWORDS = (
+DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
     "numéro", "numero", "encounter", "visit", "admission",
 )  # fmt: skip
@@ -65,8 +65,17 @@ class HospitalNumberFinder:
             for source in sources
         )
 
-    def find(self, scanned: ScannedText, kinds: frozenset[str]) -> Iterator[Span]:
-        """Spans of the numbers matched by the patterns of the kinds in ``kinds``."""
+    def find(
+        self,
+        scanned: ScannedText,
+        kinds: frozenset[str],
+        keyword_starts: list[int] | None = None,
+    ) -> Iterator[Span]:
+        """Spans of the numbers matched by the patterns of the kinds in ``kinds``.
+
+        ``keyword_starts``: where :data:`DEFAULT_ANCHOR_KEYWORDS` occur in ``scanned.lowered``,
+        in order, if already known.
+        """
         text = scanned.text
         anchors: list[int] | None = None
         for pattern, group, kind, anchored in self._patterns:
@@ -76,12 +85,7 @@ class HospitalNumberFinder:
             if anchored:
                 if anchors is None:
                     anchors = (
-                        [
-                            m.start()
-                            for m in keyword_matches(
-                                _DEFAULT_ANCHOR, scanned.lowered, _DEFAULT_ANCHOR_KEYWORDS
-                            )
-                        ]
+                        _anchors(scanned.lowered, keyword_starts)
                         if scanned.aligned
                         else list(range(len(text)))
                     )
@@ -94,3 +98,10 @@ class HospitalNumberFinder:
                 start, end = match.span(group)
                 if start < end:
                     yield Span(start, end, kind)
+
+
+def _anchors(lowered: str, keyword_starts: list[int] | None) -> list[int]:
+    """Where a default pattern can match: its keyword, checked by ``_DEFAULT_ANCHOR``."""
+    if keyword_starts is None:
+        keyword_starts = keyword_positions(lowered, DEFAULT_ANCHOR_KEYWORDS)
+    return [m.start() for m in matches_at(_DEFAULT_ANCHOR, lowered, keyword_starts)]

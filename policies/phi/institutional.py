@@ -11,7 +11,7 @@ from policies.spans import Span
 
 from .caseless import caseless_alternation, caseless_word
 from .config import InstitutionalAllowlist
-from .keyword_search import keyword_matches
+from .keyword_search import keyword_positions, matches_at
 from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
@@ -75,8 +75,8 @@ _GENERIC_LOCAL = re.compile(
 )
 # FINESS / SIRET / VAT numbers after their keyword (matched at each keyword found in the
 # lower-cased text), and bare 14-digit numbers that pass the SIRET Luhn check.
-_REGISTRY_KEYWORDS = re.compile(r"finess|siret|siren|tva")
-_REGISTRY_KEYWORDS_LITERAL = ("finess", "siret", "siren", "tva")
+_REGISTRY_KEYWORD = re.compile(r"finess|siret|siren|tva")
+REGISTRY_KEYWORDS = ("finess", "siret", "siren", "tva")
 _REGISTRY_NUMBER = re.compile(
     r"(?i:finess|siret|siren|tva\s+intracommunautaire|tva)[ \t]*(?:n°|:)?[ \t]*(?:FR[ \t]?)?"
     r"[\d ]{9,17}\d"
@@ -106,7 +106,9 @@ class InstitutionalFilter:
             return True
         return self._heuristics and _GENERIC_LOCAL.fullmatch(local) is not None
 
-    def _masks(self, scanned: ScannedText) -> list[tuple[int, int]]:
+    def _masks(
+        self, scanned: ScannedText, keyword_starts: list[int] | None
+    ) -> list[tuple[int, int]]:
         text = scanned.text
         masks: list[tuple[int, int]] = []
         for string in self._strings:
@@ -118,9 +120,9 @@ class InstitutionalFilter:
             masks.extend(m.span() for m in pattern.finditer(text) if m.end() > m.start())
         if self._heuristics:
             if scanned.aligned:
-                for keyword in keyword_matches(
-                    _REGISTRY_KEYWORDS, scanned.lowered, _REGISTRY_KEYWORDS_LITERAL
-                ):
+                if keyword_starts is None:
+                    keyword_starts = keyword_positions(scanned.lowered, REGISTRY_KEYWORDS)
+                for keyword in matches_at(_REGISTRY_KEYWORD, scanned.lowered, keyword_starts):
                     found = _REGISTRY_NUMBER.match(text, keyword.start())
                     if found is not None:
                         masks.append(found.span())
@@ -143,13 +145,22 @@ class InstitutionalFilter:
             return False
         return letterheads.holds(span.start)
 
-    def filter(self, scanned: ScannedText, spans: Sequence[Span]) -> list[Span]:
-        """``spans`` less those that are the hospital's own data."""
+    def filter(
+        self,
+        scanned: ScannedText,
+        spans: Sequence[Span],
+        keyword_starts: list[int] | None = None,
+    ) -> list[Span]:
+        """``spans`` less those that are the hospital's own data.
+
+        ``keyword_starts``: where :data:`REGISTRY_KEYWORDS` occur in ``scanned.lowered``, in
+        order, if already known.
+        """
         if not spans:
             # Most texts hold no identifier: the masks and letterheads are not worth building.
             return []
         text = scanned.text
-        masks = self._masks(scanned)
+        masks = self._masks(scanned, keyword_starts)
         letterheads = _Letterheads(text)
         kept: list[Span] = []
         for span in spans:

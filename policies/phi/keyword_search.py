@@ -11,21 +11,26 @@ import re
 from collections.abc import Iterable
 
 
-def keyword_matches(
-    pattern: re.Pattern[str], text: str, keywords: Iterable[str]
-) -> list[re.Match[str]]:
-    """The matches of ``pattern.finditer(text)``, provided every one of them starts with one of
-    ``keywords``: the pattern is tried only where a keyword occurs, skipping any occurrence
-    inside the previous match, which is what ``finditer`` does."""
+def keyword_positions(text: str, keywords: Iterable[str]) -> list[int]:
+    """Where any of ``keywords`` occurs in ``text``, in order, overlapping occurrences included."""
     positions: set[int] = set()
     for keyword in keywords:
         at = text.find(keyword)
         while at != -1:
             positions.add(at)
             at = text.find(keyword, at + 1)
+    return sorted(positions)
+
+
+def matches_at(
+    pattern: re.Pattern[str], text: str, positions: Iterable[int]
+) -> list[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, provided every one of them starts at one of
+    the sorted ``positions``: the pattern is tried only there, skipping any position inside
+    the previous match, which is what ``finditer`` does."""
     matches: list[re.Match[str]] = []
     end = 0
-    for at in sorted(positions):
+    for at in positions:
         if at < end:
             continue
         match = pattern.match(text, at)
@@ -33,3 +38,11 @@ def keyword_matches(
             matches.append(match)
             end = max(match.end(), at + 1)
     return matches
+
+
+def keyword_matches(
+    pattern: re.Pattern[str], text: str, keywords: Iterable[str]
+) -> list[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, provided every one of them starts with one of
+    ``keywords`` (see :func:`matches_at`)."""
+    return matches_at(pattern, text, keyword_positions(text, keywords))

@@ -88,6 +88,15 @@ _SIGN_OFF = re.compile(
 )
 
 
+# Every sign-off holds one of these words, in the text's lower-cased copy.
+SIGN_OFF_KEYWORDS = (
+    "cordialement", "confraternellement", "bien", "merci", "best", "kind", "regards",
+    "sincerely", "amicalement",
+)  # fmt: skip
+# Characters that re.IGNORECASE matches with the "s" or "i" of a formula but that str.lower()
+# leaves alone (long s, dotless i): a text holding one is searched line by line.
+_UNLOWERED_FOLDS = ("\u017f", "\u0131")
+
 # Where a sign-off line can start: a newline, blanks, and the first letter of a formula. The
 # literal newline lets the regex engine jump between lines instead of trying every position.
 _LINE_OPENING = re.compile(r"\n[ \t]*(?i:[abckmrs])")
@@ -303,10 +312,14 @@ class NameFinder:
             return _Start(i, starts[i], _LEXICON)
         return None
 
-    def find(self, text: str) -> Iterator[Span]:
-        """PERSON spans, in text order, not overlapping one another."""
+    def find(self, text: str, sign_off_words: list[int] | None = None) -> Iterator[Span]:
+        """PERSON spans, in text order, not overlapping one another.
+
+        ``sign_off_words``: where :data:`SIGN_OFF_KEYWORDS` occur in ``text.lower()``, in
+        order, when that copy has the offsets of ``text``; None to search line by line.
+        """
         toks = tokenise(text)
-        sign_offs = _sign_off_ends(text)
+        sign_offs = _sign_off_ends(text, sign_off_words)
         resume = 0
         for i in self._candidates(toks, sign_offs):
             if i < resume:
@@ -344,15 +357,19 @@ def _place_search_start(window: str) -> int:
     return 0 if _LEADING_HOSPITALIER.match(window, line) else line
 
 
-def _sign_off_ends(text: str) -> set[int]:
+def _sign_off_ends(text: str, word_starts: list[int] | None = None) -> set[int]:
     """Offsets just after each sign-off line and the blanks that open the next line.
 
     Same matches as ``_SIGN_OFF.finditer(text)``: the pattern is tried only at the starts of
-    lines that open with a letter a formula can begin with, skipping any inside a match.
+    lines that hold a formula's word (``word_starts``, see :meth:`NameFinder.find`) or, without
+    them, that open with a letter a formula can begin with, skipping any inside a match.
     """
     ends: set[int] = set()
     resume = 0
-    line_starts = [0, *(m.start() + 1 for m in _LINE_OPENING.finditer(text))]
+    if word_starts is not None and not any(fold in text for fold in _UNLOWERED_FOLDS):
+        line_starts = sorted({text.rfind("\n", 0, at) + 1 for at in word_starts})
+    else:
+        line_starts = [0, *(m.start() + 1 for m in _LINE_OPENING.finditer(text))]
     for line_start in line_starts:
         if line_start < resume:
             continue

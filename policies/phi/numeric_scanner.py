@@ -8,7 +8,7 @@ digit (not glued to a preceding word) scans once. The shapes are tried from the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from policies.spans import Span
 
@@ -40,25 +40,38 @@ _SCANNER = re.compile(
     r")"
 )
 
+# The same scanner for texts whose only digits are 0-9 (see ScannedText.ascii_digits): a
+# character class is tested faster than the Unicode digit category. No ``\d`` of the scanner
+# stands inside a class, so each can become one.
+_ASCII_SCANNER = re.compile(_SCANNER.pattern.replace(r"\d", "[0-9]"))
+
 _PHONE = PhiKind.PHONE.value
 _ADDRESS = PhiKind.ADDRESS.value
 _NIR = PhiKind.NIR.value
 _RPPS = PhiKind.RPPS.value
 
 
-def scan_numbers(text: str, cities: frozenset[str]) -> Iterator[Span]:
+def scan_numbers(
+    text: str,
+    cities: frozenset[str],
+    birth_words: Sequence[tuple[int, int]] | None = None,
+    *,
+    ascii_digits: bool = False,
+) -> Iterator[Span]:
     """Spans of NIR, RPPS, PHONE, DATE/BIRTHDATE, ADDRESS, ZIP and CITY found from digits.
 
-    French month-year dates ("mars 2024") are found from their year.
+    French month-year dates ("mars 2024") are found from their year. ``birth_words``: see
+    :func:`~policies.phi.dates.date_kind`; ``ascii_digits``: the text has no digit but 0-9.
     """
     address_end = -10
-    for match in _SCANNER.finditer(text):
+    scanner = _ASCII_SCANNER if ascii_digits else _SCANNER
+    for match in scanner.finditer(text):
         start, end = match.span()
         # Each alternative is a named group holding the others of its shape, so it is the
         # last group closed: ``lastgroup`` names the shape without a group() call per shape.
         shape = match.lastgroup
         if shape == "year":
-            span = french_month_year(text, start, end)
+            span = french_month_year(text, start, end, birth_words)
             if span is not None:
                 yield span
         elif shape == "zip":
@@ -67,12 +80,12 @@ def scan_numbers(text: str, cities: frozenset[str]) -> Iterator[Span]:
             yield from postcode_spans(match, start, after_address, cities)
         elif shape == "date":
             if numeric_date_ok(match, start):
-                yield Span(start, end, date_kind(text, start))
+                yield Span(start, end, date_kind(text, start, birth_words))
         elif shape == "phone":
             yield Span(start, end, _PHONE)
         elif shape == "day_first":
             if day_first_ok(text, start):
-                yield Span(start, end, date_kind(text, start))
+                yield Span(start, end, date_kind(text, start, birth_words))
         elif shape == "address":
             address_end = end
             yield Span(start, end, _ADDRESS)

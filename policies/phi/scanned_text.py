@@ -17,6 +17,10 @@ _SHAPE = bytes(
     for b in range(256)
 )
 
+# The first byte of the UTF-8 form of every decimal digit beyond ASCII (Arabic-Indic from
+# U+0660 on, Devanagari, fullwidth...): a text with none of them has no digit but 0-9.
+_NON_ASCII_DIGIT_LEADS = tuple(bytes([lead]) for lead in b"\xd9\xdb\xdf\xe0\xe1\xea\xef\xf0")
+
 # Five or more ASCII digits in the shape: a literal prefix, so found at memchr speed.
 _DIGIT_RUN = re.compile(rb"00000+")
 
@@ -35,12 +39,17 @@ class ScannedText:
     """``text`` in UTF-8 (lone surrogates passed through)."""
     shape: bytes
     """The ASCII class of each byte of ``encoded`` (see ``_SHAPE``)."""
+    ascii_digits: bool
+    """True when every decimal digit of ``text`` (what ``\\d`` matches) is one of 0-9, so
+    that regexes may spell ``\\d`` as the cheaper ``[0-9]``."""
 
     @classmethod
     def of(cls, text: str) -> ScannedText:
         lowered = text.lower()
         encoded = text.encode("utf-8", "surrogatepass")
-        return cls(text, lowered, len(lowered) == len(text), encoded, encoded.translate(_SHAPE))
+        ascii_digits = not any(lead in encoded for lead in _NON_ASCII_DIGIT_LEADS)
+        shape = encoded.translate(_SHAPE)
+        return cls(text, lowered, len(lowered) == len(text), encoded, shape, ascii_digits)
 
     def has_ascii_digits(self, count: int) -> bool:
         """True when ``text`` holds ``count`` ASCII digits in a row."""
@@ -71,6 +80,15 @@ class ScannedText:
         while at != -1:
             found.append(at)
             at = self.shape.find(shape, at + 1)
+        return self._char_offsets(found) if found else found
+
+    def unglued_shape_starts(self, shape: bytes) -> list[int]:
+        """The offsets of :meth:`shape_starts` whose run does not follow an ASCII capital or
+        digit: where a word of this shape can start."""
+        # The literal first, so that the regex engine finds it at memchr speed.
+        literal = re.escape(shape)
+        unglued = re.finditer(literal + b"(?<![A0]" + literal + b")", self.shape)
+        found = [m.start() for m in unglued]
         return self._char_offsets(found) if found else found
 
     def _char_offsets(self, byte_offsets: list[int]) -> list[int]:

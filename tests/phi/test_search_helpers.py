@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.phi.caseless import caseless_alternation, first_letter_guard
-from policies.phi.keyword_search import keyword_matches
+from policies.phi.dates import BIRTH_WORDS, date_kind
+from policies.phi.keyword_index import KeywordIndex, starts
+from policies.phi.keyword_search import keyword_matches, keyword_positions
+from policies.phi.names import SIGN_OFF_KEYWORDS, _sign_off_ends
+from policies.phi.numeric_scanner import scan_numbers
 from policies.phi.scanned_text import ScannedText
 from policies.phi.tokens import _TOKEN, tokenise
 
@@ -75,3 +79,63 @@ def test_tokens_are_the_token_matches(text: str) -> None:
     assert tokens.ends == [m.end() for m in matches]
     assert tokens.words == [m.group() for m in matches]
     assert tokens.lowers == [m.group().lower() for m in matches]
+
+
+KEYWORDS = ("né", "ne ", "naissance", "bien", "cordialement", "nda", "n°", "ipp")
+
+
+@given(st.text(alphabet="néaiscobdrl p°N\nÉ\u017f\u0131\u212a\u0130", max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_keyword_index_finds_what_str_find_finds(text: str) -> None:
+    index = KeywordIndex({"a": KEYWORDS[:4], "b": KEYWORDS[3:]})
+    hits = index.find(text)
+    assert hits is not None
+    assert starts(hits["a"]) == keyword_positions(text, KEYWORDS[:4])
+    assert starts(hits["b"]) == keyword_positions(text, KEYWORDS[3:])
+    assert all(text[begin:end] in KEYWORDS for begin, end in hits["a"] + hits["b"])
+
+
+def test_keyword_index_declines_lone_surrogates() -> None:
+    assert KeywordIndex({"a": ("ne",)}).find("ne \ud800") is None
+
+
+@given(st.text(alphabet="Bien àvous\nCordialemt,MRS\u017f\u0131\u212a\t.", max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_sign_offs_found_from_their_words_as_line_by_line(text: str) -> None:
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return
+    words = keyword_positions(lowered, SIGN_OFF_KEYWORDS)
+    assert _sign_off_ends(text, words) == _sign_off_ends(text)
+
+
+@given(st.text(alphabet="nées DdNbirth(:)lOo 1\u0130", max_size=60), st.integers(0, 60))
+@settings(max_examples=300, deadline=None)
+def test_date_kind_from_birth_word_offsets_as_from_the_window(text: str, start: int) -> None:
+    lowered = text.lower()
+    if len(lowered) != len(text) or start > len(text):
+        return
+    hits = KeywordIndex({"birth": BIRTH_WORDS}).find(lowered)
+    assert hits is not None
+    assert date_kind(text, start, hits["birth"]) == date_kind(text, start)
+
+
+@given(st.text(alphabet="0123456789 /.-,:é\nmarsRueAB", max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_ascii_digit_scanner_finds_what_the_unicode_one_finds(text: str) -> None:
+    assert ScannedText.of(text).ascii_digits
+    cities = frozenset({"paris"})
+    assert list(scan_numbers(text, cities, ascii_digits=True)) == list(scan_numbers(text, cities))
+
+
+@pytest.mark.parametrize("digit", ["\u0663", "\u0967", "\uff13", "\U0001d7d9", "\u07c3"])
+def test_texts_with_other_digits_are_not_ascii_digits(digit: str) -> None:
+    assert not ScannedText.of(f"né le 1{digit}/02/2020").ascii_digits
+    assert ScannedText.of("né le 12/02/2020 \u2019 \u2013 é").ascii_digits
+
+
+@given(st.text(alphabet="AZ09 éa_-\n", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_unglued_shape_starts_leave_out_runs_after_capitals_and_digits(text: str) -> None:
+    expected = [m.start() for m in re.finditer(r"(?<![A-Z0-9])(?=[A-Z]{2}[0-9]{2})", text)]
+    assert ScannedText.of(text).unglued_shape_starts(b"AA00") == expected

@@ -1,0 +1,51 @@
+"""Every keyword the finders are led by, found in one pass over the lower-cased text.
+
+Finders that run a regex only where a keyword occurs used to look each keyword up with its own
+``str.find`` pass: some fifty passes per text. An Aho-Corasick automaton (compiled code) finds
+all of them in one pass, so each finder gets its keywords' offsets for the cost of a lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ahocorasick_rs import AhoCorasick
+
+Hits = dict[str, list[tuple[int, int]]]
+"""Per group, the ``(start, end)`` offsets of its keywords' occurrences, in order."""
+
+
+class KeywordIndex:
+    """An immutable automaton over named groups of lower-case keywords."""
+
+    def __init__(self, groups: Mapping[str, Iterable[str]]) -> None:
+        members = {name: frozenset(words) for name, words in groups.items()}
+        self._words = sorted(set().union(*members.values()))
+        # A keyword may lead finders of several groups ("naissance": cities and birth dates).
+        self._groups_of = [
+            tuple(name for name, words in members.items() if word in words) for word in self._words
+        ]
+        self._names = tuple(members)
+        self._automaton = AhoCorasick(self._words)
+
+    def find(self, lowered: str) -> Hits | None:
+        """Occurrences of every group's keywords in ``lowered``, overlapping ones included;
+        None for a text the automaton cannot read (lone surrogates), which callers search
+        keyword by keyword instead."""
+        try:
+            found = self._automaton.find_matches_as_indexes(lowered, overlapping=True)
+        except UnicodeEncodeError:
+            return None
+        hits: Hits = {name: [] for name in self._names}
+        groups_of = self._groups_of
+        for index, start, end in found:
+            for name in groups_of[index]:
+                hits[name].append((start, end))
+        for occurrences in hits.values():
+            occurrences.sort()
+        return hits
+
+
+def starts(occurrences: list[tuple[int, int]]) -> list[int]:
+    """The distinct start offsets of sorted ``occurrences``, in order."""
+    return sorted({start for start, _ in occurrences})
