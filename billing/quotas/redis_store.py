@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 import orjson
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
 from billing.periods import Period, PeriodKind
 from billing.quotas.amounts import Amount
 from billing.quotas.clock import PeriodCache, epoch_us
 from billing.quotas.limits import Level, LimitKind, NodeLimits, check_chain
+from billing.quotas.redis_scripts import ScriptRunner
 from billing.quotas.rolling import US_PER_S, RollingWindow
 from billing.quotas.store import (
     DEFAULT_RESERVATION_TTL_S,
@@ -47,6 +47,8 @@ from billing.quotas.thresholds import BudgetUnit, ThresholdCrossed
 OPERATIONS = ("reserve", "settle", "top_up", "release", "rebuild", "read")
 # Committed counters outlive their period by this much, so a late reconcile can still read them.
 _COUNTER_GRACE = timedelta(days=35)
+# Distinct chains remembered encoded (one per key in use, times the limit changes since).
+_MAX_ENCODED_CHAINS = 10_000
 # Errors that mean "the store cannot answer now" (down, loading, failing over), as opposed to a
 # bug such as a script error, which propagates as is.
 _UNAVAILABLE = (
@@ -68,10 +70,11 @@ def load_script(operation: str) -> str:
 class RedisQuotaStore:
     """A :class:`~billing.quotas.store.QuotaStore` shared through Redis by every gateway process.
 
-    ``redis_client`` is owned by the caller (``close`` does not close it). Connection, timeout,
-    cluster-down and read-only-replica errors are raised as :class:`QuotaStoreUnavailable`. Give
-    the client a short socket timeout and few retries: redis-py's default retry policy waits about
-    4 s before it reports a refused connection, and every request would wait that long.
+    ``redis_client`` is owned by the caller (``close`` does not close it); the scripts run on
+    connections made with its settings (see :class:`ScriptRunner`), which ``close`` closes.
+    Connection, timeout, cluster-down and read-only-replica errors are raised as
+    :class:`QuotaStoreUnavailable`. Give the client a short connect timeout: every request waits
+    that long when Redis is unreachable.
     """
 
     def __init__(
@@ -93,9 +96,9 @@ class RedisQuotaStore:
         self._ttl_us = reservation_ttl_s * US_PER_S
         # Wall-clock garbage collection only: a finished reservation is remembered this long.
         self._tombstone_s = tombstone_ttl_s
-        self._scripts: dict[str, AsyncScript] = {
-            name: redis_client.register_script(load_script(name)) for name in OPERATIONS
-        }
+        self._scripts = ScriptRunner(redis_client, {name: load_script(name) for name in OPERATIONS})
+        # Chains are built per request from the same few limits: encode each one once.
+        self._encoded_chains: dict[tuple[NodeLimits, ...], _EncodedChain] = {}
 
     @property
     def prefix(self) -> str:
@@ -107,6 +110,7 @@ class RedisQuotaStore:
     ) -> Reserved | Refused:
         """Hold ``amount`` at every node of ``chain`` at once, or nowhere."""
         check_chain(chain)
+        encoded = self._encoded(chain)
         now_us = epoch_us(now)
         reply = await self._run(
             "reserve",
@@ -120,8 +124,9 @@ class RedisQuotaStore:
                 self._tombstone_s,
                 amount.micro_eur,
                 amount.tokens,
-                _encode_chain(chain),
+                encoded.json,
                 *self._period_keys(now),
+                *encoded.fields,
             ],
         )
         status = _text(reply[0])
@@ -152,43 +157,28 @@ class RedisQuotaStore:
         Unknown or already settled/released ids are a no-op. A reservation that expired is still
         committed (the spend happened; the ledger has it) but has no hold left to release.
         """
-        keys, args = self._settle_call(request_id, actual, now)
-        return _crossings(await self._run("settle", keys, args))
+        return await self.settle_many([(request_id, actual)], now)
 
     async def settle_many(
         self, settlements: Sequence[tuple[str, Amount]], now: datetime
     ) -> list[ThresholdCrossed]:
-        """:meth:`settle` for several requests in one round trip (a pipeline of the same
-        script: each settlement stays atomic on its own)."""
+        """:meth:`settle` for several requests in one script call (each settled as if alone)."""
         if not settlements:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for request_id, actual in settlements:
-            keys, args = self._settle_call(request_id, actual, now)
-            await self._scripts["settle"](keys=keys, args=args, client=pipe)
-        try:
-            replies = await pipe.execute()
-        except _UNAVAILABLE as exc:
-            _unavailable("settle", exc)
-        return [event for reply in replies for event in _crossings(reply)]
-
-    def _settle_call(
-        self, request_id: str, actual: Amount, now: datetime
-    ) -> tuple[list[str], list[str | int | bytes]]:
         now_us = epoch_us(now)
-        keys = [self._reservation_key(request_id), self._deadlines]
+        keys = [self._deadlines]
         args: list[str | int | bytes] = [
             self._prefix,
-            request_id,
             now_us,
             now_us // US_PER_S,
-            actual.micro_eur,
-            actual.tokens,
             self._tombstone_s,
             *self._period_keys(now),
             *self._counter_gcs(now),
         ]
-        return keys, args
+        for request_id, actual in settlements:
+            keys.append(self._reservation_key(request_id))
+            args += (request_id, actual.micro_eur, actual.tokens)
+        return _crossings(await self._run("settle", keys, args))
 
     async def top_up(self, request_id: str, extra: Amount, now: datetime) -> bool:
         """Add ``extra`` to a live hold at every node at once; ``False`` if any budget refuses.
@@ -250,10 +240,20 @@ class RedisQuotaStore:
         return NodeUsage(Amount(ce, ct), Amount(re, rt), inflight)
 
     async def close(self) -> None:
-        """The Redis client belongs to the caller; nothing to release here."""
+        """Close the script connections (the Redis client itself belongs to the caller)."""
+        await self._scripts.close()
 
     def _reservation_key(self, request_id: str) -> str:
         return f"{self._prefix}res:{request_id}"
+
+    def _encoded(self, chain: Sequence[NodeLimits]) -> _EncodedChain:
+        key = tuple(chain)
+        encoded = self._encoded_chains.get(key)
+        if encoded is None:
+            if len(self._encoded_chains) >= _MAX_ENCODED_CHAINS:
+                self._encoded_chains.clear()  # limits changed many times: start afresh
+            encoded = self._encoded_chains[key] = _EncodedChain(key)
+        return encoded
 
     def _period_keys(self, now: datetime) -> list[str]:
         return [self._periods.current(kind, now).key for kind in PeriodKind]
@@ -266,7 +266,7 @@ class RedisQuotaStore:
 
     async def _run(self, operation: str, keys: list[str], args: Sequence[str | int | bytes]) -> Any:
         try:
-            return await self._scripts[operation](keys=keys, args=list(args))
+            return await self._scripts.run(operation, keys, args)
         except _UNAVAILABLE as exc:
             _unavailable(operation, exc)
 
@@ -291,24 +291,39 @@ def _unavailable(operation: str, exc: Exception) -> NoReturn:
     raise QuotaStoreUnavailable(f"quota store unreachable during {operation}") from exc
 
 
-def _encode_chain(chain: Sequence[NodeLimits]) -> bytes:
-    return orjson.dumps(
-        [
-            {
-                "id": node.node_id,
-                "lv": node.level.value,
-                "be": -1 if node.budget_micro_eur is None else node.budget_micro_eur,
-                "bt": -1 if node.budget_tokens is None else node.budget_tokens,
-                "pk": "" if node.period is None else node.period.value,
-                "rw": node.rolling_window_s or 0,
-                "th": list(node.thresholds_pct),
-                "rpm": node.rpm or 0,
-                "tpm": node.tpm or 0,
-                "mc": node.max_concurrent or 0,
-            }
-            for node in chain
-        ]
-    )
+class _EncodedChain:
+    """A chain as the reserve script takes it: JSON (stored with the reservation, for settle
+    and purge) and the same limits as flat arguments (read by reserve without decoding)."""
+
+    __slots__ = ("fields", "json")
+
+    def __init__(self, chain: Sequence[NodeLimits]) -> None:
+        nodes = [_node_fields(node) for node in chain]
+        self.json: bytes = orjson.dumps(
+            [
+                {**fields, "th": list(node.thresholds_pct)}
+                for node, fields in zip(chain, nodes, strict=True)
+            ]
+        )
+        self.fields: list[str | int] = [node[name] for node in nodes for name in _FLAT_FIELDS]
+
+
+def _node_fields(node: NodeLimits) -> dict[str, str | int]:
+    return {
+        "id": node.node_id,
+        "lv": node.level.value,
+        "be": -1 if node.budget_micro_eur is None else node.budget_micro_eur,
+        "bt": -1 if node.budget_tokens is None else node.budget_tokens,
+        "pk": "" if node.period is None else node.period.value,
+        "rw": node.rolling_window_s or 0,
+        "rpm": node.rpm or 0,
+        "tpm": node.tpm or 0,
+        "mc": node.max_concurrent or 0,
+    }
+
+
+# The order reserve.lua reads a node's flat fields in (all of _node_fields, in its order).
+_FLAT_FIELDS = ("id", "lv", "be", "bt", "pk", "rw", "rpm", "tpm", "mc")
 
 
 def _figures(encoded: str) -> tuple[RateFigures | None, RateFigures | None]:

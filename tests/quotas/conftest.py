@@ -89,6 +89,8 @@ async def make_store(request: pytest.FixtureRequest, org: str) -> AsyncIterator[
     stores = RedisStores(org)
     yield stores
     await delete_org_keys(probe, org)
+    for store in stores.stores:
+        await store.close()
     for client in [probe, *stores.clients]:
         await client.aclose()
 
@@ -99,11 +101,14 @@ class RedisStores:
     def __init__(self, org: str) -> None:
         self.org = org
         self.clients: list[Redis] = []
+        self.stores: list[RedisQuotaStore] = []
 
     def __call__(self, **kwargs: int) -> QuotaStore:
         client = new_client()
         self.clients.append(client)
-        return RedisQuotaStore(client, org=self.org, tz=PARIS, **kwargs)
+        store = RedisQuotaStore(client, org=self.org, tz=PARIS, **kwargs)
+        self.stores.append(store)
+        return store
 
 
 async def delete_org_keys(client: Redis, org: str) -> None:

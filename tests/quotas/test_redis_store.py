@@ -35,6 +35,8 @@ async def stores(redis_client: Redis, org: str) -> AsyncIterator[RedisStores]:
     """Builds stores of one organisation, each on its own pool (as separate processes would)."""
     built = RedisStores(org)
     yield built
+    for store in built.stores:
+        await store.close()
     for client in built.clients:
         await client.aclose()
 
@@ -128,6 +130,8 @@ async def test_organisations_do_not_share_counters(redis_client: Redis, org: str
     assert isinstance(await theirs.reserve("r1", chain, eur(100), T0), Reserved)
     assert (await ours.read("org", MONTH, T0)).reserved == eur(100)
     await delete_org_keys(redis_client, other_org)
+    await ours.close()
+    await theirs.close()
 
 
 async def test_an_unreachable_store_raises_and_the_fail_policy_decides() -> None:
@@ -155,4 +159,5 @@ async def test_an_unreachable_store_raises_and_the_fail_policy_decides() -> None
     assert (denied.allowed, denied.node_id, denied.reason) == (False, "org", "budget_eur")
     allowed = decide_on_outage(rate_only)
     assert allowed.allowed and allowed.waived == ("rpm", "concurrency", "tpm")
+    await store.close()
     await client.aclose()

@@ -1,6 +1,8 @@
 -- Hold (e, t) at every node of the chain, or nowhere.
 -- KEYS[1] reservation hash, KEYS[2] deadline set.
--- ARGV: prefix, request id, now_us, now_s, ttl_us, tombstone_s, e, t, chain json, day, week, month keys.
+-- ARGV: prefix, request id, now_us, now_s, ttl_us, tombstone_s, e, t, chain json, day, week, month
+--       keys, then the chain again as 9 fields per node (id, lv, be, bt, pk, rw, rpm, tpm, mc):
+--       reading them is cheaper than decoding the JSON, which is kept for settle and purge.
 local P, rid = ARGV[1], ARGV[2]
 local now, now_s = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ttl = tonumber(ARGV[5])
@@ -12,7 +14,14 @@ purge(P, now)
 local known = redis.call('HMGET', rk, 'he', 'ht', 'fig')
 if known[1] then return {'dup', known[1], known[2], known[3]} end
 
-local chain = cjson.decode(ARGV[9])
+local chain = {}
+for a = 13, #ARGV, 9 do
+  chain[#chain + 1] = {
+    id = ARGV[a], lv = ARGV[a + 1], be = tonumber(ARGV[a + 2]), bt = tonumber(ARGV[a + 3]),
+    pk = ARGV[a + 4], rw = tonumber(ARGV[a + 5]), rpm = tonumber(ARGV[a + 6]),
+    tpm = tonumber(ARGV[a + 7]), mc = tonumber(ARGV[a + 8]),
+  }
+end
 local budget_ref, conc_ref, rate_ref, rq_best, tk_best
 local nodes, rq_new, tk_new = {}, {}, {}
 for i, n in ipairs(chain) do
