@@ -58,7 +58,7 @@ def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
 
     configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(
-        create_app(settings, catalog, migrate=migrate),
+        create_app(settings, catalog, migrate=migrate, freeze_startup_objects=True),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
