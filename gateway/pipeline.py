@@ -8,6 +8,7 @@ model, decide where its data may go (classification and policy), forward to an a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import orjson
@@ -47,6 +48,18 @@ from gateway.upstream.replicas import Replica
 from gateway.upstream.vllm import UpstreamReply
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
+
+
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    """A quota reservation on its way, and what it was computed from."""
+
+    task: asyncio.Task[Hold | None]
+    call: OpenAICall
+    prompt: int
+    worst_micro_eur: int
+    output: int
+    open_ended: bool  # no max_tokens from the client
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +119,19 @@ class Pipeline:
             call = parse_call(endpoint, await self._read_body(request))
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
             model = self._model(call, owner.department)
-            verdict = self._sovereignty.admit(
-                endpoint, call.body, owner, model, request.headers.get(DATA_CLASS_HEADER)
-            )
-            exchange.note_decision(verdict.decision)
-            route = self._route(verdict, owner, call)
+            # The quota reservation travels to the counters while the policy is decided.
+            reservation = await self._begin_reserve(call, owner, exchange)
+            try:
+                verdict = self._sovereignty.admit(
+                    endpoint, call.body, owner, model, request.headers.get(DATA_CLASS_HEADER)
+                )
+                exchange.note_decision(verdict.decision)
+                route = self._route(verdict, owner, call)
+            except GatewayError:
+                await self._collect(reservation, exchange)  # so that it is settled, not left
+                raise
             call = call.retarget(verdict.model.name, verdict.body)
-            call = await self._reserve(call, owner, exchange)
+            call = await self._end_reserve(reservation, call, exchange)
             forward = Forward(call)
             watch = DisconnectWatch(request.receive)
             if call.stream:
@@ -148,26 +167,67 @@ class Pipeline:
             if not handed_off:
                 self._record(exchange)
 
-    async def _reserve(self, call: OpenAICall, owner: KeyOwner, exchange: Exchange) -> OpenAICall:
-        """Hold the request's worst case at every level with limits (all or nothing).
+    async def _begin_reserve(
+        self, call: OpenAICall, owner: KeyOwner, exchange: Exchange
+    ) -> _Reservation | None:
+        """Start holding the call's worst case at every level with limits (all or nothing).
+
+        Returns once the reservation is on its way to the counters (None when no limit applies
+        to this key), so that the caller's own work overlaps the round trip.
+        """
+        chain = self._quotas.chain_for(owner)
+        if not chain:
+            return None  # no limit above this key: nothing to hold
+        requested = call.max_output_tokens()
+        output = requested or self._quotas.default_max_tokens
+        prompt, worst = self._worst_case(call, output)
+        reserving = asyncio.create_task(
+            self._quotas.reserve(exchange.request_id, chain, prompt, output, worst)
+        )
+        try:
+            await asyncio.sleep(0)  # let it send its command before the caller goes on
+        except asyncio.CancelledError:
+            reserving.cancel()
+            raise
+        return _Reservation(reserving, call, prompt, worst, output, requested is None)
+
+    async def _end_reserve(
+        self, reservation: _Reservation | None, call: OpenAICall, exchange: Exchange
+    ) -> OpenAICall:
+        """Wait for the reservation; hold more if the policy changed the call (a rerouted model
+        or a pseudonymised prompt) so that it may cost more than was held.
 
         A non-streamed request without ``max_tokens`` under a budget is capped at the reserved
         output, so it can never cost more than it held; streams are topped up instead.
         """
-        chain = self._quotas.chain_for(owner)
-        if not chain:
-            return call  # no limit above this key: nothing to hold
-        requested = call.max_output_tokens()
-        output = requested or self._quotas.default_max_tokens
-        prompt = max_prompt_tokens(call.endpoint, call.body)
-        worst = self._costing.worst_case_micro_eur(call.model, prompt, output)
-        hold = await self._quotas.reserve(exchange.request_id, chain, prompt, output, worst)
-        if hold is not None:
-            hold.open_ended = requested is None
-        exchange.hold = hold
-        if hold is None or requested is not None or call.stream or call.endpoint == "embeddings":
+        if reservation is None:
             return call
-        return call.retarget(call.model, {**call.body, "max_tokens": output})
+        hold = exchange.hold = await reservation.task
+        if hold is None:
+            return call
+        hold.open_ended = reservation.open_ended
+        if call is not reservation.call:  # retarget returns the same call when unchanged
+            prompt, worst = self._worst_case(call, reservation.output)
+            extra = Amount(
+                max(0, worst - reservation.worst_micro_eur), max(0, prompt - reservation.prompt)
+            )
+            if (extra.micro_eur or extra.tokens) and not await self._quotas.top_up(hold, extra):
+                raise QuotaExceeded("The budget cannot cover this request. Ask your administrator.")
+        if not reservation.open_ended or call.stream or call.endpoint == "embeddings":
+            return call
+        return call.retarget(call.model, {**call.body, "max_tokens": reservation.output})
+
+    async def _collect(self, reservation: _Reservation | None, exchange: Exchange) -> None:
+        """Keep the hold of a request that fails before forwarding, for the record to settle;
+        a refused reservation matters less than the failure being raised."""
+        if reservation is not None:
+            with contextlib.suppress(GatewayError):
+                exchange.hold = await reservation.task
+
+    def _worst_case(self, call: OpenAICall, output_tokens: int) -> tuple[int, int]:
+        """An upper bound of the call's prompt tokens, and the most it can cost in micro-euros."""
+        prompt = max_prompt_tokens(call.endpoint, call.body)
+        return prompt, self._costing.worst_case_micro_eur(call.model, prompt, output_tokens)
 
     def _chunk_cap(self, exchange: Exchange) -> int | None:
         """Chunks a stream may send on its first hold: its tokens, plus a chat role chunk."""

@@ -258,3 +258,97 @@ def test_open_ended_stream_is_topped_up_then_stopped_at_the_budget(
     time.sleep(0.3)
     [user] = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
     assert user["spent_tokens"] <= budget and user["reserved_tokens"] == 0
+
+
+# --- Quotas and the data-sovereignty policy -------------------------------------------------
+# The reservation is sent before the policy decides (the two overlap): a denied request must
+# leave nothing held or spent, and a reroute to a dearer model must hold the difference.
+NOTE = "Résume le dossier de Mme Jeanne DUPONT, née le 12/03/1956 : douleur thoracique."
+EXTERNAL = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
+
+
+def sovereignty_catalog(simulator_url: str) -> Any:
+    def external(name: str, **extra: Any) -> dict[str, Any]:
+        deployment = {"name": f"{name}-eu", "replicas": [f"{simulator_url}/v1"]}
+        return {"name": name, "deployments": [{**deployment, "hosting": EXTERNAL}], **extra}
+
+    on_premise = {"name": "sim", "replicas": [f"{simulator_url}/v1"], "hosting": HEALTH_CLEARED}
+    return parse_catalog(
+        {
+            "models": [
+                {"name": CHAT_MODEL, "deployments": [on_premise]},
+                external("cloud-rerouted", sovereign_alternative=CHAT_MODEL),
+                external("cloud-denied"),
+            ],
+            # 0.001 EUR per token, except the rerouted external model, which costs nothing.
+            "prices": {
+                **PRICES,
+                "cloud-rerouted": {"input": "0", "output": "0"},
+                "cloud-denied": PRICES[CHAT_MODEL],
+            },
+        }
+    )
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def sovereign_quota_gateway(
+    request: pytest.FixtureRequest,
+    simulator: BackgroundServer,
+    start_gateway: GatewayFactory,
+    sqlite_url: str,
+) -> RunningGateway:
+    settings: dict[str, Any] = {"quota_refresh_s": 0.2}
+    if request.param == "redis":
+        url = redis_url(db=14)
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        settings["redis_url"] = url
+    return start_gateway(sovereignty_catalog(simulator.url), sqlite_url, **settings)
+
+
+def department_figures(gw: RunningGateway) -> tuple[Decimal, Decimal]:
+    """Spent and reserved euros of the department once settlements have landed."""
+    for _ in range(50):
+        [department] = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
+        if Decimal(department["reserved_eur"]) == 0:
+            break
+        time.sleep(0.02)
+    return Decimal(department["spent_eur"]), Decimal(department["reserved_eur"])
+
+
+def test_a_request_denied_by_the_policy_holds_and_spends_nothing(
+    sovereign_quota_gateway: RunningGateway,
+) -> None:
+    gw = sovereign_quota_gateway
+    set_quota(gw, level="department", department="cardiologie", budget_eur="10", period="month")
+    with pytest.raises(openai.PermissionDeniedError):
+        gw.sdk().chat.completions.create(
+            model="cloud-denied", messages=[{"role": "user", "content": NOTE}], max_tokens=5
+        )
+    assert department_figures(gw) == (0, 0)
+
+
+def test_a_reroute_to_a_dearer_model_holds_the_difference(
+    sovereign_quota_gateway: RunningGateway,
+) -> None:
+    gw = sovereign_quota_gateway
+    # Enough for the free external model, not for the prompt on the on-premise one.
+    set_quota(gw, level="department", department="cardiologie", budget_eur="0.05", period="month")
+    with pytest.raises(openai.RateLimitError) as refused:
+        gw.sdk().chat.completions.create(
+            model="cloud-rerouted", messages=[{"role": "user", "content": NOTE}], max_tokens=5
+        )
+    assert isinstance(refused.value.body, dict)
+    assert refused.value.body["code"] == "insufficient_quota"
+    assert department_figures(gw) == (0, 0)
+
+    set_quota(gw, level="department", department="cardiologie", budget_eur="10", period="month")
+    time.sleep(0.3)  # limits are refreshed every 0.2 s
+    raw = gw.sdk().chat.completions.with_raw_response.create(
+        model="cloud-rerouted", messages=[{"role": "user", "content": NOTE}], max_tokens=5
+    )
+    assert raw.headers["x-hygie-policy-decision"] == "reroute"
+    spent, reserved = department_figures(gw)
+    [record] = gw.records([raw.headers["x-request-id"]])
+    assert reserved == 0 and spent == from_micros(record.cost_micro_eur or 0) > 0
