@@ -237,20 +237,32 @@ class QuotaGate:
 
         Settlements are gathered for ``settle_batch_s`` and sent together (one round trip to
         Redis for all of them): a hold outlives its request by at most that long, which only
-        makes the counters more cautious for that moment.
+        makes the counters more cautious for that moment. A hold that takes a slot of a
+        concurrency limit is settled at once (with whatever else is waiting): a client that
+        sends its next request as soon as an answer arrives must find its slot free.
         """
         if hold.settled or not hold.counted:
             return
         hold.settled = True
         self._pending_settles.append((hold.request_id, actual))
-        if self._settler is None:
-            self._settler = asyncio.create_task(self._settle_batch())
-            self._tasks.add(self._settler)
-            self._settler.add_done_callback(self._tasks.discard)
+        if any(node.max_concurrent for node in hold.chain):
+            self._schedule_settlements(delay_s=0.0)
+        elif self._settler is None:
+            self._settler = self._schedule_settlements(delay_s=self._settle_batch_s)
 
-    async def _settle_batch(self) -> None:
-        await asyncio.sleep(self._settle_batch_s)
-        batch, self._pending_settles, self._settler = self._pending_settles, [], None
+    def _schedule_settlements(self, delay_s: float) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._settle_batch(delay_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _settle_batch(self, delay_s: float) -> None:
+        if delay_s:
+            await asyncio.sleep(delay_s)
+            self._settler = None
+        batch, self._pending_settles = self._pending_settles, []
+        if not batch:
+            return  # an immediate settlement took them already
         try:
             events = await self._store.settle_many(batch, datetime.now(UTC))
         except QuotaStoreUnavailable:

@@ -24,7 +24,8 @@ from redis.asyncio.connection import AbstractConnection
 # hiredis's type stub declares the argument a 1-tuple; it takes a tuple of any length.
 pack_command = cast(Callable[[tuple[str | int | bytes, ...]], bytes], hiredis.pack_command)
 
-# How long a reply may take before Redis counts as unreachable (the store's fail mode applies).
+# How long a reply may take before Redis counts as unreachable (the store's fail mode applies),
+# when the client sets no socket timeout.
 DEFAULT_REPLY_TIMEOUT_S = 1.0
 # redis-py's pools default to an unbounded number of connections; this runner is not.
 _MAX_CONNECTIONS = 256
@@ -34,17 +35,15 @@ class ScriptRunner:
     """Calls named Lua scripts with ``EVALSHA``, loading a script the first time Redis lacks it.
 
     Connections are made with the settings of ``client``'s pool (address, credentials, TLS,
-    connect timeout, maximum number of connections) and reused one call at a time; as many
-    exist as calls ever ran at once, up to that maximum (further calls wait for a connection).
+    connect and socket timeouts, maximum number of connections) and reused one call at a time;
+    as many exist as calls ever ran at once, up to that maximum (further calls wait for one).
     """
 
-    def __init__(
-        self,
-        client: Redis,
-        sources: Mapping[str, str],
-        reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S,
-    ) -> None:
+    def __init__(self, client: Redis, sources: Mapping[str, str]) -> None:
         pool = client.connection_pool
+        # The client's socket timeout bounds each reply here too.
+        timeout = pool.connection_kwargs.get("socket_timeout")
+        self._reply_timeout_s = float(timeout) if timeout else DEFAULT_REPLY_TIMEOUT_S
         # No socket timeout on the connection itself: redis-py would run every write in a task
         # of its own to enforce it. Replies are bounded below instead; writes of a few hundred
         # bytes go to the kernel's buffer at once.
@@ -55,7 +54,6 @@ class ScriptRunner:
             name: hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
             for name, source in sources.items()
         }
-        self._reply_timeout_s = reply_timeout_s
         self._idle: list[AbstractConnection] = []
         self._slots = asyncio.Semaphore(min(pool.max_connections, _MAX_CONNECTIONS))
 
@@ -98,12 +96,12 @@ class ScriptRunner:
                 # A read cut short (timeout, cancellation) disconnects the connection, so a
                 # late reply can never be taken for the answer to the next command.
                 return await connection.read_response(timeout=math.inf)
-        except TimeoutError as exc:
-            raise redis_errors.TimeoutError("no reply from Redis in time") from exc
         except redis_errors.ResponseError:
             raise
-        except BaseException:
+        except BaseException as exc:
             await connection.disconnect()
+            if isinstance(exc, TimeoutError):
+                raise redis_errors.TimeoutError("no reply from Redis in time") from exc
             raise
 
     def _new_connection(self) -> AbstractConnection:

@@ -352,3 +352,19 @@ def test_a_reroute_to_a_dearer_model_holds_the_difference(
     spent, reserved = department_figures(gw)
     [record] = gw.records([raw.headers["x-request-id"]])
     assert reserved == 0 and spent == from_micros(record.cost_micro_eur or 0) > 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_sequential_requests_are_never_refused_by_a_concurrency_limit_of_one(
+    quota_gateway: RunningGateway, stream: bool
+) -> None:
+    gw = quota_gateway
+    set_quota(gw, level="user", username="dr.test", max_concurrent=1)
+    time.sleep(0.3)  # limits are refreshed every 0.2 s
+    client = gw.sdk()
+    for _ in range(20):  # each request starts as soon as the previous answer arrived
+        answer = client.chat.completions.create(
+            model=CHAT_MODEL, messages=MESSAGES, max_tokens=2, stream=stream
+        )
+        if stream:
+            assert list(answer)

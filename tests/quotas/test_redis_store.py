@@ -22,7 +22,7 @@ from billing.quotas import (
     decide_on_outage,
 )
 from billing.quotas.redis_store import OPERATIONS, load_script
-from tests.quotas.conftest import PARIS, RedisStores, delete_org_keys
+from tests.quotas.conftest import PARIS, REDIS_URL, RedisStores, delete_org_keys
 from tests.quotas.factories import T0, at, eur, make_chain, tokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -159,5 +159,34 @@ async def test_an_unreachable_store_raises_and_the_fail_policy_decides() -> None
     assert (denied.allowed, denied.node_id, denied.reason) == (False, "org", "budget_eur")
     allowed = decide_on_outage(rate_only)
     assert allowed.allowed and allowed.waived == ("rpm", "concurrency", "tpm")
+    await store.close()
+    await client.aclose()
+
+
+async def test_scripts_flushed_from_redis_are_loaded_again(
+    stores: RedisStores, redis_client: Redis
+) -> None:
+    store = stores()
+    chain = make_chain(organisation={"budget_micro_eur": 100})
+    await store.reserve("r1", chain, eur(1), T0)
+    await redis_client.script_flush()  # as after a Redis restart or a failover
+    assert isinstance(await store.reserve("r2", chain, eur(1), T0), Reserved)
+    assert (await store.read("org", MONTH, T0)).reserved == eur(2)
+
+
+async def test_a_late_reply_is_never_read_as_the_answer_to_the_next_call(
+    org: str, redis_client: Redis
+) -> None:
+    client = Redis.from_url(REDIS_URL, socket_timeout=0.1)  # the scripts' reply timeout too
+    store = RedisQuotaStore(client, org=org, tz=PARIS)
+    chain = make_chain(organisation={"budget_micro_eur": 100})
+    await store.reserve("r1", chain, eur(1), T0)
+    await redis_client.client_pause(300)  # Redis holds every command for 0.3 s
+    with pytest.raises(QuotaStoreUnavailable):
+        await store.reserve("r2", chain, eur(1), T0)
+    await asyncio.sleep(0.4)
+    # The connection that waited for r2 was closed: whether Redis still ran r2 or dropped it
+    # with that connection, its reply cannot be taken for the answer to this read.
+    assert (await store.read("org", MONTH, T0)).reserved in (eur(1), eur(2))
     await store.close()
     await client.aclose()
