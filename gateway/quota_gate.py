@@ -70,6 +70,11 @@ class Hold:
     open_ended: bool = False  # no max_tokens from the client: a stream may need top-ups
     settled: bool = False
 
+    @property
+    def takes_a_slot(self) -> bool:
+        """True when a node above counts concurrent requests, this one among them."""
+        return any(node.max_concurrent for node in self.chain)
+
 
 def rate_headers(requests: RateFigures | None, tokens: RateFigures | None) -> dict[str, str]:
     """The ``x-ratelimit-*`` headers OpenAI clients understand."""
@@ -121,6 +126,8 @@ class QuotaGate:
         self.on_alerts = on_alerts
         self._on_refusal = on_refusal
         self._limits: dict[str, repo.StoredLimits] = {}
+        # The chain of each place a key can sit in, built from ``_limits`` on first use.
+        self._chains: dict[tuple[int, str | None, int, str], tuple[NodeLimits, ...]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._rebuild_pending = False
@@ -154,7 +161,7 @@ class QuotaGate:
         await self._store.close()
 
     async def reload_limits(self) -> None:
-        self._limits = await repo.all_limits(self._engine)
+        self._limits, self._chains = await repo.all_limits(self._engine), {}
 
     def label(self, node_id: str) -> str:
         stored = self._limits.get(node_id)
@@ -162,11 +169,16 @@ class QuotaGate:
 
     def chain_for(self, owner: KeyOwner) -> tuple[NodeLimits, ...]:
         """The configured nodes above a key, from the organisation down to the key."""
-        nodes = [repo.ORG_NODE, repo.department_node(owner.department_id)]
-        if owner.use_case:
-            nodes.append(repo.use_case_node(owner.department_id, owner.use_case))
-        nodes += [repo.user_node(owner.user_id), repo.key_node(owner.key_id)]
-        return tuple(self._limits[n].limits for n in nodes if n in self._limits)
+        place = (owner.department_id, owner.use_case, owner.user_id, owner.key_id)
+        chain = self._chains.get(place)
+        if chain is None:
+            nodes = [repo.ORG_NODE, repo.department_node(owner.department_id)]
+            if owner.use_case:
+                nodes.append(repo.use_case_node(owner.department_id, owner.use_case))
+            nodes += [repo.user_node(owner.user_id), repo.key_node(owner.key_id)]
+            chain = tuple(self._limits[n].limits for n in nodes if n in self._limits)
+            self._chains[place] = chain  # forgotten whenever the limits are reloaded
+        return chain
 
     async def reserve(
         self,
@@ -245,7 +257,7 @@ class QuotaGate:
             return
         hold.settled = True
         self._pending_settles.append((hold.request_id, actual))
-        if any(node.max_concurrent for node in hold.chain):
+        if hold.takes_a_slot:
             self._schedule_settlements(delay_s=0.0)
         elif self._settler is None:
             self._settler = self._schedule_settlements(delay_s=self._settle_batch_s)

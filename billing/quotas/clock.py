@@ -13,6 +13,7 @@ from billing.periods import Period, PeriodKind, period_containing
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
+_KINDS = tuple(PeriodKind)
 
 
 def epoch_us(now: datetime) -> int:
@@ -32,6 +33,19 @@ class PeriodCache:
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
         self._last: dict[PeriodKind, Period] = {}
+        self._all: tuple[Period, ...] = ()
+        self._all_from = self._all_until = _EPOCH  # when all of ``_all`` hold
+
+    def current_all(self, now: datetime) -> tuple[Period, ...]:
+        """The periods of every kind (in :class:`PeriodKind` order) that contain ``now``.
+
+        Asked for on every reserve and settle: two comparisons while no period changes.
+        """
+        if not self._all_from <= now < self._all_until:
+            self._all = tuple(self.current(kind, now) for kind in _KINDS)
+            self._all_from = max(period.start for period in self._all)
+            self._all_until = min(period.end for period in self._all)
+        return self._all
 
     @property
     def tz(self) -> ZoneInfo:

@@ -27,7 +27,7 @@ import orjson
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from billing.periods import Period, PeriodKind
+from billing.periods import Period
 from billing.quotas.amounts import Amount
 from billing.quotas.clock import PeriodCache, epoch_us
 from billing.quotas.limits import Level, LimitKind, NodeLimits, check_chain
@@ -256,12 +256,12 @@ class RedisQuotaStore:
         return encoded
 
     def _period_keys(self, now: datetime) -> list[str]:
-        return [self._periods.current(kind, now).key for kind in PeriodKind]
+        return [period.key for period in self._periods.current_all(now)]
 
     def _counter_gcs(self, now: datetime) -> list[int]:
         return [
-            int((self._periods.current(kind, now).end - now + _COUNTER_GRACE).total_seconds())
-            for kind in PeriodKind
+            int((period.end - now + _COUNTER_GRACE).total_seconds())
+            for period in self._periods.current_all(now)
         ]
 
     async def _run(self, operation: str, keys: list[str], args: Sequence[str | int | bytes]) -> Any:
