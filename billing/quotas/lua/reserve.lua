@@ -59,11 +59,10 @@ for i, n in ipairs(chain) do
   if tk_new[i] then fields[#fields + 1] = 'tk'; fields[#fields + 1] = F(tk_new[i]) end
   redis.call('HSET', P .. 'n:' .. n.id, unpack(fields))
 end
-local fig = {-1, -1, -1, -1, -1, -1}
-if rq_best then fig[1], fig[2], fig[3] = rq_best[1], rq_best[2], rq_best[3] end
-if tk_best then fig[4], fig[5], fig[6] = tk_best[1], tk_best[2], tk_best[3] end
-for k = 1, 6 do fig[k] = I(fig[k]) end
-fig = table.concat(fig, ',')
+rq_best = rq_best or {-1, -1, -1}
+tk_best = tk_best or {-1, -1, -1}
+local fig = string.format('%d,%d,%d,%d,%d,%d', rq_best[1], rq_best[2], rq_best[3],
+  tk_best[1], tk_best[2], tk_best[3])
 local deadline = now + ttl
 -- No EXPIRE while held: a held reservation must live until purge releases its holds; it gets
 -- its garbage-collection expiry (tb seconds) once settled, released or expired.
