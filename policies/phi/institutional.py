@@ -166,7 +166,9 @@ class InstitutionalFilter:
         for span in spans:
             if masks and any(start < span.end and span.start < end for start, end in masks):
                 continue
-            if self._institutional(text, span, letterheads):
+            # Only phones, e-mails and letterhead kinds can be institutional: the many names
+            # and dates are kept without a method call each.
+            if span.type in _BLOCK_KINDS and self._institutional(text, span, letterheads):
                 continue
             kept.append(span)
         return kept

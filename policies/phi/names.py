@@ -35,9 +35,11 @@ _FIELD_WORDS = frozenset(
 )  # fmt: skip
 _FIELD_TAIL = re.compile(r"(?:[ \t]+[\w'\u2019/ \-]{1,30}?)?[ \t]*:[ \t]*")
 _PARTICLES = frozenset({"le", "la", "de", "du", "da", "di", "van", "von", "el", "ben", "ter"})
-# Between two tokens of one name: blanks, a lower-case particle, or an initial's dot.
+# Between two tokens of one name: blanks, a lower-case particle, or an initial's dot. The
+# optional particle is spelled "(?:...|)" rather than "(?:...)?" (same matches): the engine
+# then rejects it on its first letter instead of setting up a repeat.
 _GAP = re.compile(
-    r"[ \t]+(?:(?:de|du|des|van|von|der|den|le|la|ben|bin|el|da|di|dos|do|ter)[ \t]+|d['\u2019])?"
+    r"[ \t]+(?:(?:de|du|des|van|von|der|den|le|la|ben|bin|el|da|di|dos|do|ter)[ \t]+|d['\u2019]|)"
 )
 _INITIAL_GAP = re.compile(r"\.[ \t]*")
 # Words before a lexicon name that make it an eponym ("maladie de Parkinson").
@@ -56,8 +58,8 @@ _EPONYM_WORDS = (
 # The eponym word, a particle, and at most one other name ("signe de Claude Bernard-Horner")
 # end the text before the name: four blank-separated chunks at most (see _tail_start).
 _EPONYM_HEAD = re.compile(
-    caseless_alternation(_EPONYM_WORDS) + r"[ \t]+(?:de[ \t]+|d['\u2019]|du[ \t]+|of[ \t]+)?"
-    r"(?:[A-ZÀ-Þ][\w'\u2019\-]*[ \t]+(?:et|and|-)?[ \t]*)?\Z"
+    caseless_alternation(_EPONYM_WORDS) + r"[ \t]+(?:de[ \t]+|d['\u2019]|du[ \t]+|of[ \t]+|)"
+    r"(?:[A-ZÀ-Þ][\w'\u2019\-]*[ \t]+(?:et|and|-|)[ \t]*|)\Z"
 )
 _EPONYM_CHUNKS = 4
 # Words before a lexicon name that make it a place ("Hôpital Georges Pompidou").

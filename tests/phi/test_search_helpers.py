@@ -12,8 +12,8 @@ from policies.phi.caseless import caseless_alternation, first_letter_guard
 from policies.phi.dates import BIRTH_WORDS, date_kind
 from policies.phi.keyword_index import KeywordIndex, starts
 from policies.phi.keyword_search import keyword_matches, keyword_positions
-from policies.phi.names import SIGN_OFF_KEYWORDS, _sign_off_ends
-from policies.phi.numeric_scanner import scan_numbers
+from policies.phi.names import _GAP, SIGN_OFF_KEYWORDS, _sign_off_ends
+from policies.phi.numeric_scanner import _SCANNER, scan_numbers
 from policies.phi.scanned_text import ScannedText
 from policies.phi.tokens import _TOKEN, tokenise
 
@@ -139,3 +139,82 @@ def test_texts_with_other_digits_are_not_ascii_digits(digit: str) -> None:
 def test_unglued_shape_starts_leave_out_runs_after_capitals_and_digits(text: str) -> None:
     expected = [m.start() for m in re.finditer(r"(?<![A-Z0-9])(?=[A-Z]{2}[0-9]{2})", text)]
     assert ScannedText.of(text).unglued_shape_starts(b"AA00") == expected
+
+
+# The scanner spells optional words "(?:word|)" for speed; spelled "(?:word)?" (and the first
+# English street word folded back into its repeat) it must find the same matches.
+_OPTIONAL_SPELLINGS = (
+    ("(?:er|)", "(?:er)?"),
+    ("(?:st|nd|rd|th|)", "(?:st|nd|rd|th)?"),
+    ("(?:of\\s++|)", "(?:of\\s++)?"),
+    (
+        "(?:[ ]?(?:bis|ter|quater|[A-Da-d])(?![\\w])|)",
+        "(?:[ ]?(?:bis|ter|quater|[A-Da-d])(?![\\w]))?",
+    ),
+    (
+        "[ \\t]++[A-Z][a-z]++[ \\t]++(?:[A-Z][a-z]++[ \\t]++){0,2}",
+        "[ \\t]++(?:[A-Z][a-z]++[ \\t]++){1,3}",
+    ),
+)
+
+
+def _plain_scanner() -> re.Pattern[str]:
+    pattern = _SCANNER.pattern
+    for fast, plain in _OPTIONAL_SPELLINGS:
+        assert fast in pattern
+        pattern = pattern.replace(fast, plain)
+    return re.compile(pattern)
+
+
+_PLAIN_SCANNER = _plain_scanner()
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "1",
+                "12",
+                "221",
+                "3",
+                "er",
+                "rd",
+                "of",
+                " ",
+                "\t",
+                ",",
+                "bis",
+                "B",
+                "b",
+                "mars",
+                "March",
+                "2024",
+                "rue",
+                "Baker",
+                "Street",
+                "Old",
+                "Kent",
+                "Road",
+                "de",
+                "la",
+                "Paix",
+                "mg",
+                "\n",
+            ]
+        ),
+        max_size=14,
+    ).map("".join)
+)
+@settings(max_examples=500, deadline=None)
+def test_scanner_optional_words_match_as_plain_optional_groups(text: str) -> None:
+    def found(pattern: re.Pattern[str]) -> list[tuple[tuple[int, int], str | None]]:
+        return [(match.span(), match.lastgroup) for match in pattern.finditer(text)]
+
+    assert found(_SCANNER) == found(_PLAIN_SCANNER)
+
+
+@given(st.text(alphabet="ab de la du d'\u2019 \tX", max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_name_gap_matches_as_a_plain_optional_particle(text: str) -> None:
+    plain = re.compile(_GAP.pattern.removesuffix("|)") + ")?")
+    assert (_GAP.fullmatch(text) is None) == (plain.fullmatch(text) is None)
