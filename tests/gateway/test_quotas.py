@@ -48,6 +48,20 @@ def priced_catalog(simulator_url: str) -> Any:
     )
 
 
+def start_on_backend(
+    backend: str, catalog: Any, start_gateway: GatewayFactory, sqlite_url: str
+) -> RunningGateway:
+    """A gateway whose quota counters are in memory or on Redis (database 14, flushed)."""
+    settings: dict[str, Any] = {"quota_refresh_s": 0.2}
+    if backend == "redis":
+        url = redis_url(db=14)
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        settings["redis_url"] = url
+    return start_gateway(catalog, sqlite_url, **settings)
+
+
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def quota_gateway(
     request: pytest.FixtureRequest,
@@ -55,14 +69,7 @@ def quota_gateway(
     start_gateway: GatewayFactory,
     sqlite_url: str,
 ) -> RunningGateway:
-    settings: dict[str, Any] = {"quota_refresh_s": 0.2}
-    if request.param == "redis":
-        url = redis_url(db=14)
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-        settings["redis_url"] = url
-    return start_gateway(priced_catalog(simulator.url), sqlite_url, **settings)
+    return start_on_backend(request.param, priced_catalog(simulator.url), start_gateway, sqlite_url)
 
 
 def set_quota(gw: RunningGateway, **spec: Any) -> dict[str, Any]:
@@ -297,14 +304,9 @@ def sovereign_quota_gateway(
     start_gateway: GatewayFactory,
     sqlite_url: str,
 ) -> RunningGateway:
-    settings: dict[str, Any] = {"quota_refresh_s": 0.2}
-    if request.param == "redis":
-        url = redis_url(db=14)
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-        settings["redis_url"] = url
-    return start_gateway(sovereignty_catalog(simulator.url), sqlite_url, **settings)
+    return start_on_backend(
+        request.param, sovereignty_catalog(simulator.url), start_gateway, sqlite_url
+    )
 
 
 def department_figures(gw: RunningGateway) -> tuple[Decimal, Decimal]:
