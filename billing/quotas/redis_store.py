@@ -305,10 +305,11 @@ class _EncodedChain:
                 for node, fields in zip(chain, nodes, strict=True)
             ]
         )
-        self.fields: list[str | int] = [node[name] for node in nodes for name in _FLAT_FIELDS]
+        self.fields: list[str | int] = [value for node in nodes for value in node.values()]
 
 
 def _node_fields(node: NodeLimits) -> dict[str, str | int]:
+    # reserve.lua reads the flat arguments in this order.
     return {
         "id": node.node_id,
         "lv": node.level.value,
@@ -320,10 +321,6 @@ def _node_fields(node: NodeLimits) -> dict[str, str | int]:
         "tpm": node.tpm or 0,
         "mc": node.max_concurrent or 0,
     }
-
-
-# The order reserve.lua reads a node's flat fields in (all of _node_fields, in its order).
-_FLAT_FIELDS = ("id", "lv", "be", "bt", "pk", "rw", "rpm", "tpm", "mc")
 
 
 def _figures(encoded: str) -> tuple[RateFigures | None, RateFigures | None]:
