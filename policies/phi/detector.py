@@ -85,13 +85,17 @@ class PhiDetector:
         text = scanned.text
         # Offsets found in the lower-cased copy are text offsets only when it is aligned.
         aligned = hits if scanned.aligned else None
-        birth = aligned[_BIRTH] if aligned is not None else None
-        found = list(
-            scan_numbers(text, self._lexicons.cities, birth, ascii_digits=scanned.ascii_digits)
-        )
-        found.extend(find_plus_phones(text))
-        months = starts(aligned[_MONTH]) if aligned is not None else None
-        found.extend(find_english_month_first_dates(text, months, birth))
+        found: list[Span] = []
+        # Dates, phone numbers, NIR, RPPS, addresses and postcodes all hold digits: a short
+        # question without any skips their finders.
+        if scanned.has_digits:
+            birth = aligned[_BIRTH] if aligned is not None else None
+            found.extend(
+                scan_numbers(text, self._lexicons.cities, birth, ascii_digits=scanned.ascii_digits)
+            )
+            found.extend(find_plus_phones(text))
+            months = starts(aligned[_MONTH]) if aligned is not None else None
+            found.extend(find_english_month_first_dates(text, months, birth))
         if self._iban:
             found.extend(find_ibans(scanned))
         if self._hospital_numbers:

@@ -83,6 +83,9 @@ class HospitalNumberFinder:
                 continue
             matches: Iterable[re.Match[str] | None]
             if anchored:
+                # Every default pattern ends with digits.
+                if not scanned.has_digits:
+                    continue
                 if anchors is None:
                     anchors = (
                         _anchors(scanned.lowered, keyword_starts)

@@ -8,26 +8,34 @@ a whole regex pass over text that cannot hold what it looks for.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-# UTF-8 bytes mapped to their ASCII class: digits to "0", capitals to "A", everything else
-# (other ASCII, and every byte of a multi-byte character) to ".".
-_SHAPE = bytes(
-    ord("0") if chr(b).isdigit() and b < 128 else ord("A") if 65 <= b <= 90 else ord(".")
-    for b in range(256)
-)
+from functools import cache
+from typing import NamedTuple
 
 # The first byte of the UTF-8 form of every decimal digit beyond ASCII (Arabic-Indic from
 # U+0660 on, Devanagari, fullwidth...): a text with none of them has no digit but 0-9.
-_NON_ASCII_DIGIT_LEADS = tuple(bytes([lead]) for lead in b"\xd9\xdb\xdf\xe0\xe1\xea\xef\xf0")
+_NON_ASCII_DIGIT_LEADS = b"\xd9\xdb\xdf\xe0\xe1\xea\xef\xf0"
+
+# UTF-8 bytes mapped to their class: ASCII digits to "0", ASCII capitals to "A", the lead bytes
+# above to "d" (so that one memchr tells whether a text may hold other digits), everything else
+# (other ASCII, other bytes of multi-byte characters) to ".".
+_SHAPE = bytes(
+    ord("0") if 48 <= b <= 57
+    else ord("A") if 65 <= b <= 90
+    else ord("d") if b in _NON_ASCII_DIGIT_LEADS
+    else ord(".")
+    for b in range(256)
+)  # fmt: skip
 
 # Five or more ASCII digits in the shape: a literal prefix, so found at memchr speed.
 _DIGIT_RUN = re.compile(rb"00000+")
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedText:
-    """``text`` and its derived forms; build with :meth:`of`."""
+class ScannedText(NamedTuple):
+    """``text`` and its derived forms; build with :meth:`of`.
+
+    A named tuple: built once per detection, and a frozen dataclass's field-by-field
+    initialisation alone cost several microseconds, the price of scanning a short prompt.
+    """
 
     text: str
     lowered: str
@@ -38,18 +46,22 @@ class ScannedText:
     encoded: bytes
     """``text`` in UTF-8 (lone surrogates passed through)."""
     shape: bytes
-    """The ASCII class of each byte of ``encoded`` (see ``_SHAPE``)."""
+    """The class of each byte of ``encoded`` (see ``_SHAPE``)."""
     ascii_digits: bool
     """True when every decimal digit of ``text`` (what ``\\d`` matches) is one of 0-9, so
     that regexes may spell ``\\d`` as the cheaper ``[0-9]``."""
+    has_digits: bool
+    """True when ``text`` holds a decimal digit: finders of numbers need one to start."""
 
     @classmethod
     def of(cls, text: str) -> ScannedText:
         lowered = text.lower()
         encoded = text.encode("utf-8", "surrogatepass")
-        ascii_digits = not any(lead in encoded for lead in _NON_ASCII_DIGIT_LEADS)
         shape = encoded.translate(_SHAPE)
-        return cls(text, lowered, len(lowered) == len(text), encoded, shape, ascii_digits)
+        ascii_digits = b"d" not in shape
+        has_digits = not ascii_digits or b"0" in shape
+        aligned = len(lowered) == len(text)
+        return cls(text, lowered, aligned, encoded, shape, ascii_digits, has_digits)
 
     def has_ascii_digits(self, count: int) -> bool:
         """True when ``text`` holds ``count`` ASCII digits in a row."""
@@ -85,10 +97,9 @@ class ScannedText:
     def unglued_shape_starts(self, shape: bytes) -> list[int]:
         """The offsets of :meth:`shape_starts` whose run does not follow an ASCII capital or
         digit: where a word of this shape can start."""
-        # The literal first, so that the regex engine finds it at memchr speed.
-        literal = re.escape(shape)
-        unglued = re.finditer(literal + b"(?<![A0]" + literal + b")", self.shape)
-        found = [m.start() for m in unglued]
+        if shape not in self.shape:
+            return []
+        found = [m.start() for m in _unglued(shape).finditer(self.shape)]
         return self._char_offsets(found) if found else found
 
     def _char_offsets(self, byte_offsets: list[int]) -> list[int]:
@@ -104,3 +115,11 @@ class ScannedText:
             offsets.append(chars)
             previous = offset
         return offsets
+
+
+@cache
+def _unglued(shape: bytes) -> re.Pattern[bytes]:
+    """``shape`` where it does not follow an ASCII capital or digit. The literal comes first,
+    so that the regex engine finds it at memchr speed."""
+    literal = re.escape(shape)
+    return re.compile(literal + b"(?<![A0]" + literal + b")")
