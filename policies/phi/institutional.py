@@ -3,6 +3,7 @@ patient data: this module decides which detected spans are institutional and dro
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -160,11 +161,11 @@ class InstitutionalFilter:
             # Most texts hold no identifier: the masks and letterheads are not worth building.
             return []
         text = scanned.text
-        masks = self._masks(scanned, keyword_starts)
+        masks = _Masks(self._masks(scanned, keyword_starts))
         letterheads = _Letterheads(text)
         kept: list[Span] = []
         for span in spans:
-            if masks and any(start < span.end and span.start < end for start, end in masks):
+            if masks and masks.overlaps(span.start, span.end):
                 continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
@@ -172,6 +173,31 @@ class InstitutionalFilter:
                 continue
             kept.append(span)
         return kept
+
+
+class _Masks:
+    """Stretches of text that are institutional whatever is found in them, merged into
+    disjoint sorted intervals, so that each span is tested with one binary search (a long
+    record holds thousands of spans and hundreds of registry numbers)."""
+
+    def __init__(self, masks: list[tuple[int, int]]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(masks):
+            if self._ends and start <= self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` shares a character with a mask."""
+        # The last interval starting before ``end`` has the greatest end of those that do.
+        at = bisect.bisect_left(self._starts, end) - 1
+        return at >= 0 and self._ends[at] > start
 
 
 def _bare_sirets(scanned: ScannedText) -> list[tuple[int, int]]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from policies.phi import DetectorConfig, InstitutionalAllowlist, PhiDetector, detect
+from policies.phi.institutional import _Masks
 from policies.phi.luhn import luhn_valid
 
 LETTERHEAD = (
@@ -71,3 +75,20 @@ def test_allowlist_strings_patterns_phones_and_domains() -> None:
 def test_heuristics_can_be_turned_off() -> None:
     detector = PhiDetector(DetectorConfig(institutional_heuristics=False))
     assert ("PHONE", "05 56 79 56 79") in found(LETTERHEAD, detector)
+
+
+_INTERVALS = st.lists(
+    st.tuples(st.integers(0, 200), st.integers(1, 30)).map(lambda p: (p[0], p[0] + p[1])),
+    max_size=25,
+)
+
+
+@given(masks=_INTERVALS, span=st.tuples(st.integers(0, 220), st.integers(1, 30)))
+def test_masks_find_the_same_overlaps_as_testing_each_mask(
+    masks: list[tuple[int, int]], span: tuple[int, int]
+) -> None:
+    start, end = span[0], span[0] + span[1]
+    expected = any(m_start < end and start < m_end for m_start, m_end in masks)
+    merged = _Masks(masks)
+    assert bool(merged) == bool(masks)
+    assert merged.overlaps(start, end) == expected
