@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
@@ -40,6 +41,7 @@ from gateway.quota_gate import Hold, QuotaGate
 from gateway.reidentify import ChunkRestorer, restore_body
 from gateway.request_id import request_id_of
 from gateway.router import Forward, Router, model_for
+from gateway.scan_worker import ScanWorker
 from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
 from gateway.stream_response import StreamBudget, UpstreamStreamResponse
@@ -85,6 +87,7 @@ class Pipeline:
         authenticator: Authenticator,
         catalog: Catalog,
         sovereignty: SovereigntyGate,
+        scan_worker: ScanWorker,
         router: Router,
         ledger: LedgerWriter,
         limits: PipelineLimits,
@@ -97,6 +100,7 @@ class Pipeline:
         self._auth = authenticator
         self._catalog = catalog
         self._sovereignty = sovereignty
+        self._scan_worker = scan_worker
         self._router = router
         self._ledger = ledger
         self._limits = limits
@@ -116,14 +120,23 @@ class Pipeline:
             owner = exchange.owner = await self._auth.authenticate(
                 request.headers.get("authorization")
             )
-            call = parse_call(endpoint, await self._read_body(request))
+            raw = await self._read_body(request)
+            call = parse_call(endpoint, raw)
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
             model = self._model(call, owner.department)
             # The quota reservation travels to the counters while the policy is decided.
             reservation = await self._begin_reserve(call, owner, exchange)
             try:
-                verdict = self._sovereignty.admit(
-                    endpoint, call.body, owner, model, request.headers.get(DATA_CLASS_HEADER)
+                verdict = await self._scan_worker.run(
+                    len(raw),
+                    partial(
+                        self._sovereignty.admit,
+                        endpoint,
+                        call.body,
+                        owner,
+                        model,
+                        request.headers.get(DATA_CLASS_HEADER),
+                    ),
                 )
                 exchange.note_decision(verdict.decision)
                 route = self._route(verdict, owner, call)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -77,13 +78,20 @@ async def explain_policy(request: Request) -> Response:
     """Dry run of the sovereignty policy for a request body: nothing is forwarded or recorded."""
     services = _services(request)
     owner = await services.authenticator.authenticate(request.headers.get("authorization"))
-    call = parse_call(_endpoint_of(_json_object(await request.body())), await request.body())
+    raw = await request.body()
+    call = parse_call(_endpoint_of(_json_object(raw)), raw)
     model = services.catalog.model(call.model)
     if model is None or not model.allows(owner.department):
         raise ModelNotFound(call.model)
-    decision = services.sovereignty.decide(
-        call.endpoint, call.body, owner, model, request.headers.get("x-hygie-data-class")
+    decide = partial(
+        services.sovereignty.decide,
+        call.endpoint,
+        call.body,
+        owner,
+        model,
+        request.headers.get("x-hygie-data-class"),
     )
+    decision = await services.scan_worker.run(len(raw), decide)
     return Response(orjson.dumps(decision.to_public_dict()), media_type="application/json")
 
 

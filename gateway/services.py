@@ -27,6 +27,7 @@ from gateway.pipeline import Pipeline, PipelineLimits
 from gateway.pricing import build_request_costing
 from gateway.quota_gate import QuotaGate
 from gateway.router import Router, upstream_headers
+from gateway.scan_worker import ScanWorker
 from gateway.settings import Settings, prepare_litellm, upstream_secrets
 from gateway.sovereignty import SovereigntyGate
 from gateway.upstream.monitor import ReplicaMonitor
@@ -52,6 +53,7 @@ class Services:
     router: Router
     pipeline: Pipeline
     sovereignty: SovereigntyGate
+    scan_worker: ScanWorker
     quotas: QuotaGate
     costing: Costing
     alerts: AlertCenter
@@ -80,6 +82,7 @@ class Services:
             await self.litellm.aclose()
         await self.session.close()
         await self.engine.dispose()
+        self.scan_worker.close()
 
 
 def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aioredis.Redis | None]:
@@ -132,6 +135,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     )
     holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
     sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)
+    scan_worker = ScanWorker(settings.scan_thread_min_bytes)
     secrets = upstream_secrets(catalog_env_names(catalog))
     litellm = provider_client(catalog)
     router = Router(
@@ -166,6 +170,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         authenticator=authenticator,
         catalog=catalog,
         sovereignty=sovereignty,
+        scan_worker=scan_worker,
         router=router,
         ledger=writer,
         limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
@@ -185,6 +190,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         router=router,
         pipeline=pipeline,
         sovereignty=sovereignty,
+        scan_worker=scan_worker,
         quotas=quotas,
         costing=costing,
         alerts=alerts,

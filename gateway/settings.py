@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     ledger_flush_interval_s: float = Field(default=0.2, gt=0)
     ledger_batch_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    scan_thread_min_bytes: int = Field(
+        default=32 * 1024,
+        ge=0,
+        description="Request bodies of this size or more are scanned for identifiers on a "
+        "worker thread, so that a long pasted record does not hold up other requests.",
+    )
     key_cache_ttl_s: float = Field(
         default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
     )
