@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from gateway.errors import BodyTooLarge, InvalidRequest
 
@@ -70,6 +71,20 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
     """Refuse early when the declared body size is over ``limit``."""
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise BodyTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body; :class:`BodyTooLarge` as soon as it is known to exceed ``limit``
+    (declared or sent), so that an oversized body is never held in memory."""
+    check_declared_length(request.headers.get("content-length"), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_call(endpoint: str, raw: bytes) -> OpenAICall:

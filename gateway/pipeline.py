@@ -26,7 +26,6 @@ from gateway.auth import Authenticator
 from gateway.catalog import Catalog, ModelSpec
 from gateway.disconnect import DisconnectWatch
 from gateway.errors import (
-    BodyTooLarge,
     GatewayError,
     ModelNotFound,
     NoDeploymentAvailable,
@@ -36,7 +35,7 @@ from gateway.errors import (
 from gateway.exchange import Exchange
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing, parent_context
-from gateway.openai_request import OpenAICall, check_declared_length, parse_call
+from gateway.openai_request import OpenAICall, parse_call, read_body
 from gateway.quota_gate import Hold, QuotaGate
 from gateway.reidentify import ChunkRestorer, restore_body
 from gateway.request_id import request_id_of
@@ -120,7 +119,7 @@ class Pipeline:
             owner = exchange.owner = await self._auth.authenticate(
                 request.headers.get("authorization")
             )
-            raw = await self._read_body(request)
+            raw = await read_body(request, self._limits.max_body_bytes)
             call = parse_call(endpoint, raw)
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
             model = self._model(call, owner.department)
@@ -276,18 +275,6 @@ class Pipeline:
         return Route(
             replicas, fallbacks, affinity_key(call.endpoint, call.body, str(owner.user_id))
         )
-
-    async def _read_body(self, request: Request) -> bytes:
-        limit = self._limits.max_body_bytes
-        check_declared_length(request.headers.get("content-length"), limit)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge(f"Request body is larger than the limit of {limit} bytes.")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _answer(
         self, reply: UpstreamReply, replica: Replica, verdict: Verdict, exchange: Exchange

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from gateway.catalog import ModelSpec
 from gateway.errors import InvalidRequest, ModelNotFound
-from gateway.openai_request import parse_call
+from gateway.openai_request import parse_call, read_body
 from gateway.services import Services
 
 router = APIRouter()
@@ -78,7 +78,7 @@ async def explain_policy(request: Request) -> Response:
     """Dry run of the sovereignty policy for a request body: nothing is forwarded or recorded."""
     services = _services(request)
     owner = await services.authenticator.authenticate(request.headers.get("authorization"))
-    raw = await request.body()
+    raw = await read_body(request, services.settings.max_body_bytes)
     call = parse_call(_endpoint_of(_json_object(raw)), raw)
     model = services.catalog.model(call.model)
     if model is None or not model.allows(owner.department):

@@ -80,6 +80,8 @@ def test_oversized_body_is_413(simulator, start_gateway, sqlite_url) -> None:  #
     assert_openai_error(response, 413, "request_too_large")
     [record] = gw.records([response.headers["x-request-id"]])
     assert record.status_code == 413
+    # The policy dry run reads its body under the same limit.
+    assert_openai_error(post(gw, "/policy/explain", content.encode()), 413, "request_too_large")
 
 
 def test_unknown_route_is_openai_404(sqlite_gateway: RunningGateway) -> None:
