@@ -139,8 +139,10 @@ class Pipeline:
                 )
                 exchange.note_decision(verdict.decision)
                 route = self._route(verdict, owner, call)
-            except GatewayError:
-                await self._collect(reservation, exchange)  # so that it is settled, not left
+            except (GatewayError, asyncio.CancelledError):
+                # Collected so that the record settles it, not left held. (Cancellation can
+                # arrive here while a long body is scanned on the worker thread.)
+                await self._collect(reservation, exchange)
                 raise
             call = call.retarget(verdict.model.name, verdict.body)
             call = await self._end_reserve(reservation, call, exchange)
