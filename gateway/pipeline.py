@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -126,16 +127,8 @@ class Pipeline:
             # The quota reservation travels to the counters while the policy is decided.
             reservation = await self._begin_reserve(call, owner, exchange)
             try:
-                verdict = await self._scan_worker.run(
-                    len(raw),
-                    partial(
-                        self._sovereignty.admit,
-                        endpoint,
-                        call.body,
-                        owner,
-                        model,
-                        request.headers.get(DATA_CLASS_HEADER),
-                    ),
+                verdict = await self._admit(
+                    call, len(raw), owner, model, request.headers.get(DATA_CLASS_HEADER)
                 )
                 exchange.note_decision(verdict.decision)
                 route = self._route(verdict, owner, call)
@@ -180,6 +173,25 @@ class Pipeline:
                 watch.stop()
             if not handed_off:
                 self._record(exchange)
+
+    async def _admit(
+        self,
+        call: OpenAICall,
+        body_bytes: int,
+        owner: KeyOwner,
+        model: ModelSpec,
+        declared_class: str | None,
+    ) -> Verdict:
+        """The sovereignty step, timed whatever its outcome; a long body is scanned on the
+        worker thread."""
+        admit = partial(
+            self._sovereignty.admit, call.endpoint, call.body, owner, model, declared_class
+        )
+        started = time.perf_counter()
+        try:
+            return await self._scan_worker.run(body_bytes, admit)
+        finally:
+            self._metrics.policy_step(time.perf_counter() - started)
 
     async def _begin_reserve(
         self, call: OpenAICall, owner: KeyOwner, exchange: Exchange

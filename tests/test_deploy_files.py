@@ -32,6 +32,7 @@ METRICS = {
     "hygie_cost_eur_total",
     "hygie_quota_refusals_total",
     "hygie_policy_decisions_total",
+    "hygie_policy_step_seconds",
     "hygie_upstream_healthy",
     "hygie_ledger_backlog",
 }
@@ -289,7 +290,11 @@ def test_dashboard_reads_exactly_the_hygie_metrics() -> None:
     assert exprs and all("hygie_" in e for e in exprs)
     # Histograms are queried through their buckets, counters through rate/increase.
     for expr in exprs:
-        for histogram in ("hygie_request_duration_seconds", "hygie_time_to_first_token_seconds"):
+        for histogram in (
+            "hygie_request_duration_seconds",
+            "hygie_time_to_first_token_seconds",
+            "hygie_policy_step_seconds",
+        ):
             if histogram in expr:
                 assert f"{histogram}_bucket" in expr and "histogram_quantile" in expr
         for counter in re.findall(r"hygie_[a-z_]+_total", expr):

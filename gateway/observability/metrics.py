@@ -46,6 +46,14 @@ TIME_TO_FIRST_TOKEN_BUCKETS = (
     2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0,
 )  # fmt: skip
 
+# The sovereignty step (identifier detection, policy, pseudonymisation): tens of microseconds for
+# a chat turn already seen, milliseconds for a new long prompt, seconds for a pasted record of
+# several megabytes.
+POLICY_STEP_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
 
 class LedgerStats(Protocol):
     """What the ledger writer tells about itself (:class:`billing.ledger_writer.LedgerWriter`)."""
@@ -159,6 +167,13 @@ class GatewayMetrics:
             ["decision", "data_class"],
             registry=registry,
         )
+        self._policy_step = Histogram(
+            "hygie_policy_step_seconds",
+            "Time to classify a request and decide where it may go, identifier detection included.",
+            buckets=POLICY_STEP_BUCKETS,
+            unit="seconds",
+            registry=registry,
+        )
         self._upstream_healthy = Gauge(
             "hygie_upstream_healthy",
             "1 when the replica passed its last health check, 0 otherwise.",
@@ -225,6 +240,10 @@ class GatewayMetrics:
         if counter is None:
             counter = self._decisions[key] = self._policy_decisions.labels(*key)
         counter.inc()
+
+    def policy_step(self, seconds: float) -> None:
+        """Observe the duration of one request's sovereignty step."""
+        self._policy_step.observe(seconds)
 
     def upstream_attempt(self, deployment: str, outcome: str) -> None:
         """Count one attempt on a replica of ``deployment``.

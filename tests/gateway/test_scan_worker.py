@@ -124,3 +124,6 @@ def test_a_long_chat_request_is_scanned_on_the_worker_and_forwarded(
     assert reply.http_response.status_code == 200
     [record] = gw.records([reply.headers["x-request-id"]])
     assert record.data_class == "health" and (record.entity_counts or {}).get("PERSON", 0) >= 1
+    # The step's duration is exposed to the operator, once per request.
+    metrics = httpx.get(f"{gw.url}/metrics", timeout=5).text
+    assert "hygie_policy_step_seconds_count 1.0" in metrics

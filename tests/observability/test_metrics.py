@@ -16,6 +16,7 @@ from billing.journal import Journal
 from billing.ledger_record import LedgerRecord
 from billing.ledger_writer import LedgerWriter
 from gateway.observability.metrics import (
+    POLICY_STEP_BUCKETS,
     REQUEST_DURATION_BUCKETS,
     TIME_TO_FIRST_TOKEN_BUCKETS,
     DuplicateLedgerWatch,
@@ -32,6 +33,7 @@ DASHBOARD_METRICS = {
     "hygie_cost_eur_total",
     "hygie_quota_refusals_total",
     "hygie_policy_decisions_total",
+    "hygie_policy_step_seconds",
     "hygie_upstream_healthy",
     "hygie_ledger_backlog",
 }
@@ -172,6 +174,18 @@ def test_refusals_decisions_attempts_and_health() -> None:
     assert healthy == {"http://vllm-a-0:8000/v1": 1.0, "http://vllm-a-1:8000/v1": 0.0}
 
 
+def test_policy_step_durations_fall_in_their_buckets() -> None:
+    metrics = make_metrics()
+    metrics.policy_step(0.00008)  # a chat turn already seen
+    metrics.policy_step(0.004)  # a new 16,000-character prompt
+    metrics.policy_step(1.7)  # a pasted record of several megabytes
+
+    assert sample(metrics, "hygie_policy_step_seconds_count") == 3
+    assert sample(metrics, "hygie_policy_step_seconds_bucket", le="0.0001") == 1
+    assert sample(metrics, "hygie_policy_step_seconds_bucket", le="0.005") == 2
+    assert sample(metrics, "hygie_policy_step_seconds_bucket", le="2.5") == 3
+
+
 def test_ledger_figures_are_read_from_the_writer_at_scrape_time(tmp_path: Path) -> None:
     async def unreachable(records: object) -> None:
         raise OSError("database down")
@@ -198,6 +212,7 @@ def test_render_exposes_every_dashboard_metric_with_bounded_labels(tmp_path: Pat
     metrics.observe_request(make_record(streamed=True, ttft_ms=90.0), Decimal("0.01"), "urgences")
     metrics.quota_refused("user")
     metrics.policy_decision("allow", "internal")
+    metrics.policy_step(0.0004)
     metrics.set_upstream_health("vllm-a", "http://vllm-a-0:8000/v1", True)
 
     body, content_type = metrics.render()
@@ -246,6 +261,8 @@ def test_buckets_cover_milliseconds_to_minutes() -> None:
         assert list(buckets) == sorted(set(buckets))
         assert buckets[0] <= 0.01 and buckets[-1] >= 60
     assert REQUEST_DURATION_BUCKETS[-1] >= 600
+    assert list(POLICY_STEP_BUCKETS) == sorted(set(POLICY_STEP_BUCKETS))
+    assert POLICY_STEP_BUCKETS[0] <= 0.0001 and POLICY_STEP_BUCKETS[-1] >= 10
 
 
 async def _never_called(records: object) -> None:
