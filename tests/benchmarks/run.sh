@@ -14,6 +14,9 @@ if [ ! -x "${LITELLM_VENV:-/tmp/litellm-venv}/bin/litellm" ]; then
   bash "$BENCH/targets/litellm/install.sh"
 fi
 WORK="$(mktemp -d /tmp/hygie-bench-XXXXXX)"
+# The harness's results and its nginx mock live here: nginx's workers (an unprivileged user when
+# run as root) must be able to read the streamed body it serves from a file.
+chmod 755 "$WORK"
 "$ROOT/.venv/bin/python" "$ROOT/tests/benchmarks/setup_hygie.py" \
   --database-url "sqlite+aiosqlite:///$WORK/hygie.db" --token "$TOKEN"
 # HYGIE_BENCH_QUOTAS=1 adds a target with four levels of quotas on Redis (DB 13 of the local
@@ -28,7 +31,7 @@ if [ "${HYGIE_BENCH_QUOTAS:-0}" = 1 ]; then
     --target-env HYGIE_BENCH_REDIS_URL=redis://127.0.0.1:6379/13
     --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4101 $WORK/quotas")
 fi
-exec python3 "$BENCH/run.py" --auth "Bearer $TOKEN" \
+exec python3 "$BENCH/run.py" --auth "Bearer $TOKEN" --out "$WORK/results" \
   --target-name hygie --target-url http://127.0.0.1:4100 --target-health /healthz \
   --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4100 $WORK" \
   "${QUOTA_TARGET[@]}" \
