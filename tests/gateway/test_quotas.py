@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -51,10 +52,11 @@ def priced_catalog(simulator_url: str) -> Any:
 def start_on_backend(
     backend: str, catalog: Any, start_gateway: GatewayFactory, sqlite_url: str
 ) -> RunningGateway:
-    """A gateway whose quota counters are in memory or on Redis (database 14, flushed)."""
+    """A gateway whose quota counters are in memory or on Redis (a database of their own,
+    flushed: 14 unless ``HYGIE_TEST_REDIS_FLUSH_DB`` names another)."""
     settings: dict[str, Any] = {"quota_refresh_s": 0.2}
     if backend == "redis":
-        url = redis_url(db=14)
+        url = redis_url(db=int(os.environ.get("HYGIE_TEST_REDIS_FLUSH_DB", "14")))
         import redis
 
         redis.Redis.from_url(url).flushdb()
