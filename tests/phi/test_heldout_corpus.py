@@ -21,9 +21,9 @@ from tests.phi.heldout.document import TYPES, Document
 from tests.phi.heldout.generator import CORPUS_PATH, CORPUS_SEED, generate
 from tests.phi.heldout.identifiers import iban_is_valid, luhn_is_valid, nir_is_valid, nir_key
 
-FLAG_RECALL_FLOOR = 0.85
-FALSE_FLAG_CEILING = 0.50
-FULL_COVERAGE_FLOOR = 0.26
+FLAG_RECALL_FLOOR = 0.82
+FALSE_FLAG_CEILING = 0.59
+FULL_COVERAGE_FLOOR = 0.24
 
 
 def _committed() -> list[dict[str, object]]:
@@ -54,8 +54,10 @@ def test_corpus_has_the_required_shape() -> None:
     assert len(documents) >= 450
     assert 0.35 <= len(clean) / len(documents) <= 0.45
     assert len({d["id"] for d in documents}) == len(documents)
-    assert {"prompt", "table", "nursing_note", "discharge_letter", "english_note", "email",
-            "protocol", "pharmacy", "lab_result", "memo"} <= set(kinds)  # fmt: skip
+    assert {"prompt", "table", "nursing_note", "discharge_letter", "liaison_letter", "long_record",
+            "english_note", "email", "prescription", "operative_report", "protocol", "pharmacy",
+            "lab_result", "memo", "patient_leaflet", "english_policy"} <= set(kinds)  # fmt: skip
+    assert max(len(str(d["text"])) for d in documents) >= 4000
     types = Counter(str(s["type"]) for d in documents for s in _spans(d))
     assert set(types) == TYPES
 

@@ -129,7 +129,7 @@ def memo(rng: Random) -> Document:
             )
         )
     )
-    doc.line(f"SERVICE DE {rng.choice(names.SERVICES).upper()}")
+    doc.line(f"SERVICE {filler.of(rng.choice(names.SERVICES)).upper()}")
     doc.line(
         rng.choice(
             (

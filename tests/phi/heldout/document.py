@@ -42,6 +42,14 @@ class Document:
         """Appends the pieces followed by a newline."""
         return self.add(*pieces, "\n")
 
+    def extend(self, other: Document) -> Document:
+        """Appends another document's text with its spans shifted to their new place."""
+        for start, end, kind, value in other._spans:
+            self._spans.append((start + self._length, end + self._length, kind, value))
+        for chunk in other._chunks:
+            self._append(chunk)
+        return self
+
     def _append(self, text: str) -> None:
         self._chunks.append(text)
         self._length += len(text)

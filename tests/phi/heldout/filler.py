@@ -74,6 +74,11 @@ def hospital(rng: Random) -> tuple[str, str, str, str]:
     return rng.choice(names.HOSPITALS)
 
 
+def of(noun: str) -> str:
+    """French "de" with its elision: "de cardiologie", "d'urologie" (typographic apostrophe)."""
+    return f"d’{noun}" if noun[0] in "aeiouéèêhAEIOUÉ" else f"de {noun}"
+
+
 def hospital_header(rng: Random) -> str:
     """Letterhead: hospital, service, address, switchboard, secretariat, fax, service mailbox."""
     name, domain, address, switchboard = hospital(rng)
@@ -81,7 +86,7 @@ def hospital_header(rng: Random) -> str:
     secretariat = _pairs(rng, switchboard[:2], rng.choice((" ", ".", NBSP)))
     lines = [
         name.upper() if rng.random() < 0.5 else name,
-        f"SERVICE DE {service.upper()}" if rng.random() < 0.6 else f"Service de {service}",
+        f"SERVICE {of(service).upper()}" if rng.random() < 0.6 else f"Service {of(service)}",
         address,
         f"Standard : {switchboard}",
         f"Secrétariat : {secretariat} – Fax : {_pairs(rng, switchboard[:2])}",
@@ -109,7 +114,7 @@ def institutional_contact(rng: Random) -> str:
             f"écrire à pharmacie@{domain}",
             f"secrétariat du service : {number} (poste {rng.randint(100, 999)})",
             f"astreinte biologique : bip {rng.randint(100, 999)} ou {number}",
-            f"bureau.entrees@{domain}",
+            f"écrire au bureau des entrées : bureau.entrees@{domain}",
             "Centre antipoison : "
             + rng.choice(("04 72 11 69 11", "05 61 77 74 47", "03 83 22 50 50")),
         )
@@ -153,10 +158,10 @@ def clinical_sentence(rng: Random) -> str:
             f"Au bilan biologique : {rng.choice(LABS)}, {rng.choice(LABS)}.",
             f"Constantes : {rng.choice(VITALS)}.",
             f"Traitement instauré : {rng.choice(DRUGS)}.",
-            f"Pas d’argument pour une {rng.choice(EPONYMS)}.",
+            f"Pas d’argument pour : {rng.choice(EPONYMS)}.",
             f"Conformément aux {rng.choice(GUIDELINES)}, poursuite du traitement.",
             f"Codage : {rng.choice(ICD10)} (CIM-10), acte {rng.choice(CCAM)}.",
-            f"Examen neurologique : {rng.choice(EPONYMS)} négatif, pas de déficit.",
+            f"Examen : {rng.choice(EPONYMS)} sans particularité, pas de déficit.",
             f"Relais par {rng.choice(DRUGS)} à J{rng.randint(2, 9)}.",
             f"Échographie : FEVG {rng.randint(25, 65)} %, pas d’épanchement.",
             f"Scanner thoracique : condensation lobaire droite de {rng.randint(2, 6)} cm.",

@@ -1,4 +1,4 @@
-"""Builds the held-out corpus: ~500 documents, about 40 % identifier-free, from one seed.
+"""Builds the held-out corpus: ~520 documents, about 40 % identifier-free, from one seed.
 
 python -m tests.phi.heldout.generator   rewrites corpus.jsonl from CORPUS_SEED.
 """
@@ -10,34 +10,43 @@ from collections.abc import Callable
 from pathlib import Path
 from random import Random
 
-from tests.phi.heldout import clean, letters, short_texts
+from tests.phi.heldout import clean, institutional, letters, records, short_texts
 from tests.phi.heldout.document import Document
 
 CORPUS_PATH = Path(__file__).with_name("corpus.jsonl")
 CORPUS_SEED = 20261207
 
-# (shape, number of documents): 305 identifier-bearing, 200 identifier-free.
+# (shape, number of documents): 310 identifier-bearing, 210 identifier-free.
 SHAPES: tuple[tuple[Callable[[Random], Document], int], ...] = (
-    (letters.discharge_letter, 35),
-    (letters.consultation_note, 30),
-    (letters.operative_report, 15),
-    (letters.prescription, 20),
-    (letters.admission_form, 15),
-    (letters.email, 20),
-    (letters.english_note, 25),
-    (short_texts.prompt, 45),
-    (short_texts.nursing_note, 30),
-    (short_texts.table, 30),
-    (short_texts.bare_ids, 20),
-    (short_texts.social_note, 20),
-    (clean.protocol, 40),
-    (clean.pharmacy, 30),
-    (clean.lab_result, 25),
-    (clean.guideline_summary, 20),
-    (clean.memo, 20),
-    (clean.clinical_question, 30),
+    (letters.discharge_letter, 25),
+    (letters.consultation_note, 25),
+    (letters.operative_report, 12),
+    (letters.prescription, 18),
+    (letters.admission_form, 12),
+    (letters.email, 16),
+    (letters.english_note, 18),
+    (records.liaison_letter, 18),
+    (records.long_record, 8),
+    (records.english_prompt, 12),
+    (records.email_prompt, 12),
+    (records.signed_note, 14),
+    (short_texts.prompt, 40),
+    (short_texts.nursing_note, 24),
+    (short_texts.table, 24),
+    (short_texts.bare_ids, 18),
+    (short_texts.social_note, 16),
+    (clean.protocol, 30),
+    (clean.pharmacy, 22),
+    (clean.lab_result, 20),
+    (clean.guideline_summary, 16),
+    (clean.memo, 16),
+    (clean.clinical_question, 26),
     (clean.anonymous_case, 20),
-    (clean.coding, 15),
+    (clean.coding, 10),
+    (institutional.patient_leaflet, 16),
+    (institutional.on_call_rota, 12),
+    (institutional.purchase_order, 10),
+    (institutional.english_policy, 12),
 )
 
 

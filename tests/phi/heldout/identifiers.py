@@ -90,13 +90,17 @@ def make_mobile(rng: Random) -> str:
     """A personal number in one of the ways people write them (mobile or home line)."""
     prefix = rng.choice(("06", "07", "06", "07", "02", "03", "04", "05", "09"))
     pairs = [prefix] + [f"{rng.randint(0, 99):02d}" for _ in range(4)]
-    style = rng.randrange(7)
+    style = rng.randrange(9)
     if style == 0:
         return "".join(pairs)
     if style == 1:
         return ".".join(pairs)
     if style == 2:
-        return NBSP.join(pairs)
+        return rng.choice((NBSP, NARROW_NBSP)).join(pairs)
+    if style == 7:
+        return "(+33) " + pairs[0][1] + " " + " ".join(pairs[1:])
+    if style == 8:
+        return "0033 " + pairs[0][1] + " " + " ".join(pairs[1:])
     if style == 3:
         return "+33 " + pairs[0][1] + " " + " ".join(pairs[1:])
     if style == 4:

@@ -37,9 +37,10 @@ def _e(person: Person) -> str:
     return "" if person.male else "e"
 
 
-def discharge_letter(rng: Random) -> Document:
+def discharge_letter(rng: Random, patient: Person | None = None) -> Document:
     doc = Document("discharge_letter")
-    patient, gp, author = make_person(rng), make_person(rng), make_person(rng)
+    patient = patient or make_person(rng)
+    gp, author = make_person(rng), make_person(rng)
     admission = care_date(rng)
     discharge = _later(admission, rng)
     doc.add(filler.hospital_header(rng), "\n")
@@ -119,11 +120,12 @@ def discharge_letter(rng: Random) -> Document:
     return doc
 
 
-def consultation_note(rng: Random) -> Document:
+def consultation_note(rng: Random, patient: Person | None = None) -> Document:
     doc = Document("consultation_note")
-    patient, gp, author = make_person(rng), make_person(rng), make_person(rng)
+    patient = patient or make_person(rng)
+    gp, author = make_person(rng), make_person(rng)
     seen = care_date(rng)
-    doc.line(f"CONSULTATION DE {rng.choice(names.SERVICES).upper()}")
+    doc.line(f"CONSULTATION {filler.of(rng.choice(names.SERVICES)).upper()}")
     doc.line(
         rng.choice(("Date : ", "Consultation du ", "Vu le ")), ("DATE", french_date(rng, seen))
     )
@@ -207,9 +209,10 @@ def prescription(rng: Random) -> Document:
     return doc
 
 
-def admission_form(rng: Random) -> Document:
+def admission_form(rng: Random, patient: Person | None = None) -> Document:
     doc = Document("admission_form")
-    patient, contact = make_person(rng), make_person(rng)
+    patient = patient or make_person(rng)
+    contact = make_person(rng)
     doc.line("FICHE D’ADMISSION")
     doc.line("Nom : ", ("PERSON", patient.last.upper()))
     doc.line("Prénom : ", ("PERSON", patient.first))

@@ -132,9 +132,9 @@ def prompt(rng: Random) -> Document:
     return doc
 
 
-def nursing_note(rng: Random) -> Document:
+def nursing_note(rng: Random, patient: Person | None = None) -> Document:
     doc = Document("nursing_note")
-    patient = make_person(rng)
+    patient = patient or make_person(rng)
     day = care_date(rng)
     doc.line(
         rng.choice(("Transmissions ciblées – ", "Transmissions du ", "Note IDE ")),
@@ -145,10 +145,12 @@ def nursing_note(rng: Random) -> Document:
         ("PERSON", patient.last.upper()),
         f" – ch. {rng.randint(100, 450)}",
     )
+    # One or two relatives per note, each keeping its relation and name throughout.
+    family = [rng.choice(names.RELATIVES) for _ in range(rng.randint(1, 2))]
+    relatives = [(relation, male, make_person(rng, male=male)) for relation, male in family]
     events = rng.sample(range(7), rng.randint(2, 4))
     for event in events:
-        relation, male = rng.choice(names.RELATIVES)
-        relative = make_person(rng, male=male)
+        relation, male, relative = rng.choice(relatives)
         if event == 0:
             doc.line(
                 "D : anxiété. A : appel de ",
