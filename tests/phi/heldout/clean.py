@@ -188,3 +188,18 @@ def coding(rng: Random) -> Document:
     )
     doc.line(f"Dispositif : {filler.lot_number(rng)}")
     return doc
+
+
+def anonymous_handover(rng: Random) -> Document:
+    """Ward handover by room number only: ages, reasons and doses, no name."""
+    doc = Document("anonymous_handover")
+    doc.line(rng.choice(("TRANSMISSIONS", "relève de 14h", "Staff paramédical")))
+    for room in sorted(rng.sample(range(1, 40), rng.randint(2, 5))):
+        doc.line(
+            f"ch {room} : {rng.choice(('patient', 'patiente', 'Mr', 'Mme'))} de "
+            f"{rng.randint(25, 98)} ans, {rng.choice(names.REASONS)} ; ",
+            filler.clinical_sentence(rng),
+        )
+    contact = filler.capitalised(filler.institutional_contact(rng))
+    doc.line(f"Matériel : {filler.lot_number(rng)}. {contact}.")
+    return doc

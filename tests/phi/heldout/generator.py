@@ -16,7 +16,7 @@ from tests.phi.heldout.document import Document
 CORPUS_PATH = Path(__file__).with_name("corpus.jsonl")
 CORPUS_SEED = 20261207
 
-# (shape, number of documents): 310 identifier-bearing, 210 identifier-free.
+# (shape, number of documents): 324 identifier-bearing, 220 identifier-free.
 SHAPES: tuple[tuple[Callable[[Random], Document], int], ...] = (
     (letters.discharge_letter, 25),
     (letters.consultation_note, 25),
@@ -30,6 +30,7 @@ SHAPES: tuple[tuple[Callable[[Random], Document], int], ...] = (
     (records.english_prompt, 12),
     (records.email_prompt, 12),
     (records.signed_note, 14),
+    (records.handover, 12),
     (short_texts.prompt, 40),
     (short_texts.nursing_note, 24),
     (short_texts.table, 24),
@@ -43,6 +44,7 @@ SHAPES: tuple[tuple[Callable[[Random], Document], int], ...] = (
     (clean.clinical_question, 26),
     (clean.anonymous_case, 20),
     (clean.coding, 10),
+    (clean.anonymous_handover, 10),
     (institutional.patient_leaflet, 16),
     (institutional.on_call_rota, 12),
     (institutional.purchase_order, 10),

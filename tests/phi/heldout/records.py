@@ -142,3 +142,30 @@ def signed_note(rng: Random) -> Document:
     )  # fmt: skip
     doc.line(rng.choice(("", "Dr ", "Pr ")), ("PERSON", clinician_name(rng, author)))
     return doc
+
+
+def handover(rng: Random) -> Document:
+    """A ward handover typed in a hurry: several patients, rooms, relatives' numbers."""
+    doc = Document("handover")
+    doc.line(rng.choice(("transmissions de nuit", "STAFF DU MATIN", "Relève équipe de jour")))
+    for room in sorted(rng.sample(range(1, 40), rng.randint(2, 5))):
+        patient = make_person(rng)
+        age = rng.randint(25, 98)
+        lowered = rng.random() < 0.4
+        name = patient.last.lower() if lowered else patient.last.upper()
+        title = patient.civility.lower() if lowered else patient.civility
+        if rng.random() < 0.5:
+            name += " " + (patient.first.lower() if lowered else patient.first)
+        doc.add(f"ch {room} – {title} ", ("PERSON", name))
+        doc.add(f", {age} ans, {rng.choice(names.REASONS)} ; ", filler.clinical_sentence(rng))
+        if rng.random() < 0.35:
+            relation, male = rng.choice(names.RELATIVES)
+            relative = make_person(rng, male=male)
+            doc.add(
+                f" {relation} ",
+                ("PERSON", relative.first),
+                " à rappeler au ",
+                ("PHONE", relative.phone),
+            )
+        doc.line()
+    return doc
