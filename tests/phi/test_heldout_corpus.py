@@ -92,6 +92,15 @@ def test_labelled_identifiers_have_valid_checksums() -> None:
     assert all(re.fullmatch(r"\d{11}", value) and luhn_is_valid(value) for value in rpps)
 
 
+def test_labelled_contacts_and_numbers_are_well_formed() -> None:
+    assert all(re.fullmatch(r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]+", v) for v in _values("EMAIL"))
+    assert all(re.fullmatch(r"\d{5}", v) for v in _values("ZIP"))
+    assert all(re.fullmatch(r"\d{10}", v) for v in _values("IPP") + _values("NDA"))
+    for phone in _values("PHONE"):
+        digits = re.sub(r"\D", "", phone)
+        assert re.fullmatch(r"0[1-9]\d{8}|33[1-9]\d{8}|0033[1-9]\d{8}", digits), phone
+
+
 def test_the_checks_agree_with_published_examples() -> None:
     # INSEE's own example NIR, the usual French sample IBAN, and the textbook Luhn number.
     assert nir_key("2550814168025") == 38
