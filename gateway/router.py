@@ -17,6 +17,7 @@ Outcomes, in order of precedence:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -42,10 +43,13 @@ from gateway.upstream.provider_stream import ProviderStreamResponse
 from gateway.upstream.replicas import Picker, Replica
 from gateway.upstream.retry_budget import RetryBudget
 from gateway.upstream.routing_options import RoutingOptions
+from gateway.upstream.server_params import params_to_drop
 from gateway.upstream.vllm import OpenAICompatibleClient, ReplicaUnreachable, UpstreamReply
 
 if TYPE_CHECKING:
     from gateway.upstream.litellm_client import LiteLLMClient
+
+log = logging.getLogger("hygie.router")
 
 ENDPOINT_PATHS = {
     "chat": "/chat/completions",
@@ -94,25 +98,38 @@ class ReplicaState(NamedTuple):
 
 
 class Forward:
-    """One request ready to send; the body is built once per model name a deployment serves."""
+    """One request ready to send; the body is built once per model name a deployment serves
+    and per set of server-side parameters it drops (see :mod:`gateway.upstream.server_params`).
+    """
 
     def __init__(self, call: OpenAICall) -> None:
         self.endpoint = call.endpoint
         self._call = call
-        self._bodies: dict[str | None, bytes] = {}
+        self._bodies: dict[tuple[str | None, tuple[str, ...], bool], bytes] = {}
 
     def json_for(self, model: str | None) -> dict[str, Any]:
         """The parsed body naming ``model`` (for providers reached through litellm)."""
         body = self._call.body
         return body if model is None or body.get("model") == model else {**body, "model": model}
 
+    def dropped_for(self, deployment: Deployment) -> tuple[str, ...]:
+        """The server-side parameters removed from what ``deployment`` receives."""
+        return params_to_drop(self._call.body, deployment.allowed_params)
+
     def body_for(self, deployment: Deployment, model: str | None = None) -> bytes:
         """The body for ``deployment``, naming ``model`` (a fallback) unless the deployment
         serves it under another name."""
         name = deployment.served_model_name or model
-        body = self._bodies.get(name)
+        drop = self.dropped_for(deployment)
+        continuous = deployment.kind is DeploymentKind.VLLM
+        key = (name, drop, continuous)
+        body = self._bodies.get(key)
         if body is None:
-            body = self._bodies[name] = self._call.upstream_body(name)
+            if drop:
+                log.info("dropped server-side parameters for %s: %s", deployment.name, drop)
+            body = self._bodies[key] = self._call.upstream_body(
+                name, drop=drop, continuous_usage=continuous
+            )
         return body
 
 
