@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -46,6 +45,7 @@ from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
 from gateway.stream_response import StreamBudget, UpstreamStreamResponse
 from gateway.upstream.affinity import affinity_key
+from gateway.upstream.answer_usage import usage_of
 from gateway.upstream.media_urls import check_media_urls
 from gateway.upstream.replicas import Replica
 from gateway.upstream.server_params import DROPPED_PARAMS_HEADER
@@ -309,7 +309,7 @@ class Pipeline:
         usage = None
         body = reply.body
         if reply.status == 200:
-            usage = Usage.from_openai(_usage_field(body))
+            usage = usage_of(body)
             if verdict.pseudonyms is not None:
                 body = restore_body(body, verdict.pseudonyms)
         else:
@@ -410,14 +410,6 @@ class Pipeline:
                 max_tokens=max_tokens if isinstance(max_tokens, int) else None,
                 parent=parent_context(exchange.traceparent),
             )
-
-
-def _usage_field(body: bytes) -> object:
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return parsed.get("usage") if isinstance(parsed, dict) else None
 
 
 def _answer_headers(

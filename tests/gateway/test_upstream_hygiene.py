@@ -148,3 +148,19 @@ def test_a_stream_the_client_leaves_is_billed_with_the_servers_counts(
     assert record.client_disconnected and not record.tokens_estimated
     assert record.prompt_tokens == plain.usage.prompt_tokens
     assert 0 < record.completion_tokens < 2000
+
+
+def test_an_answer_over_the_size_limit_is_a_502_and_recorded(
+    start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    with BackgroundServer(framed_app(padding=8192)) as server:
+        gw = start_gateway(one_deployment(server.url), sqlite_url, max_upstream_answer_bytes=4096)
+        with pytest.raises(openai.APIStatusError) as caught:
+            gw.sdk().chat.completions.create(
+                model=CHAT_MODEL, messages=[{"role": "user", "content": "Bonjour"}]
+            )
+    assert caught.value.status_code == 502
+    error = caught.value.body
+    assert isinstance(error, dict) and error["code"] == "upstream_error"
+    [record] = gw.records([caught.value.response.headers["x-request-id"]])
+    assert record.status_code == 502 and record.error_class == "upstream_error"
