@@ -40,6 +40,9 @@ class Event:
     def encode(self, data: bytes | None = None) -> bytes:
         """The event in canonical form, with ``data`` in place of its own when given."""
         payload = self.data if data is None else data
+        plain = not self.comments and self.event is None and self.id is None and self.retry is None
+        if plain and payload is not None and b"\n" not in payload:  # the usual: one data line
+            return b"data: " + payload + b"\n\n"
         lines = list(self.comments)
         for name, value in ((b"event", self.event), (b"id", self.id), (b"retry", self.retry)):
             if value is not None:
@@ -67,7 +70,8 @@ class EventParser:
         if self._skip_lf and chunk[:1] == b"\n":
             chunk = chunk[1:]
         self._skip_lf = chunk[-1:] == b"\r"
-        lines = _LINE_END.split(self._partial + chunk)
+        buffer = self._partial + chunk
+        lines = _LINE_END.split(buffer) if b"\r" in buffer else buffer.split(b"\n")
         self._partial = lines.pop()
         if len(self._partial) + self._size > self.max_event_bytes:
             raise EventTooLong(f"an event exceeds {self.max_event_bytes} bytes")
@@ -81,6 +85,9 @@ class EventParser:
         self._size += len(line) + 1
         if self._size > self.max_event_bytes:
             raise EventTooLong(f"an event exceeds {self.max_event_bytes} bytes")
+        if line[:6] == b"data: ":  # the usual line, first
+            self._data.append(line[6:])
+            return
         if line[:1] == b":":
             self._current.comments.append(line)
             return
