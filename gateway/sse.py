@@ -132,6 +132,9 @@ class StreamMeter:
             found = choices[0].get("index", 0)
             index = found if isinstance(found, int) else 0
         self._completion_by_choice[index] = usage.completion_tokens
+        if len(self._completion_by_choice) == 1:
+            self.usage = usage  # one choice: the server's figures as they are
+            return
         self.usage = Usage(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=sum(self._completion_by_choice.values()),
