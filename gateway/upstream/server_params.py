@@ -5,7 +5,8 @@ the Jinja chat template it renders (``chat_template``, ``chat_template_kwargs``)
 it imports and runs (``logits_processors``, and ``vllm_xargs`` that feed them), KV-cache transfer
 between servers (``kv_transfer_params``), the scheduling order of every tenant
 (``priority``), its own request ids (``request_id``) and the media pre-processing
-(``mm_processor_kwargs``, ``media_io_kwargs``). A hospital's staff have no business setting
+(``mm_processor_kwargs``, ``media_io_kwargs``), or tensors it deserialises
+(``prompt_embeds``, the subject of CVE-2025-62164). A hospital's staff have no business setting
 these, so they are removed from the body before it is forwarded, unless the deployment lists
 them in ``allowed_params``. Sampling and decoding extras (``top_k``, ``guided_*``,
 ``structured_outputs``, ``min_tokens``...) are answer-level and pass untouched.
@@ -30,6 +31,7 @@ SERVER_SIDE_PARAMS = frozenset(
         "request_id",
         "mm_processor_kwargs",
         "media_io_kwargs",
+        "prompt_embeds",
     }
 )
 

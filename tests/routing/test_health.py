@@ -108,6 +108,11 @@ async def test_failures_caused_by_the_input_never_eject_a_replica(
             with pytest.raises(UpstreamError):
                 await router.complete(chat(sim_fault="http_500"), replicas, attempts)
             assert attempts.count == 2
+        for _ in range(2):  # the same for a stream
+            with pytest.raises(UpstreamError):
+                await router.open_stream(
+                    chat(stream=True, sim_fault="http_500"), replicas, Attempts()
+                )
         for _ in range(4):  # a bad parameter: vLLM's 400, returned as it is
             reply, _ = await router.complete(chat(temperature=-1), replicas, Attempts())
             assert reply.status == 400
