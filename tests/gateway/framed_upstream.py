@@ -2,7 +2,8 @@
 whose answers can be made larger than any sane model server's.
 
 Streams carry ``event:`` and ``id:`` lines and a comment, like servers built on sse-starlette,
-and end with a usage chunk and ``[DONE]``. ``padding`` adds that many bytes to a plain answer.
+and end with a usage chunk and ``[DONE]``. ``padding`` adds that many bytes to a plain answer,
+and to the content of a stream's second chunk (an event far larger than any real one).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def framed_app(line_end: str = "\r\n", *, padding: int = 0) -> Starlette:
         async def events() -> AsyncIterator[str]:
             yield f": ping{line_end}{line_end}"
             for n, word in enumerate(WORDS):
-                choice = {"index": 0, "delta": {"content": word}, "finish_reason": None}
+                text = word + " " * padding if n == 1 else word
+                choice = {"index": 0, "delta": {"content": text}, "finish_reason": None}
                 yield event(n, {"choices": [choice]})
             yield event(len(WORDS), {"choices": [], "usage": USAGE})
             yield f"data: [DONE]{line_end}{line_end}"

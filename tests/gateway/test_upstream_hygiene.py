@@ -164,3 +164,21 @@ def test_an_answer_over_the_size_limit_is_a_502_and_recorded(
     assert isinstance(error, dict) and error["code"] == "upstream_error"
     [record] = gw.records([caught.value.response.headers["x-request-id"]])
     assert record.status_code == 502 and record.error_class == "upstream_error"
+
+
+def test_an_over_long_event_ends_the_stream_with_an_error(
+    start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    with BackgroundServer(framed_app(padding=2 * 1024 * 1024)) as server:
+        gw = start_gateway(one_deployment(server.url), sqlite_url)
+        body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "x"}], "stream": True}
+        headers = {"authorization": f"Bearer {gw.key}"}
+        with httpx.stream(
+            "POST", f"{gw.base_url}/chat/completions", json=body, headers=headers, timeout=10
+        ) as response:
+            request_id = response.headers["x-request-id"]
+            events = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert len(events) == 2  # the first chunk, then the error; the long one never reached us
+    assert '"upstream_error"' in events[-1] and "size limit" in events[-1]
+    [record] = gw.records([request_id])
+    assert record.error_class == "upstream_error"
