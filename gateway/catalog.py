@@ -63,6 +63,16 @@ class Deployment(Strict):
     timeouts: Timeouts = Timeouts()
     hosting: Hosting = Hosting()
     gpus: GpuAllocation | None = None
+    allowed_params: tuple[str, ...] = Field(
+        default=(),
+        description="Server-side parameters (chat_template, priority, ...) clients may set here; "
+        "others are dropped (see gateway/upstream/server_params.py).",
+    )
+    media_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Hosts whose image/audio/video URLs the model server may fetch "
+        "(data: URLs are always accepted).",
+    )
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Deployment:

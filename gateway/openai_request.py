@@ -45,21 +45,44 @@ class OpenAICall:
             return self
         return dataclasses.replace(self, model=model, body={**body, "model": model}, raw=None)
 
-    def upstream_body(self, served_model_name: str | None) -> bytes:
+    def upstream_body(
+        self,
+        served_model_name: str | None,
+        *,
+        drop: tuple[str, ...] = (),
+        continuous_usage: bool = False,
+    ) -> bytes:
         """The bytes to send upstream.
 
         Untouched unless the gateway must change something: streams always ask for usage (the
-        ledger needs it) and a deployment may serve the model under another name.
+        ledger needs it; a vLLM server, ``continuous_usage``, for usage on every chunk, so that
+        a stream cut short is billed with its counts), a deployment may serve the model under
+        another name, and the server-side parameters in ``drop`` are removed.
         """
         changed = self.raw is None
         body = self.body
-        if self.stream and not self.client_wants_usage:
-            body = {**body, "stream_options": {**_stream_options(body), "include_usage": True}}
-            changed = True
+        if self.stream:
+            options = _stream_options(body)
+            wanted = {
+                "include_usage": True,
+                **({"continuous_usage_stats": True} if continuous_usage else {}),
+            }
+            if any(options.get(name) is not True for name in wanted):
+                body = {**body, "stream_options": {**options, **wanted}}
+                changed = True
         if served_model_name and served_model_name != self.model:
             body = {**body, "model": served_model_name}
             changed = True
+        if drop:
+            body = {k: v for k, v in body.items() if k not in drop}
+            changed = True
         return orjson.dumps(body) if changed or self.raw is None else self.raw
+
+    @property
+    def client_wants_continuous_usage(self) -> bool:
+        """True when the client itself asked for usage on every chunk (vLLM's extension)."""
+        options = _stream_options(self.body)
+        return self.client_wants_usage and options.get("continuous_usage_stats") is True
 
 
 def _stream_options(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -46,7 +45,10 @@ from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 from gateway.sse import StreamMeter
 from gateway.stream_response import StreamBudget, UpstreamStreamResponse
 from gateway.upstream.affinity import affinity_key
+from gateway.upstream.answer_usage import usage_of
+from gateway.upstream.media_urls import check_media_urls
 from gateway.upstream.replicas import Replica
+from gateway.upstream.server_params import DROPPED_PARAMS_HEADER
 from gateway.upstream.vllm import UpstreamReply
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
@@ -153,7 +155,7 @@ class Pipeline:
                 affinity_key=route.affinity_key,
             )
             watch.stop()
-            return self._answer(reply, replica, verdict, exchange)
+            return self._answer(reply, replica, verdict, exchange, forward)
         except GatewayError as error:
             exchange.fail(error)
             if isinstance(error, SovereigntyDenied):
@@ -286,12 +288,19 @@ class Pipeline:
             raise NoDeploymentAvailable(
                 f"No deployment of model {verdict.model.name!r} can take this request now."
             )
+        reachable = {r.deployment.name: r.deployment for g in [replicas, *fallbacks] for r in g}
+        check_media_urls(call.endpoint, verdict.body, list(reachable.values()))
         return Route(
             replicas, fallbacks, affinity_key(call.endpoint, call.body, str(owner.user_id))
         )
 
     def _answer(
-        self, reply: UpstreamReply, replica: Replica, verdict: Verdict, exchange: Exchange
+        self,
+        reply: UpstreamReply,
+        replica: Replica,
+        verdict: Verdict,
+        exchange: Exchange,
+        forward: Forward,
     ) -> Response:
         exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
         exchange.model = replica.model or verdict.model.name
@@ -300,13 +309,13 @@ class Pipeline:
         usage = None
         body = reply.body
         if reply.status == 200:
-            usage = Usage.from_openai(_usage_field(body))
+            usage = usage_of(body)
             if verdict.pseudonyms is not None:
                 body = restore_body(body, verdict.pseudonyms)
         else:
             exchange.error_class = "upstream_rejected"
         exchange.settle_usage(usage)
-        headers = _answer_headers(replica, verdict, exchange.hold)
+        headers = _answer_headers(replica, verdict, exchange.hold, forward)
         return Response(body, reply.status, headers, reply.content_type)
 
     async def _open_stream(
@@ -333,12 +342,13 @@ class Pipeline:
             self._record(done)
 
         rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
-        headers = _answer_headers(replica, verdict, exchange.hold)
+        headers = _answer_headers(replica, verdict, exchange.hold, forward)
         return UpstreamStreamResponse(
             upstream,
             exchange,
             StreamMeter(
                 keep_usage_chunk=call.client_wants_usage,
+                strip_chunk_usage=not call.client_wants_continuous_usage,
                 rewrite=rewrite,
                 chunk_cap=self._chunk_cap(exchange),
             ),
@@ -402,18 +412,15 @@ class Pipeline:
             )
 
 
-def _usage_field(body: bytes) -> object:
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return parsed.get("usage") if isinstance(parsed, dict) else None
-
-
-def _answer_headers(replica: Replica, verdict: Verdict, hold: Hold | None) -> dict[str, str]:
-    """Tell the client which model and deployment answered, where it runs, why, and its limits."""
+def _answer_headers(
+    replica: Replica, verdict: Verdict, hold: Hold | None, forward: Forward
+) -> dict[str, str]:
+    """Tell the client which model and deployment answered, where it runs, why, its limits, and
+    the server-side parameters that were not forwarded."""
     decision = verdict.decision
+    dropped = forward.dropped_for(replica.deployment)
     return {
+        **({DROPPED_PARAMS_HEADER: ",".join(dropped)} if dropped else {}),
         **(hold.headers if hold is not None else {}),
         "x-hygie-model": replica.model or verdict.model.name,
         "x-hygie-deployment": replica.deployment.name,

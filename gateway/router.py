@@ -17,6 +17,7 @@ Outcomes, in order of precedence:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -36,16 +37,25 @@ from gateway.errors import (
 )
 from gateway.openai_request import OpenAICall
 from gateway.upstream.balancer import LoadAwarePicker
+from gateway.upstream.blame import Suspects, signals_bad_request
 from gateway.upstream.monitor import ReplicaMonitor
 from gateway.upstream.provider_errors import ProviderRejected
 from gateway.upstream.provider_stream import ProviderStreamResponse
 from gateway.upstream.replicas import Picker, Replica
 from gateway.upstream.retry_budget import RetryBudget
 from gateway.upstream.routing_options import RoutingOptions
-from gateway.upstream.vllm import OpenAICompatibleClient, ReplicaUnreachable, UpstreamReply
+from gateway.upstream.server_params import params_to_drop
+from gateway.upstream.vllm import (
+    AnswerTooLarge,
+    OpenAICompatibleClient,
+    ReplicaUnreachable,
+    UpstreamReply,
+)
 
 if TYPE_CHECKING:
     from gateway.upstream.litellm_client import LiteLLMClient
+
+log = logging.getLogger("hygie.router")
 
 ENDPOINT_PATHS = {
     "chat": "/chat/completions",
@@ -55,6 +65,8 @@ ENDPOINT_PATHS = {
 
 # Statuses that say "this replica cannot serve now", so another replica may.
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# An error answer is read this far, no further (its message is all the client is told).
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -94,25 +106,38 @@ class ReplicaState(NamedTuple):
 
 
 class Forward:
-    """One request ready to send; the body is built once per model name a deployment serves."""
+    """One request ready to send; the body is built once per model name a deployment serves
+    and per set of server-side parameters it drops (see :mod:`gateway.upstream.server_params`).
+    """
 
     def __init__(self, call: OpenAICall) -> None:
         self.endpoint = call.endpoint
         self._call = call
-        self._bodies: dict[str | None, bytes] = {}
+        self._bodies: dict[tuple[str | None, tuple[str, ...], bool], bytes] = {}
 
     def json_for(self, model: str | None) -> dict[str, Any]:
         """The parsed body naming ``model`` (for providers reached through litellm)."""
         body = self._call.body
         return body if model is None or body.get("model") == model else {**body, "model": model}
 
+    def dropped_for(self, deployment: Deployment) -> tuple[str, ...]:
+        """The server-side parameters removed from what ``deployment`` receives."""
+        return params_to_drop(self._call.body, deployment.allowed_params)
+
     def body_for(self, deployment: Deployment, model: str | None = None) -> bytes:
         """The body for ``deployment``, naming ``model`` (a fallback) unless the deployment
         serves it under another name."""
         name = deployment.served_model_name or model
-        body = self._bodies.get(name)
+        drop = self.dropped_for(deployment)
+        continuous = deployment.kind is DeploymentKind.VLLM
+        key = (name, drop, continuous)
+        body = self._bodies.get(key)
         if body is None:
-            body = self._bodies[name] = self._call.upstream_body(name)
+            if drop:
+                log.info("dropped server-side parameters for %s: %s", deployment.name, drop)
+            body = self._bodies[key] = self._call.upstream_body(
+                name, drop=drop, continuous_usage=continuous
+            )
         return body
 
 
@@ -189,6 +214,10 @@ class Router:
             if deployment.kind is DeploymentKind.VLLM or litellm is not None
         }
 
+    async def close(self) -> None:
+        """Close what the router's clients opened themselves (not the shared session)."""
+        await self._client.close()
+
     def replicas_of(self, deployments: Sequence[Deployment]) -> list[Replica]:
         """Every replica of the given deployments."""
         return [r for d in deployments for r in self._replicas.get(d.name, ())]
@@ -244,10 +273,12 @@ class Router:
     ) -> tuple[UpstreamReply, Replica]:
         """Send a non-streaming request; retry on another replica if one cannot answer.
 
-        ``replicas`` is the first group, ``fallbacks`` the next ones in order. A 4xx answer is
-        returned as it is (the replica worked; the request is at fault).
+        ``replicas`` is the first group, ``fallbacks`` the next ones in order. A 4xx answer, or
+        a 5xx that says the request was bad, is returned as it is (the replica worked; the
+        request is at fault). An answer over the client's size limit is a 502, not retried.
         """
         plan = self._start(replicas, fallbacks)
+        suspects = Suspects()
         last: GatewayError | None = None
         while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
@@ -257,13 +288,19 @@ class Router:
                 self._failed(replica, attempts, str(exc))
                 last = _unreachable_error(exc)
                 continue
+            except AnswerTooLarge as exc:
+                log.warning("%s answered more than %d bytes", replica.label, exc.limit)
+                raise UpstreamError(
+                    f"The model server's answer is larger than the gateway accepts ({exc.limit} "
+                    "bytes)."
+                ) from None
             finally:
                 replica.in_flight -= 1
-            if reply.status in _RETRYABLE_STATUSES:
-                self._failed(replica, attempts, f"HTTP {reply.status}")
+            if reply.status in _RETRYABLE_STATUSES and not signals_bad_request(reply.body):
+                self._suspect(replica, plan, suspects, attempts, reply.status)
                 last = upstream_error_from(reply.status, reply.body)
                 continue
-            self._succeeded(replica)
+            self._served(replica, plan, suspects)
             return reply, replica
         raise last or UpstreamError("No replica of this model is configured.")
 
@@ -279,9 +316,11 @@ class Router:
         """Open a stream on a replica that answers 200; the replica stays counted in flight.
 
         The caller must call :meth:`stream_finished` when done with the response. Groups as in
-        :meth:`complete`; a 4xx answer raises its error at once.
+        :meth:`complete`; a 4xx answer (or a 5xx saying the request was bad) raises its error at
+        once.
         """
         plan = self._start(replicas, fallbacks)
+        suspects = Suspects()
         last: GatewayError | None = None
         while (replica := self._next(plan, attempts, affinity_key)) is not None:
             replica.in_flight += 1
@@ -312,20 +351,20 @@ class Router:
                 replica.in_flight -= 1  # cancelled (client gone, shutdown): nothing is held
                 raise
             if response.status == 200:
-                self._succeeded(replica)
+                self._served(replica, plan, suspects)
                 return response, replica
             try:
-                payload = await response.read()
+                payload = await response.content.read(_ERROR_BODY_BYTES)
             except aiohttp.ClientError:
                 payload = b""
             finally:
-                response.release()
+                response.release()  # closes the connection when the body was not read whole
                 replica.in_flight -= 1
             error = upstream_error_from(response.status, payload)
-            if response.status not in _RETRYABLE_STATUSES:
-                self._succeeded(replica)
+            if response.status not in _RETRYABLE_STATUSES or signals_bad_request(payload):
+                self._served(replica, plan, suspects)
                 raise error
-            self._failed(replica, attempts, f"HTTP {response.status}")
+            self._suspect(replica, plan, suspects, attempts, response.status)
             last = error
         raise last or UpstreamError("No replica of this model is configured.")
 
@@ -420,6 +459,19 @@ class Router:
             for replica in group
         ]
         return max(1, math.ceil(min(waits)))
+
+    def _suspect(
+        self, replica: Replica, plan: _Plan, suspects: Suspects, attempts: Attempts, status: int
+    ) -> None:
+        """A 5xx: counted against ``replica`` only if another replica serves the request."""
+        attempts.failures.append(f"{replica.label}: HTTP {status}")
+        suspects.add(plan.group, replica)
+
+    def _served(self, replica: Replica, plan: _Plan, suspects: Suspects) -> None:
+        """``replica`` answered without a 5xx: the earlier 5xx of its group were the replicas'."""
+        self._succeeded(replica)
+        for suspect in suspects.convicted(plan.group):
+            self._count_failure(suspect)
 
     def _failed(self, replica: Replica, attempts: Attempts, reason: str) -> None:
         attempts.failures.append(f"{replica.label}: {reason}")

@@ -80,6 +80,7 @@ class Services:
         await self.monitor.stop()
         if self.litellm is not None:
             await self.litellm.aclose()
+        await self.router.close()
         await self.session.close()
         await self.engine.dispose()
         self.scan_worker.close()
@@ -122,7 +123,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         await upgrade_to_head_async(settings.database_url)
     timezone = ZoneInfo(settings.org_timezone)
     engine = make_engine(settings.database_url)
-    session = make_session()
+    session = make_session(settings.upstream_keepalive_s)
     writer = LedgerWriter(
         lambda records: ledger.insert_records(engine, records),
         Journal(settings.spool_dir),
@@ -140,7 +141,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     litellm = provider_client(catalog)
     router = Router(
         catalog,
-        OpenAICompatibleClient(session),
+        OpenAICompatibleClient(session, max_answer_bytes=settings.max_upstream_answer_bytes),
         upstream_headers=upstream_headers(catalog, secrets),
         litellm=litellm,
         provider_keys=provider_keys(catalog, secrets),

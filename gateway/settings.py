@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     ledger_flush_interval_s: float = Field(default=0.2, gt=0)
     ledger_batch_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_upstream_answer_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="A model server's complete answer larger than this is refused (502).",
+    )
+    upstream_keepalive_s: float = Field(
+        default=4.0,
+        gt=0,
+        description="Idle connections to model servers are closed after this; keep it below "
+        "the servers' own keep-alive (vLLM's is 5 s).",
+    )
     scan_thread_min_bytes: int = Field(
         default=32 * 1024,
         ge=0,

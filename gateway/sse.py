@@ -1,7 +1,10 @@
-"""Reading an upstream SSE stream event by event while forwarding it unchanged.
+"""Reading an upstream SSE stream event by event while forwarding it.
 
-Only what the gateway needs is looked at: the ``usage`` object (for the ledger), whether a chunk
-carries generated content (to estimate tokens when usage never comes), and malformed events.
+Events are parsed as the specification says (:mod:`gateway.sse_events`), whatever their line
+endings and whether or not they carry ``event:`` / ``id:`` lines, and every event with data is
+metered and counted against the stream's cap alike. Only what the gateway needs is looked at:
+the ``usage`` object (for the ledger), whether a chunk carries generated content (the cap, and
+estimates when usage never comes), and malformed events.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any
 import orjson
 
 from billing.usage import Usage
+from gateway.sse_events import DEFAULT_MAX_EVENT_BYTES, Event, EventParser, EventTooLong
 
-_DATA = b"data:"
 _DONE = b"[DONE]"
+
+__all__ = ["EventTooLong", "MalformedEvent", "StreamMeter"]
 
 
 class MalformedEvent(Exception):
@@ -28,6 +33,9 @@ class StreamMeter:
 
     ``keep_usage_chunk`` is False when the client did not ask for usage: the gateway always asks
     the upstream for it (to meter the request) and then drops the usage-only chunk.
+    ``strip_chunk_usage`` is True when the gateway asked a vLLM server for usage on every chunk
+    (so that a stream cut short is billed with the server's counts) and the client did not: the
+    per-chunk ``usage`` is removed before the chunk is forwarded.
     """
 
     keep_usage_chunk: bool
@@ -35,11 +43,14 @@ class StreamMeter:
     """Changes a chunk in place before it is forwarded (re-identification); None: verbatim."""
     chunk_cap: int | None = None
     """Chunks with choices that may be forwarded before more budget is granted (None: any)."""
+    strip_chunk_usage: bool = False
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     usage: Usage | None = None
     content_chunks: int = 0
     saw_done: bool = False
-    _buffer: bytes = field(default=b"", repr=False)
-    _held: list[bytes] = field(default_factory=list, repr=False)
+    _parser: EventParser | None = field(default=None, repr=False)
+    _held: list[Event] = field(default_factory=list, repr=False)
+    _completion_by_choice: dict[int, int] = field(default_factory=dict, repr=False)
 
     @property
     def holding(self) -> bool:
@@ -56,16 +67,14 @@ class StreamMeter:
     def feed(self, data: bytes) -> bytes:
         """Consume upstream bytes; return the complete events to forward now.
 
-        Raises :class:`MalformedEvent` on an event that is not valid JSON.
+        Raises :class:`MalformedEvent` on an event that is not valid JSON and
+        :class:`EventTooLong` on an event over ``max_event_bytes``.
         """
-        buffer = self._buffer + data
-        if b"\n\n" not in buffer:
-            self._buffer = buffer
-            return b""
-        *events, self._buffer = buffer.split(b"\n\n")
-        return self._process(events)
+        if self._parser is None:
+            self._parser = EventParser(self.max_event_bytes)
+        return self._process(list(self._parser.feed(data)))
 
-    def _process(self, events: list[bytes]) -> bytes:
+    def _process(self, events: list[Event]) -> bytes:
         out = []
         for event in events:
             if self._held:  # once holding, later events wait too: order is kept
@@ -74,17 +83,16 @@ class StreamMeter:
             forwarded = self._forward(event)
             if forwarded is not None:
                 out.append(forwarded)
-                out.append(b"\n\n")
         return b"".join(out)
 
-    def _forward(self, event: bytes) -> bytes | None:
+    def _forward(self, event: Event) -> bytes | None:
         """The event to forward (possibly rewritten), or None to drop it."""
-        if not event.startswith(_DATA):
-            return event if event.strip() else None  # comments / keep-alives pass
-        payload = event[len(_DATA) :].strip()
+        if event.data is None:
+            return event.encode()  # comments, keep-alives, a lone id: nothing to meter
+        payload = event.data.strip()
         if payload == _DONE:
             self.saw_done = True
-            return event
+            return event.encode()
         try:
             chunk: Any = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -92,17 +100,43 @@ class StreamMeter:
         if not isinstance(chunk, dict):
             raise MalformedEvent("event payload is not a JSON object")
         usage = Usage.from_openai(chunk.get("usage"))
-        if usage is not None:
-            self.usage = usage
         choices = chunk.get("choices")
-        if choices:
-            if self.chunk_cap is not None and self.content_chunks >= self.chunk_cap:
-                self._held.append(event)  # would outgrow the budget held for it: wait
-                return None
-            self.content_chunks += 1
-            if self.rewrite is None:
-                return event
+        if not choices:
+            # A chunk without choices is vLLM's final usage chunk (or an error object).
+            if usage is not None:
+                self.usage = usage
+            return event.encode() if usage is None or self.keep_usage_chunk else None
+        if self.chunk_cap is not None and self.content_chunks >= self.chunk_cap:
+            self._held.append(event)  # would outgrow the budget held for it: wait
+            return None
+        if usage is not None:
+            self._count_running(usage, choices)
+        self.content_chunks += 1
+        changed = False
+        if self.strip_chunk_usage and "usage" in chunk:
+            del chunk["usage"]
+            changed = True
+        if self.rewrite is not None:
             self.rewrite(chunk)
-            return _DATA + b" " + orjson.dumps(chunk)
-        # A chunk without choices is vLLM's final usage chunk (or an error object).
-        return event if usage is None or self.keep_usage_chunk else None
+            changed = True
+        return event.encode(orjson.dumps(chunk) if changed else None)
+
+    def _count_running(self, usage: Usage, choices: Any) -> None:
+        """Keep the server's running count from a content chunk (continuous usage stats).
+
+        With several choices, vLLM counts each choice's tokens on its own chunks: the sum over
+        choices is what the final usage chunk would have said.
+        """
+        index = 0
+        if isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], dict):
+            found = choices[0].get("index", 0)
+            index = found if isinstance(found, int) else 0
+        self._completion_by_choice[index] = usage.completion_tokens
+        if len(self._completion_by_choice) == 1:
+            self.usage = usage  # one choice: the server's figures as they are
+            return
+        self.usage = Usage(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=sum(self._completion_by_choice.values()),
+            cached_tokens=usage.cached_tokens,
+        )

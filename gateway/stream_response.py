@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.disconnect import DisconnectWatch
 from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, sse_error_event
 from gateway.exchange import Exchange
-from gateway.sse import MalformedEvent, StreamMeter
+from gateway.sse import EventTooLong, MalformedEvent, StreamMeter
 from gateway.upstream.provider_errors import ProviderStreamBroken
 from gateway.upstream.provider_stream import ProviderStreamResponse
 
@@ -122,6 +122,9 @@ class UpstreamStreamResponse(Response):
                     out = meter.release(budget.step)
                     if out:
                         await send({"type": "http.response.body", "body": out, "more_body": True})
+        except EventTooLong as exc:
+            log.warning("upstream sent an over-long event: %s", exc)
+            return UpstreamError("The model server sent an event over the size limit; stopped.")
         except MalformedEvent as exc:
             log.warning("upstream sent a malformed event: %s", exc)
             return UpstreamError("The model server sent a malformed event; the stream was stopped.")

@@ -6,7 +6,8 @@ Two independent signals, both required for a replica to be *available*:
   :mod:`gateway.upstream.monitor`) failed fewer than ``unhealthy_after`` times in a row; one
   success makes the replica healthy again.
 - **not ejected** — passive detection: after ``eject_after_failures`` consecutive request
-  failures (connection error, timeout, HTTP 5xx) the replica is ejected for
+  failures of the replica itself (connection error, timeout, HTTP 5xx to a request another
+  replica served: see :mod:`gateway.upstream.blame`) the replica is ejected for
   ``base x 2^(n-1)`` seconds (capped), n being its number of ejections in a row. When an ejection
   ends the replica is on probation: its next request failing ejects it again at once, for twice
   as long; its next request succeeding ends probation and resets n.

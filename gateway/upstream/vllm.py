@@ -2,17 +2,33 @@
 
 The body is forwarded as bytes and the answer returned as bytes: the gateway parses only what it
 needs (usage), so fields it does not know (vLLM extras, tools, logprobs) pass untouched.
+
+Pooled connections are closed after ``keepalive_s`` idle seconds, below the 5 s after which
+vLLM's server (uvicorn) closes them: otherwise a request may be written on a connection the
+server is closing at that moment ("Can not write request body", ServerDisconnectedError). If that
+still happens, before any response byte, the request is sent once more on a fresh connection —
+whatever the number of replicas, since the server never took the first one.
+
+A complete answer is read up to ``max_answer_bytes``; a larger one raises
+:class:`AnswerTooLarge` rather than filling the gateway's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from dataclasses import dataclass
 
 import aiohttp
 
 from gateway.catalog import Timeouts
+
+log = logging.getLogger("hygie.upstream")
+
+DEFAULT_KEEPALIVE_S = 4.0
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 class ReplicaUnreachable(Exception):
@@ -26,6 +42,14 @@ class ReplicaUnreachable(Exception):
         self.timed_out = timed_out
 
 
+class AnswerTooLarge(Exception):
+    """The replica's answer is larger than the gateway accepts (it was not read to its end)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"answer over {limit} bytes")
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamReply:
     """A complete (non-streaming) answer."""
@@ -35,9 +59,13 @@ class UpstreamReply:
     content_type: str
 
 
-def make_session() -> aiohttp.ClientSession:
+def make_session(keepalive_s: float = DEFAULT_KEEPALIVE_S) -> aiohttp.ClientSession:
     """The shared connection pool to every upstream (created once at start)."""
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=keepalive_s)
+    return _session(connector)
+
+
+def _session(connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,
@@ -46,22 +74,46 @@ def make_session() -> aiohttp.ClientSession:
     )
 
 
+def stale_connection(exc: aiohttp.ClientError) -> bool:
+    """True when ``exc`` says a pooled connection was closed under the request as it was
+    written (not a refused connection, not a timeout)."""
+    stale = (
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ClientOSError,
+        aiohttp.ClientConnectionResetError,
+    )
+    return isinstance(exc, stale) and not isinstance(exc, aiohttp.ClientConnectorError)
+
+
 class OpenAICompatibleClient:
     """Sends requests to one kind of upstream: an OpenAI-compatible HTTP server."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, *, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    ) -> None:
         self._session = session
+        self._max_answer_bytes = max_answer_bytes
+        self._fresh: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        """Close the connections opened for retries (the shared session is the caller's)."""
+        if self._fresh is not None:
+            await self._fresh.close()
 
     async def complete(
         self, url: str, body: bytes, headers: dict[str, str], timeouts: Timeouts
     ) -> UpstreamReply:
-        """POST and read the whole answer; raises :class:`ReplicaUnreachable` when nothing came."""
+        """POST and read the whole answer; raises :class:`ReplicaUnreachable` when nothing came
+        and :class:`AnswerTooLarge` past ``max_answer_bytes``."""
         try:
             async with asyncio.timeout(timeouts.first_byte_s):
-                async with self._session.post(
-                    url, data=body, headers=headers, timeout=_timeout(timeouts, stream=False)
-                ) as response:
-                    payload = await response.read()
+                response = await self._post(url, body, headers, _timeout(timeouts, stream=False))
+                async with response:
+                    try:
+                        payload = await self._read(response)
+                    except AnswerTooLarge:
+                        response.close()  # the rest is never read: the connection is dropped
+                        raise
                     return UpstreamReply(
                         response.status, payload, response.content_type or "application/json"
                     )
@@ -76,13 +128,42 @@ class OpenAICompatibleClient:
         """POST and return once the response headers arrived; the caller reads and releases it."""
         try:
             async with asyncio.timeout(timeouts.first_byte_s):
-                return await self._session.post(
-                    url, data=body, headers=headers, timeout=_timeout(timeouts, stream=True)
-                )
+                return await self._post(url, body, headers, _timeout(timeouts, stream=True))
         except TimeoutError:
             raise ReplicaUnreachable("no answer within first_byte_s", timed_out=True) from None
         except aiohttp.ClientError as exc:
             raise ReplicaUnreachable(f"{type(exc).__name__}: {exc}") from None
+
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], limits: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        """The response's headers; one more try on a fresh connection if a pooled one was stale."""
+        try:
+            return await self._session.post(url, data=body, headers=headers, timeout=limits)
+        except aiohttp.ClientError as exc:
+            if not stale_connection(exc):
+                raise
+            log.info("connection to %s closed under the request (%s); sent again", url, exc)
+        return await self._fresh_session().post(url, data=body, headers=headers, timeout=limits)
+
+    def _fresh_session(self) -> aiohttp.ClientSession:
+        # Created on first need: a retry is rare, and most clients never make one.
+        if self._fresh is None:
+            self._fresh = _session(aiohttp.TCPConnector(limit=0, force_close=True))
+        return self._fresh
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        limit = self._max_answer_bytes
+        if response.content_length is not None and response.content_length > limit:
+            raise AnswerTooLarge(limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise AnswerTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=256)

@@ -38,7 +38,7 @@ def stream_events(gw: RunningGateway, **extra: object) -> tuple[str, list[bytes]
         return response.headers["x-request-id"], [e for e in data.split(b"\n\n") if e]
 
 
-def test_upstream_cut_mid_stream_ends_with_an_error_event_and_estimated_tokens(
+def test_upstream_cut_mid_stream_ends_with_an_error_event_and_the_servers_counts(
     gateway: RunningGateway,
 ) -> None:
     request_id, events = stream_events(gateway, max_tokens=40, sim_fault="disconnect_mid_stream")
@@ -46,7 +46,8 @@ def test_upstream_cut_mid_stream_ends_with_an_error_event_and_estimated_tokens(
     assert last["error"]["code"] == "upstream_error"
     [record] = gateway.records([request_id])
     assert record.error_class == "upstream_error" and record.streamed
-    assert record.tokens_estimated
+    # vLLM is asked for usage on every chunk: the last one seen is billed, not an estimate.
+    assert not record.tokens_estimated
     assert record.prompt_tokens > 0 and record.completion_tokens > 0
 
 
@@ -55,7 +56,7 @@ def test_malformed_upstream_chunk_stops_the_stream_cleanly(sqlite_gateway: Runni
     assert all(b"{not json" not in e for e in events)
     assert orjson.loads(events[-1].removeprefix(b"data: "))["error"]["code"] == "upstream_error"
     [record] = sqlite_gateway.records([request_id])
-    assert record.error_class == "upstream_error" and record.tokens_estimated
+    assert record.error_class == "upstream_error" and not record.tokens_estimated
 
 
 def test_upstream_500_is_502_after_retries_and_recorded_once(
@@ -123,7 +124,9 @@ def test_client_disconnect_mid_stream_cancels_upstream_and_is_recorded(
                 break  # first bytes arrived; now hang up
         [record] = gw.records([request_id])
         assert record.client_disconnected and record.status_code == 499
-        assert record.tokens_estimated and 0 < record.completion_tokens < 500
+        # The server's own running count (usage on every chunk), not an estimate.
+        assert not record.tokens_estimated and record.prompt_tokens > 0
+        assert record.completion_tokens < 500
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             stats = httpx.get(f"{upstream.url}/sim/stats").json()

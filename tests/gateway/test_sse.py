@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from gateway.sse import MalformedEvent, StreamMeter
+from gateway.sse import EventTooLong, MalformedEvent, StreamMeter
 
 
 def event(payload: object) -> bytes:
@@ -45,3 +45,74 @@ def test_cap_holds_chunks_until_released_and_keeps_order() -> None:
 def test_malformed_event_is_reported() -> None:
     with pytest.raises(MalformedEvent):
         StreamMeter(keep_usage_chunk=False).feed(b"data: {not json\n\n")
+
+
+def framed(stream: bytes, line_end: bytes) -> bytes:
+    return stream.replace(b"\n", line_end)
+
+
+@pytest.mark.parametrize("line_end", [b"\r\n", b"\r", b"\n"])
+def test_every_line_ending_of_the_specification_is_read(line_end: bytes) -> None:
+    meter = StreamMeter(keep_usage_chunk=True)
+    upstream = framed(STREAM, line_end)
+    # Byte by byte: a CR ending one chunk and the LF starting the next are one line ending.
+    out = b"".join(meter.feed(upstream[i : i + 1]) for i in range(len(upstream)))
+    assert out == STREAM
+    assert meter.usage is not None and meter.usage.prompt_tokens == 7
+    assert meter.saw_done and meter.content_chunks == 5
+
+
+def test_events_named_with_event_lines_are_metered_and_capped() -> None:
+    named = b"event: message\nid: 4\n" + content("a") + b"event: message\n" + content("b")
+    meter = StreamMeter(keep_usage_chunk=False, chunk_cap=1)
+    out = meter.feed(named + b"event: message\n" + USAGE)
+    assert out == b"event: message\nid: 4\n" + content("a")
+    assert meter.holding and meter.content_chunks == 1
+    assert meter.release(1) == b"event: message\n" + content("b")  # usage chunk dropped
+    assert meter.usage is not None and meter.usage.completion_tokens == 5
+
+
+def test_comments_and_lone_fields_pass_and_retry_needs_digits() -> None:
+    meter = StreamMeter(keep_usage_chunk=True)
+    out = meter.feed(b": ping\r\n\r\nretry: 10\r\n\r\nretry: soon\nid: 3\n\n" + DONE)
+    assert out == b": ping\n\nretry: 10\n\nid: 3\n\n" + DONE
+    assert meter.content_chunks == 0 and meter.saw_done
+
+
+def test_multi_line_data_is_joined_with_line_feeds() -> None:
+    chunk = {"choices": [{"index": 0, "delta": {"content": "x"}}]}
+    pretty = orjson.dumps(chunk, option=orjson.OPT_INDENT_2)
+    upstream = b"".join(b"data: " + line + b"\r\n" for line in pretty.split(b"\n")) + b"\r\n"
+    meter = StreamMeter(keep_usage_chunk=True)
+    out = meter.feed(upstream)
+    assert out == b"".join(b"data: " + line + b"\n" for line in pretty.split(b"\n")) + b"\n"
+    assert meter.content_chunks == 1
+
+
+def test_an_over_long_event_stops_the_stream_without_buffering_it() -> None:
+    meter = StreamMeter(keep_usage_chunk=True, max_event_bytes=1024)
+    meter.feed(content("a"))
+    with pytest.raises(EventTooLong):
+        for _ in range(100):  # a line that never ends
+            meter.feed(b"data: " + b"x" * 100)
+    many_lines = StreamMeter(keep_usage_chunk=True, max_event_bytes=1024)
+    with pytest.raises(EventTooLong):
+        many_lines.feed(b"data: 0123456789\n" * 100)
+
+
+def test_continuous_usage_is_kept_and_stripped_from_chunks_the_client_sees() -> None:
+    def counted(text: str, completion: int, index: int = 0) -> bytes:
+        usage = {"prompt_tokens": 79, "completion_tokens": completion}
+        choice = {"index": index, "delta": {"content": text}, "finish_reason": None}
+        return event({"choices": [choice], "usage": usage})
+
+    meter = StreamMeter(keep_usage_chunk=False, strip_chunk_usage=True)
+    out = meter.feed(counted("a", 1) + counted("b", 2))
+    assert out == content("a") + content("b")
+    assert meter.usage is not None and meter.usage.prompt_tokens == 79  # a cut stream's bill
+    assert meter.usage.completion_tokens == 2
+    two_choices = StreamMeter(keep_usage_chunk=True)
+    assert two_choices.feed(counted("a", 1, 0) + counted("b", 1, 1)) == counted("a", 1, 0) + (
+        counted("b", 1, 1)
+    )
+    assert two_choices.usage is not None and two_choices.usage.completion_tokens == 2

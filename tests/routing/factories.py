@@ -21,7 +21,7 @@ from gateway.router import Forward, Router
 from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.upstream.replicas import Picker, Replica
 from gateway.upstream.routing_options import RoutingOptions
-from gateway.upstream.vllm import OpenAICompatibleClient
+from gateway.upstream.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 
 CHAT_MODELS = ("llama-3-8b", "mistral-7b", "qwen-7b")
 ON_PREM = {"class": "on_premise", "cleared_for": ["public", "internal", "personal", "health"]}
@@ -101,12 +101,13 @@ def make_router(
     picker: Picker | None = None,
     clock: FakeClock | None = None,
     max_attempts: int = 3,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     **options: Any,
 ) -> Router:
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
     return Router(
         catalog,
-        OpenAICompatibleClient(session),
+        OpenAICompatibleClient(session, max_answer_bytes=max_answer_bytes),
         upstream_headers={},
         max_attempts=max_attempts,
         options=RoutingOptions(**options),

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from gateway.errors import NoDeploymentAvailable, UpstreamError
-from gateway.local_server import BackgroundServer
+from gateway.local_server import BackgroundServer, free_port
 from gateway.router import Attempts
 from gateway.simulator import create_simulator_app
+from gateway.upstream.blame import signals_bad_request
 from tests.routing.factories import (
     FakeClock,
+    FirstPicker,
     catalog_of,
     chat,
     chat_requests,
@@ -26,6 +29,7 @@ from tests.routing.factories import (
 pytestmark = pytest.mark.anyio
 
 ALWAYS_503 = {"http_503": 1.0}
+CAPTURES = Path(__file__).parents[1] / "fixtures" / "vllm_captures"
 
 
 async def test_ejection_grows_from_base_doubling_up_to_the_cap(
@@ -36,23 +40,24 @@ async def test_ejection_grows_from_base_doubling_up_to_the_cap(
         router = make_router(
             catalog_of({"llama-3-8b": {"d": [bad, good]}}),
             session,
+            picker=FirstPicker(),
             clock=clock,
             eject_after_failures=3,
             ejection_base_s=10,
             ejection_max_s=50,
         )
-        failing = replica_at(router, bad)
+        failing, healthy = replica_at(router, bad), replica_at(router, good)
+        pool = [failing, healthy]  # the failing one first: its 503s are served by the other
         for _ in range(3):
-            with pytest.raises(UpstreamError):
-                await router.complete(chat(), [failing], Attempts())
+            _, served = await router.complete(chat(), pool, Attempts())
+            assert served is healthy
         durations = [failing.health.ejected_until - clock.now]
         for _ in range(3):
             with pytest.raises(NoDeploymentAvailable) as refused:
                 await router.complete(chat(), [failing], Attempts())
             assert refused.value.headers() == {"retry-after": str(round(durations[-1]))}
             clock.advance(durations[-1])
-            with pytest.raises(UpstreamError):  # on probation: one failure ejects again
-                await router.complete(chat(), [failing], Attempts())
+            await router.complete(chat(), pool, Attempts())  # on probation: one failure ejects
             durations.append(failing.health.ejected_until - clock.now)
         assert durations == [10, 20, 40, 50]
         assert await chat_requests(session, bad) == 3 + 3  # nothing sent while ejected
@@ -65,8 +70,7 @@ async def test_ejection_grows_from_base_doubling_up_to_the_cap(
         await router.complete(chat(), [failing], Attempts())
         assert (failing.health.ejections, failing.health.on_probation) == (0, False)
         await reconfigure(session, bad, faults=ALWAYS_503)
-        with pytest.raises(UpstreamError):
-            await router.complete(chat(), [failing], Attempts())
+        await router.complete(chat(), pool, Attempts())
         assert failing.health.available(clock.now)  # one failure after a success is not enough
 
 
@@ -74,20 +78,66 @@ async def test_never_every_replica_of_a_deployment_is_ejected(
     session: aiohttp.ClientSession,
 ) -> None:
     clock = FakeClock()
-    with simulators(sim_config(faults=ALWAYS_503), sim_config(faults=ALWAYS_503)) as servers:
+    dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    router = make_router(
+        catalog_of({"llama-3-8b": {"d": dead}}), session, clock=clock, eject_after_failures=2
+    )
+    replicas = router.all_replicas()
+    for _ in range(10):
+        attempts = Attempts()
+        with pytest.raises(UpstreamError) as failed:  # a real answer, never "none available"
+            await router.complete(chat(), replicas, attempts)
+        assert not isinstance(failed.value, NoDeploymentAvailable)
+        assert attempts.count >= 1
+        assert sum(r.health.ejected(clock.now) for r in replicas) <= 1
+        clock.advance(1)
+    assert sum(r.health.ejected(clock.now) for r in replicas) == 1
+
+
+async def test_failures_caused_by_the_input_never_eject_a_replica(
+    session: aiohttp.ClientSession,
+) -> None:
+    clock = FakeClock()
+    with simulators(sim_config(), sim_config()) as servers:
         router = make_router(
             catalog_of({"llama-3-8b": {"d": servers}}), session, clock=clock, eject_after_failures=2
         )
         replicas = router.all_replicas()
-        for _ in range(10):
+        for _ in range(4):  # a 5xx every replica gives for this input
             attempts = Attempts()
-            with pytest.raises(UpstreamError) as failed:  # a real answer, never "none available"
-                await router.complete(chat(), replicas, attempts)
-            assert not isinstance(failed.value, NoDeploymentAvailable)
-            assert attempts.count >= 1
-            assert sum(r.health.ejected(clock.now) for r in replicas) <= 1
-            clock.advance(1)
-        assert sum(r.health.ejected(clock.now) for r in replicas) == 1
+            with pytest.raises(UpstreamError):
+                await router.complete(chat(sim_fault="http_500"), replicas, attempts)
+            assert attempts.count == 2
+        for _ in range(2):  # the same for a stream
+            with pytest.raises(UpstreamError):
+                await router.open_stream(
+                    chat(stream=True, sim_fault="http_500"), replicas, Attempts()
+                )
+        for _ in range(4):  # a bad parameter: vLLM's 400, returned as it is
+            reply, _ = await router.complete(chat(temperature=-1), replicas, Attempts())
+            assert reply.status == 400
+        assert all(r.health.available(clock.now) for r in replicas)
+        assert all(r.health.consecutive_failures == 0 for r in replicas)
+        _, served = await router.complete(chat(), replicas, Attempts())
+        assert served in replicas
+
+
+@pytest.mark.parametrize(
+    ("capture", "bad_request"),
+    [
+        ("err_bad_temperature.body", True),
+        ("err_max_tokens.body", True),
+        ("err_prompt_too_long.body", True),
+        ("err_unknown_model.body", True),  # a 4xx code: the request named no such model
+    ],
+)
+def test_a_server_error_body_saying_bad_request_is_the_inputs_fault(
+    capture: str, bad_request: bool
+) -> None:
+    payload = (CAPTURES / capture).read_bytes()
+    assert signals_bad_request(payload) is bad_request
+    crash = b'{"error":{"message":"EngineCore died","type":"InternalServerError","code":500}}'
+    assert not signals_bad_request(crash) and not signals_bad_request(b"<html>")
 
 
 async def test_health_checks_take_a_replica_out_and_bring_it_back(
