@@ -128,6 +128,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         Journal(settings.spool_dir),
         flush_interval_s=settings.ledger_flush_interval_s,
         batch_size=settings.ledger_batch_size,
+        probe=lambda: ledger.check_reachable(engine),
     )
     await writer.start()
     authenticator = Authenticator(
