@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import NoReturn
 
 import httpx
 import openai
 import orjson
 import pytest
 
+from billing import ledger
+from billing.database import make_engine
+from billing.ledger_record import LedgerRecord
 from gateway.local_server import BackgroundServer, free_port
+from gateway.pipeline import Pipeline
 from gateway.simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
@@ -162,3 +167,69 @@ def test_concurrent_load_gives_one_record_per_request(gateway: RunningGateway) -
     assert len(records) == 60
     assert all(r.completion_tokens == 4 and not r.tokens_estimated for r in records)
     assert gateway.count() == before + 60
+
+
+def _failing(*_: object, **__: object) -> NoReturn:
+    raise RuntimeError("injected fault")
+
+
+@pytest.mark.parametrize(
+    ("step", "upstream_reached"), [("_admit", False), ("_answer", True)], ids=["before", "after"]
+)
+def test_internal_error_is_recorded_as_the_500_the_client_got(
+    gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, step: str, upstream_reached: bool
+) -> None:
+    # Any bug will do: a step of the pipeline that raises, before or after the model server
+    # answered. Such requests once answered 500 and were recorded as 200.
+    monkeypatch.setattr(Pipeline, step, _failing)
+    with pytest.raises(openai.InternalServerError) as caught:
+        gateway.sdk().chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=3)
+    response = caught.value.response
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    [record] = gateway.records([response.headers["x-request-id"]])
+    assert record.status_code == 500 and record.error_class == "internal_error"
+    assert (record.attempts == 1) is upstream_reached
+    # The model server computed the answer: the request is not free, and marked as estimated.
+    assert (record.prompt_tokens > 0) is upstream_reached
+    assert record.tokens_estimated is upstream_reached
+
+
+def _single_record(gw: RunningGateway, *, timeout_s: float = 10.0) -> LedgerRecord:
+    async def newest() -> list[LedgerRecord]:
+        engine = make_engine(gw.database_url)
+        try:
+            return await ledger.recent_records(engine, limit=2)
+        finally:
+            await engine.dispose()
+
+    deadline = time.monotonic() + timeout_s
+    while not (records := asyncio.run(newest())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(records) == 1, records
+    return records[0]
+
+
+def test_abandoned_plain_request_records_its_estimated_prompt_tokens(
+    gateway: RunningGateway,
+) -> None:
+    # The client gives up while the model server computes: the prompt was processed, so the
+    # request is never free (it was once recorded with zero tokens).
+    body = {
+        "model": CHAT_MODEL,
+        "messages": MESSAGES,
+        "max_tokens": 5,
+        "sim_fault": "slow",
+        "sim_delay_ms": 3000,
+    }
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{gateway.base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {gateway.key}"},
+            timeout=0.5,
+        )
+    record = _single_record(gateway)
+    assert record.client_disconnected and record.status_code == 499
+    assert record.attempts == 1 and not record.streamed
+    assert record.tokens_estimated and record.prompt_tokens > 0
