@@ -209,4 +209,10 @@ class LedgerWriter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:
+                # Never seen, but this loop must not end: records would pile up in memory,
+                # unwritten. Whatever was taken stays in its journal segment for replay.
+                self._backlog_on_disk = True
+                log.exception("ledger flush failed; its records stay journaled for replay")
