@@ -9,6 +9,7 @@ table itself (:mod:`billing.schema`), so they cannot drift from the columns.
 from __future__ import annotations
 
 import unicodedata
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String
@@ -44,6 +45,10 @@ _INTEGER_RANGES: tuple[tuple[str, int, int], ...] = tuple(
 )
 
 
+_read_texts = attrgetter(*(name for name, _ in _STRING_LIMITS))
+_read_integers = attrgetter(*(name for name, _, _ in _INTEGER_RANGES))
+
+
 def _printable(char: str) -> str:
     if char.isprintable():
         return char
@@ -65,18 +70,12 @@ def bound_values(record: Any) -> None:
     """Make every text and integer field of a ledger record fit its column, in place.
 
     Values that already fit (nearly all of them) are left as they are, at the cost of a length
-    and ``isprintable`` check.
+    and ``isprintable`` check (all fields read at once: this runs for every request).
     """
-    for name, limit in _STRING_LIMITS:
-        value = getattr(record, name)
-        if value is None:
+    for (name, limit), value in zip(_STRING_LIMITS, _read_texts(record), strict=True):
+        if value is None or (type(value) is str and len(value) <= limit and value.isprintable()):
             continue
-        if not isinstance(value, str):
-            value = str(value)
-        elif len(value) <= limit and value.isprintable():
-            continue
-        setattr(record, name, bounded_text(value, limit))
-    for name, low, high in _INTEGER_RANGES:
-        number = getattr(record, name)
-        if isinstance(number, int) and not low <= number <= high:
+        setattr(record, name, bounded_text(str(value), limit))
+    for (name, low, high), number in zip(_INTEGER_RANGES, _read_integers(record), strict=True):
+        if type(number) is int and not low <= number <= high:
             setattr(record, name, min(max(number, low), high))
