@@ -233,3 +233,26 @@ def test_abandoned_plain_request_records_its_estimated_prompt_tokens(
     assert record.client_disconnected and record.status_code == 499
     assert record.attempts == 1 and not record.streamed
     assert record.tokens_estimated and record.prompt_tokens > 0
+
+
+def test_hostile_model_names_never_cost_anyone_their_record(gateway: RunningGateway) -> None:
+    # On PostgreSQL, one of these once made its whole insert batch fail: everyone's records of
+    # that 0.2 s window stayed in the journal, and replay stopped there for good.
+    def ask(model: str) -> str:
+        response = httpx.post(
+            f"{gateway.base_url}/chat/completions",
+            json={"model": model, "messages": MESSAGES, "max_tokens": 2},
+            headers={"Authorization": f"Bearer {gateway.key}"},
+            timeout=10,
+        )
+        return response.headers["x-request-id"]
+
+    hostile = [ask("m" * 300), ask("llama\x00-3-8b"), ask("\x1b[2J\u2028")]
+    good = [ask(CHAT_MODEL) for _ in range(3)]
+    records = {r.request_id: r for r in gateway.records(hostile + good)}
+    assert set(records) == set(hostile + good)
+    assert all(records[i].status_code == 404 for i in hostile)
+    assert all(records[i].status_code == 200 and records[i].completion_tokens for i in good)
+    long_model = records[hostile[0]].model
+    assert long_model is not None and len(long_model) == 200
+    assert records[hostile[1]].model == "llama\ufffd-3-8b"
