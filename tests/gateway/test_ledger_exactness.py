@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from pathlib import Path
 from typing import NoReturn
 
 import httpx
@@ -14,14 +16,17 @@ import pytest
 from billing import ledger
 from billing.database import make_engine
 from billing.ledger_record import LedgerRecord
+from gateway.app import create_app
 from gateway.local_server import BackgroundServer, free_port
 from gateway.pipeline import Pipeline
+from gateway.settings import Settings
 from gateway.simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     GatewayFactory,
     RunningGateway,
     make_catalog,
+    seed_key,
     simulator_config,
 )
 
@@ -256,3 +261,46 @@ def test_hostile_model_names_never_cost_anyone_their_record(gateway: RunningGate
     long_model = records[hostile[0]].model
     assert long_model is not None and len(long_model) == 200
     assert records[hostile[1]].model == "llama\ufffd-3-8b"
+
+
+def test_request_cut_by_shutdown_is_recorded_as_what_the_client_got(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The server stops while the model server still computes: the request is cancelled once
+    # the grace period is over, and the client gets uvicorn's 500 (recorded as 200 before).
+    settings = Settings(
+        database_url=sqlite_url,
+        spool_dir=tmp_path / "spool",
+        admin_token="admin-test-token",
+        ledger_flush_interval_s=0.05,
+    )
+    key, _ = asyncio.run(seed_key(sqlite_url))
+    received: list[int] = []
+    with BackgroundServer(create_simulator_app(simulator_config())) as upstream:
+        app = create_app(settings, make_catalog(upstream.url), migrate=False)
+        server = BackgroundServer(app, graceful_shutdown_s=1).start()
+
+        def ask() -> None:
+            body = {"model": CHAT_MODEL, "messages": MESSAGES, "max_tokens": 2}
+            response = httpx.post(
+                f"{server.url}/v1/chat/completions",
+                json={**body, "sim_fault": "slow", "sim_delay_ms": 5000},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=15,
+            )
+            received.append(response.status_code)
+
+        client = threading.Thread(target=ask)
+        client.start()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # until the model server holds the request
+            stats = httpx.get(f"{upstream.url}/sim/stats").json()
+            if stats["requests"].get("/v1/chat/completions"):
+                break
+            time.sleep(0.05)
+        server.stop()
+        client.join(15)
+    record = _single_record(RunningGateway(server.url, key, "", sqlite_url, server))
+    assert received == [500]
+    assert record.status_code == 500 and record.error_class == "gateway_shutdown"
+    assert record.tokens_estimated and record.prompt_tokens > 0
