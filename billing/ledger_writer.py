@@ -24,8 +24,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from billing.journal import Journal, quarantine_entry, scan_segment
 from billing.ledger_record import LedgerRecord
 
@@ -69,6 +67,7 @@ class LedgerWriter:
         self.spooled_total = 0
         self.written_total = 0
         self.quarantined_total = 0
+        self._quarantined_ids: set[str] = set()
         """Records and undecodable journal lines moved to the quarantine file."""
 
     @property
@@ -125,6 +124,9 @@ class LedgerWriter:
                 log.warning("journal replay postponed: %s", exc)
                 self._backlog_on_disk = True
                 return stored
+            except OSError as exc:  # the quarantine file cannot be written: the segment stays
+                log.error("journal segment %s left for later: %s", segment.name, exc)
+                self._backlog_on_disk = True
         self._backlog_on_disk = False
         return stored
 
@@ -145,15 +147,16 @@ class LedgerWriter:
         except OSError as exc:
             log.error("journal segment %s cannot be read (%s): skipped", segment, exc)
             return False
+        await self._store_all(contents.records, segment.name)
         if contents.undecodable:
             # A torn last line after a machine crash, or a damaged file: kept, never dropped.
+            # (Only now: a segment whose records wait for the database is read again later.)
             error = "line does not decode as a ledger record"
             entries = [
                 quarantine_entry("undecodable", segment.name, error=error, line=line)
                 for line in contents.undecodable
             ]
             self._quarantine(entries, f"{len(entries)} undecodable lines of {segment.name}")
-        await self._store_all(contents.records, segment.name)
         await asyncio.to_thread(segment.unlink, missing_ok=True)
         if contents.records:
             log.info(
@@ -178,6 +181,9 @@ class LedgerWriter:
         await self._check_reachable(failure)
         if len(records) == 1:
             [record] = records
+            if record.request_id in self._quarantined_ids:
+                return  # refused again on replay (its batch was cut short by an outage)
+            self._quarantined_ids.add(record.request_id)
             # The driver's own message: SQLAlchemy's adds the statement and all its parameters.
             cause = getattr(failure, "orig", None) or failure
             error = f"{type(cause).__name__}: {cause}"[:500]
@@ -196,7 +202,7 @@ class LedgerWriter:
             raise _DatabaseUnavailable(failure) from failure
         try:
             await self._probe()
-        except (SQLAlchemyError, OSError) as exc:
+        except Exception as exc:  # whatever stops the probe, the database is not usable now
             raise _DatabaseUnavailable(exc) from failure
 
     def _quarantine(self, entries: list[bytes], what: str) -> None:

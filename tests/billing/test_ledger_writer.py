@@ -270,3 +270,40 @@ def test_records_stay_journaled_when_the_database_is_down_mid_bisection(tmp_path
     assert writer.spooled_total == 4 and writer.quarantined_total == 0
     assert quarantined(tmp_path) == []
     assert len(list(tmp_path.glob("ledger-*"))) == 1
+
+
+def test_a_refused_record_is_quarantined_once_when_an_outage_interrupts_its_batch(
+    tmp_path: Path,
+) -> None:
+    stored: set[str] = set()
+    state = {"up": True, "outage_pending": True}
+
+    async def insert(records: Sequence[LedgerRecord]) -> None:
+        ids = {r.request_id for r in records}
+        if not state["up"]:
+            raise ConnectionRefusedError("database gone")
+        if "refused" in ids:
+            raise ValueError("value refused by the database")
+        if "late" in ids and state["outage_pending"]:
+            # The database goes away after "refused" was quarantined, before "late" landed.
+            state["up"] = state["outage_pending"] = False
+            raise ConnectionRefusedError("database gone")
+        stored.update(ids)
+
+    async def probe() -> None:
+        if not state["up"]:
+            raise ConnectionRefusedError("database gone")
+
+    writer = LedgerWriter(insert, Journal(tmp_path), probe=probe)
+    for name in ("early", "refused", "late", "last"):
+        writer.submit(make_record(name))
+    asyncio.run(writer.flush())
+    assert writer.spooled_total == 4 and len(list(tmp_path.glob("ledger-*"))) == 1
+    assert stored == {"early"}
+
+    state["up"] = True
+    assert asyncio.run(writer.replay()) == 1  # the segment again, "refused" included
+    assert stored == {"early", "late", "last"}
+    assert [e["record"]["request_id"] for e in quarantined(tmp_path)] == ["refused"]
+    assert writer.quarantined_total == 1
+    assert list(tmp_path.glob("ledger-*")) == []
