@@ -67,8 +67,8 @@ class LedgerWriter:
         self.spooled_total = 0
         self.written_total = 0
         self.quarantined_total = 0
-        self._quarantined_ids: set[str] = set()
         """Records and undecodable journal lines moved to the quarantine file."""
+        self._quarantined_ids: set[str] = set()
 
     @property
     def backlog(self) -> int:
@@ -93,6 +93,7 @@ class LedgerWriter:
             return
         batch, self._pending = self._pending, []
         segment = self._journal.rotate()
+        quarantined_before = self.quarantined_total
         try:
             await self._store_all(batch, segment.name if segment else None)
         except _DatabaseUnavailable as exc:
@@ -105,7 +106,7 @@ class LedgerWriter:
                 self._journal.directory,
             )
             return
-        self.written_total += len(batch)
+        self.written_total += len(batch) - (self.quarantined_total - quarantined_before)
         if segment is not None:
             await asyncio.to_thread(segment.unlink, missing_ok=True)
         if self._backlog_on_disk:
@@ -114,7 +115,8 @@ class LedgerWriter:
     async def replay(self) -> int:
         """Store the records of every closed journal segment; returns how many segments were
         stored. Stops early only when the database is unreachable: a segment that cannot be
-        read is reported and left for the operator, refused records are quarantined."""
+        read or quarantined from is reported and left in place, refused records are
+        quarantined."""
         stored = 0
         for segment in self._journal.closed_segments():
             try:
@@ -124,9 +126,10 @@ class LedgerWriter:
                 log.warning("journal replay postponed: %s", exc)
                 self._backlog_on_disk = True
                 return stored
-            except OSError as exc:  # the quarantine file cannot be written: the segment stays
-                log.error("journal segment %s left for later: %s", segment.name, exc)
-                self._backlog_on_disk = True
+            except OSError as exc:
+                # The quarantine file cannot be written (disk full?): the segment stays, for
+                # the next replay (next start, next recovery, ``hygie ledger replay``).
+                log.error("journal segment %s left for a later replay: %s", segment.name, exc)
         self._backlog_on_disk = False
         return stored
 
