@@ -307,3 +307,26 @@ def test_a_refused_record_is_quarantined_once_when_an_outage_interrupts_its_batc
     assert [e["record"]["request_id"] for e in quarantined(tmp_path)] == ["refused"]
     assert writer.quarantined_total == 1
     assert list(tmp_path.glob("ledger-*")) == []
+
+
+def test_replay_goes_on_past_a_segment_it_cannot_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    stored: list[str] = []
+
+    async def insert(records: Sequence[LedgerRecord]) -> None:
+        stored.extend(r.request_id for r in records)
+
+    (tmp_path / "ledger-0-0-000001.jsonl").mkdir()  # reading it fails with an OSError
+    journal = Journal(tmp_path)
+    journal.write(make_record("after"))
+    journal.rotate()
+    writer = LedgerWriter(insert, Journal(tmp_path), probe=_reachable)
+    with caplog.at_level(logging.ERROR, logger="hygie.ledger"):
+        assert asyncio.run(writer.replay()) == 1
+    assert stored == ["after"]
+    assert any("ledger-0-0-000001.jsonl" in m for m in caplog.messages)
+
+
+async def _reachable() -> None:
+    return None
