@@ -171,17 +171,17 @@ class Pipeline:
             if watch is None or not watch.absorb_cancellation():
                 # The server answers 500 to a request cancelled before its answer began.
                 exchange.status_code, exchange.error_class = 500, "gateway_shutdown"
-                exchange.settle_usage(exchange.usage)
+                exchange.settle_unanswered()
                 raise
             exchange.client_disconnected, exchange.status_code = True, 499
-            exchange.settle_usage(exchange.usage)  # abandoned, but the prompt was processed
+            exchange.settle_unanswered()  # abandoned, but the prompt was processed
             return Response(status_code=499)  # nobody is listening any more
         except Exception:
             # A bug: the client gets a clean 500, and the record says so (it once said 200).
             log.exception("unexpected error on %s", endpoint)
             internal = InternalError("Internal error; the request was recorded.")
             exchange.fail(internal)
-            exchange.settle_usage(exchange.usage)
+            exchange.settle_unanswered()
             return error_response(internal)
         finally:
             if watch is not None:

@@ -216,7 +216,7 @@ def _single_record(gw: RunningGateway, *, timeout_s: float = 10.0) -> LedgerReco
 
 
 def test_abandoned_plain_request_records_its_estimated_prompt_tokens(
-    gateway: RunningGateway,
+    gateway: RunningGateway, simulator: BackgroundServer
 ) -> None:
     # The client gives up while the model server computes: the prompt was processed, so the
     # request is never free (it was once recorded with zero tokens).
@@ -238,6 +238,8 @@ def test_abandoned_plain_request_records_its_estimated_prompt_tokens(
     assert record.client_disconnected and record.status_code == 499
     assert record.attempts == 1 and not record.streamed
     assert record.tokens_estimated and record.prompt_tokens > 0
+    # Where it went is known too: it is priced as a request served there.
+    assert record.deployment == "sim" and record.replica == f"{simulator.url}/v1"
 
 
 def test_hostile_model_names_never_cost_anyone_their_record(gateway: RunningGateway) -> None:
