@@ -6,15 +6,20 @@ once ``write`` returns, the data belongs to the kernel, so it survives the gatew
 database, its segment is deleted; a segment whose batch could not be stored stays on disk and
 is replayed later, by this process or by the next one started on the same directory.
 
+Records that cannot be stored (a line that no longer decodes, a record the database refuses)
+are moved to ``quarantine.jsonl`` in the same directory, one JSON object a line, so that one bad
+record never holds back the others; an operator can read, fix and re-import them.
+
 One directory belongs to one gateway process at a time.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
-from dataclasses import fields
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +30,7 @@ from billing.ledger_record import LedgerRecord
 _DATETIME_FIELDS = frozenset({"started_at", "finished_at"})
 _FIELD_NAMES = frozenset(f.name for f in fields(LedgerRecord))
 _SUFFIX = ".jsonl"
+QUARANTINE_FILE = "quarantine.jsonl"
 
 
 def encode(record: LedgerRecord) -> bytes:
@@ -38,17 +44,54 @@ def decode(line: bytes) -> LedgerRecord:
     return LedgerRecord(**values)
 
 
-def read_segment(path: Path) -> list[LedgerRecord]:
-    """The records of a segment; a torn last line (machine crash mid-write) is skipped."""
-    records = []
+@dataclass(frozen=True, slots=True)
+class SegmentContents:
+    """What a segment holds: the records it decodes to, and the lines that do not decode."""
+
+    records: list[LedgerRecord]
+    undecodable: list[bytes]
+
+
+def scan_segment(path: Path) -> SegmentContents:
+    """Decode a segment; lines that do not decode (a torn last line after a machine crash, a
+    damaged file) are returned apart, for the caller to report and quarantine."""
+    records, undecodable = [], []
     for line in path.read_bytes().splitlines():
         if not line.strip():
             continue
         try:
             records.append(decode(line))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue
-    return records
+            undecodable.append(line)
+    return SegmentContents(records, undecodable)
+
+
+def read_segment(path: Path) -> list[LedgerRecord]:
+    """The records of a segment, without the lines that do not decode."""
+    return scan_segment(path).records
+
+
+def quarantine_entry(
+    reason: str,
+    segment: str | None,
+    *,
+    error: str,
+    record: LedgerRecord | None = None,
+    line: bytes | None = None,
+) -> bytes:
+    """One line of the quarantine file. Plain ``json`` with ASCII escapes: whatever the bytes
+    or characters, the entry can be written and read back."""
+    entry: dict[str, object] = {
+        "quarantined_at": datetime.now(UTC).isoformat(),
+        "reason": reason,
+        "segment": segment,
+        "error": error,
+    }
+    if record is not None:
+        entry["record"] = record.as_row()
+    if line is not None:
+        entry["line"] = line.decode("utf-8", errors="backslashreplace")
+    return json.dumps(entry, ensure_ascii=True, default=str).encode() + b"\n"
 
 
 class Journal:
@@ -85,6 +128,14 @@ class Journal:
         if not self._dir.exists():
             return []
         return sorted(p for p in self._dir.glob(f"ledger-*{_SUFFIX}") if p != self._current)
+
+    def quarantine(self, entries: list[bytes]) -> Path:
+        """Append entries made by :func:`quarantine_entry` to the quarantine file (returned)."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        path = self._dir / QUARANTINE_FILE
+        with path.open("ab", buffering=0) as handle:
+            handle.write(b"".join(entries))
+        return path
 
     def close(self) -> None:
         self.rotate()

@@ -34,6 +34,12 @@ async def insert_records(engine: AsyncEngine, records: Sequence[LedgerRecord]) -
         await connection.execute(statement, [record.as_row() for record in records])
 
 
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Raise unless the ledger table can be queried now (tells an outage from a bad record)."""
+    async with engine.connect() as connection:
+        await connection.execute(select(ledger.c.request_id).limit(0))
+
+
 def _as_utc(value: datetime) -> datetime:
     # SQLite returns naive datetimes; everything the gateway writes is UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -6,12 +6,16 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from billing.ledger_bounds import bound_values
+
 
 @dataclass(slots=True)
 class LedgerRecord:
     """What is stored for each request, exactly once, keyed by ``request_id``.
 
-    Never holds prompt or completion text: only identifiers, counts and timings.
+    Never holds prompt or completion text: only identifiers, counts and timings. Every text
+    and integer value fits its column once built (see :mod:`billing.ledger_bounds`), so no
+    client-chosen value can make an insert fail.
     """
 
     request_id: str
@@ -45,6 +49,9 @@ class LedgerRecord:
     price_version: str | None = None
     fx_rate: str | None = None
     """EUR per unit of the price's currency, as applied to this charge (None: priced in EUR)."""
+
+    def __post_init__(self) -> None:
+        bound_values(self)
 
     def as_row(self) -> dict[str, Any]:
         """The record as a column → value mapping for the ``ledger`` table."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import quota_limits_repo as repo
 from billing.quotas import ThresholdCrossed
+from gateway.supervisor import start_supervised
 
 log = logging.getLogger("hygie.alerts")
 
@@ -47,7 +48,7 @@ class AlertCenter:
 
     def start(self) -> None:
         if self._url:
-            self._task = asyncio.create_task(self._deliver_forever(), name="alert-webhook")
+            self._task = start_supervised("alert-webhook", self._deliver_forever)
 
     async def close(self) -> None:
         if self._task is not None:

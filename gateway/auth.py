@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -13,6 +14,8 @@ from gateway.errors import InvalidApiKey
 LookupFn = Callable[[str], Awaitable[KeyOwner | None]]
 
 _MAX_CACHED_KEYS = 50_000
+
+log = logging.getLogger("hygie.auth")
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -74,7 +77,12 @@ class Authenticator:
             task.add_done_callback(lambda _: self._checking.pop(digest, None))
 
     async def _check(self, digest: str) -> None:
-        owner = await self._lookup(digest)
+        try:
+            owner = await self._lookup(digest)
+        except Exception as exc:  # a background check: nobody else would hear of its failure
+            # The key stays served from the cache until its grace period ends.
+            log.warning("API key check postponed: %s", type(exc).__name__)
+            return
         if owner is None:
             self._cache.pop(digest, None)  # revoked: the next request is refused
         else:

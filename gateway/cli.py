@@ -191,7 +191,9 @@ def ledger_replay(
         engine = make_engine(settings.database_url)
         try:
             writer = LedgerWriter(
-                lambda records: ledger.insert_records(engine, records), Journal(settings.spool_dir)
+                lambda records: ledger.insert_records(engine, records),
+                Journal(settings.spool_dir),
+                probe=lambda: ledger.check_reachable(engine),
             )
             return await writer.replay()
         finally:

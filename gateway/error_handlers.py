@@ -15,6 +15,7 @@ from gateway.errors import (
     error_body,
     error_response,
 )
+from gateway.hot_path import InternalError
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -41,6 +42,12 @@ def install_error_handlers(app: FastAPI) -> None:
         error = InvalidRequest(str(exc.detail))
         return Response(error_body(error), exc.status_code, None, "application/json")
 
+    async def on_unexpected_error(_: Request, exc: Exception) -> Response:
+        # A bug. Starlette raises it again once this answer is sent, so the server logs it with
+        # its traceback; the client gets the same error shape as for every other error.
+        return error_response(InternalError("Internal error."))
+
     app.add_exception_handler(GatewayError, on_gateway_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)

@@ -80,6 +80,16 @@ class Exchange:
             estimated=True,
         )
 
+    def settle_unanswered(self) -> None:
+        """For a request that ends without the upstream's answer (client gone, internal error,
+        shutdown): keep what is known of where it went, and never record it as free when it
+        reached a model server (the prompt was processed: estimated tokens)."""
+        if self.deployment is None and self.attempts.tried:
+            # Labels are ``deployment@base_url`` (see Replica.label).
+            deployment, _, replica = self.attempts.tried[-1].partition("@")
+            self.deployment, self.replica = deployment, replica or None
+        self.settle_usage(self.usage)
+
     def record(self) -> LedgerRecord:
         """The ledger record; call once, when the request is over."""
         elapsed = time.perf_counter() - self.started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from billing.costing import Costing
 from billing.directory import KeyOwner
+from billing.ledger_record import LedgerRecord
 from billing.ledger_writer import LedgerWriter
 from billing.quotas import Amount
 from billing.token_estimate import max_prompt_tokens
@@ -33,6 +35,7 @@ from gateway.errors import (
     error_response,
 )
 from gateway.exchange import Exchange
+from gateway.hot_path import InternalError
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing, parent_context
 from gateway.openai_request import OpenAICall, parse_call, read_body
@@ -52,6 +55,8 @@ from gateway.upstream.server_params import DROPPED_PARAMS_HEADER
 from gateway.upstream.vllm import UpstreamReply
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
+
+log = logging.getLogger("hygie.http")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,7 @@ class Pipeline:
                 )
                 exchange.note_decision(verdict.decision)
                 route = self._route(verdict, owner, call)
-            except (GatewayError, asyncio.CancelledError):
+            except BaseException:
                 # Collected so that the record settles it, not left held. (Cancellation can
                 # arrive here while a long body is scanned on the worker thread.)
                 await self._collect(reservation, exchange)
@@ -166,10 +171,20 @@ class Pipeline:
             return Response(status_code=499)
         except asyncio.CancelledError:
             if watch is None or not watch.absorb_cancellation():
-                exchange.error_class = "gateway_shutdown"
+                # The server answers 500 to a request cancelled before its answer began.
+                exchange.status_code, exchange.error_class = 500, "gateway_shutdown"
+                exchange.settle_unanswered()
                 raise
             exchange.client_disconnected, exchange.status_code = True, 499
+            exchange.settle_unanswered()  # abandoned, but the prompt was processed
             return Response(status_code=499)  # nobody is listening any more
+        except Exception:
+            # A bug: the client gets a clean 500, and the record says so (it once said 200).
+            log.exception("unexpected error on %s", endpoint)
+            internal = InternalError("Internal error; the request was recorded.")
+            exchange.fail(internal)
+            exchange.settle_unanswered()
+            return error_response(internal)
         finally:
             if watch is not None:
                 watch.stop()
@@ -391,6 +406,12 @@ class Pipeline:
             self._quotas.settle_soon(exchange.hold, actual)
         record = exchange.record()
         self._ledger.submit(record)
+        try:
+            self._observe(exchange, record)
+        except Exception:  # the answer is decided and recorded: a failing observer changes neither
+            log.exception("metrics or trace of request %s failed", record.request_id)
+
+    def _observe(self, exchange: Exchange, record: LedgerRecord) -> None:
         department = exchange.owner.department if exchange.owner else None
         self._metrics.observe_request(record, None, department)
         for failure in exchange.attempts.failures:

@@ -35,6 +35,7 @@ from billing.quotas import (
     decide_on_outage,
 )
 from gateway.errors import GatewayError, QuotaExceeded, QuotaUnavailable, RateLimited
+from gateway.supervisor import start_supervised
 
 log = logging.getLogger("hygie.quotas")
 
@@ -147,7 +148,7 @@ class QuotaGate:
         """Load limits, rebuild counters from the ledger, and keep limits fresh."""
         await self.reload_limits()
         await self.rebuild_from_ledger()
-        self._refresher = asyncio.create_task(self._refresh_forever(), name="quota-limits")
+        self._refresher = start_supervised("quota-limits", self._refresh_forever)
 
     async def close(self) -> None:
         if self._refresher is not None:

@@ -30,6 +30,7 @@ from gateway.router import Router, upstream_headers
 from gateway.scan_worker import ScanWorker
 from gateway.settings import Settings, prepare_litellm, upstream_secrets
 from gateway.sovereignty import SovereigntyGate
+from gateway.supervisor import run_all, start_supervised
 from gateway.upstream.monitor import ReplicaMonitor
 from gateway.upstream.vllm import OpenAICompatibleClient, make_session
 from policies.phi import CachingDetector, PhiDetector
@@ -67,23 +68,37 @@ class Services:
     started_at: int
 
     async def close(self) -> None:
-        """Flush the ledger, settle what is pending, then close connections. Call once."""
+        """Flush the ledger, settle what is pending, then close connections. Call once.
+
+        Every step runs even when an earlier one fails (each failure is logged): a ledger that
+        cannot flush must not leave Redis, the upstream pool or the database pool open.
+        """
+        redis, litellm = self.redis, self.litellm
+        await run_all(
+            [
+                ("policy watcher", self._stop_policy_watch),
+                ("ledger", self.ledger.close),
+                ("quotas", self.quotas.close),
+                ("alerts", self.alerts.close),
+                ("redis", redis.aclose if redis is not None else _nothing),
+                ("tracing", self.tracing.shutdown),
+                ("replica monitor", self.monitor.stop),
+                ("litellm", litellm.aclose if litellm is not None else _nothing),
+                ("upstream retry session", self.router.close),
+                ("upstream session", self.session.close),
+                ("database pool", self.engine.dispose),
+                ("scan worker", self.scan_worker.close),
+            ]
+        )
+
+    async def _stop_policy_watch(self) -> None:
         self.policy_watch.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.policy_watch
-        await self.ledger.close()
-        await self.quotas.close()
-        await self.alerts.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        self.tracing.shutdown()
-        await self.monitor.stop()
-        if self.litellm is not None:
-            await self.litellm.aclose()
-        await self.router.close()
-        await self.session.close()
-        await self.engine.dispose()
-        self.scan_worker.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aioredis.Redis | None]:
@@ -129,6 +144,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         Journal(settings.spool_dir),
         flush_interval_s=settings.ledger_flush_interval_s,
         batch_size=settings.ledger_batch_size,
+        probe=lambda: ledger.check_reachable(engine),
     )
     await writer.start()
     authenticator = Authenticator(
@@ -200,7 +216,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         litellm=litellm,
         metrics=metrics,
         tracing=tracing,
-        policy_watch=asyncio.create_task(holder.watch(), name="policy-reload"),
+        policy_watch=start_supervised("policy-reload", holder.watch),
         timezone=timezone,
         started_at=int(time.time()),
     )

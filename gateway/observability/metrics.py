@@ -64,6 +64,9 @@ class LedgerStats(Protocol):
     @property
     def spooled_total(self) -> int: ...
 
+    @property
+    def quarantined_total(self) -> int: ...
+
 
 @dataclass(frozen=True, slots=True)
 class _RequestSeries:
@@ -84,14 +87,20 @@ class _LedgerCollector:
         self._stats = stats
 
     def describe(self) -> Iterable[Metric]:
-        return self._families(backlog=None, spooled=None)
+        return self._families(backlog=None, spooled=None, quarantined=None)
 
     def collect(self) -> Iterable[Metric]:
         stats = self._stats
-        return self._families(backlog=stats.backlog, spooled=stats.spooled_total)
+        return self._families(
+            backlog=stats.backlog,
+            spooled=stats.spooled_total,
+            quarantined=stats.quarantined_total,
+        )
 
     @staticmethod
-    def _families(backlog: int | None, spooled: int | None) -> list[Metric]:
+    def _families(
+        backlog: int | None, spooled: int | None, quarantined: int | None
+    ) -> list[Metric]:
         return [
             GaugeMetricFamily(
                 "hygie_ledger_backlog",
@@ -102,6 +111,12 @@ class _LedgerCollector:
                 "hygie_ledger_spooled",
                 "Ledger records kept in the local journal because the database was unreachable.",
                 value=spooled,
+            ),
+            CounterMetricFamily(
+                "hygie_ledger_quarantined",
+                "Ledger records the database refused, and journal lines that did not decode, "
+                "moved to the journal's quarantine file.",
+                value=quarantined,
             ),
         ]
 

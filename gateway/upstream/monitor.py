@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 
+from gateway.supervisor import start_supervised
 from gateway.upstream.load_signals import next_sample, parse_vllm_load
 from gateway.upstream.replicas import Replica
 from gateway.upstream.routing_options import RoutingOptions
@@ -45,13 +46,13 @@ class ReplicaMonitor:
         if self._tasks:
             return
         self._tasks = [
-            asyncio.create_task(
-                self._every(self._options.metrics_interval_s, self.poll_metrics),
-                name="hygie-replica-metrics",
+            start_supervised(
+                "hygie-replica-metrics",
+                lambda: self._every(self._options.metrics_interval_s, self.poll_metrics),
             ),
-            asyncio.create_task(
-                self._every(self._options.health_interval_s, self.check_health),
-                name="hygie-replica-health",
+            start_supervised(
+                "hygie-replica-health",
+                lambda: self._every(self._options.health_interval_s, self.check_health),
             ),
         ]
 
