@@ -13,6 +13,7 @@ from typing import Any
 import openai
 import pytest
 from openai.types.chat import ChatCompletionChunk
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.completion import Completion
 
 from billing.ledger_record import LedgerRecord
@@ -178,11 +179,39 @@ def test_embeddings(real: RealVllm, embedding_served: str) -> None:
     assert counted.prompt > 0
 
 
+def leave_after(chunks: Iterable[ChatCompletionChunk | Completion], wanted: int) -> int:
+    """Read until ``wanted`` chunks carried text, then stop (the caller's ``with`` block then
+    closes the connection mid-stream); the number of such chunks read."""
+    seen = 0
+    for chunk in chunks:
+        for choice in chunk.choices:
+            text = choice.delta.content if isinstance(choice, ChunkChoice) else choice.text
+            seen += 1 if text else 0
+        if seen >= wanted:
+            break
+    return seen
+
+
+def assert_cut_stream_metered(
+    record: LedgerRecord, counted: Counters, seen: int, *, asked: int, prompt_copies: int = 1
+) -> None:
+    """The ledger of a stream the client left holds vLLM's prompt and generated tokens."""
+    measured = f"ledger {ledger_of([record])}, client saw {seen}, vLLM counted {counted}"
+    assert record.client_disconnected
+    assert counted.generation < asked, "vLLM finished before the client left: nothing was cut"
+    assert record.prompt_tokens * prompt_copies == counted.prompt, measured
+    # A range, not equality: vLLM counts every token whose output reached its HTTP layer before
+    # it noticed the closed connection and aborted (later outputs are dropped uncounted), while
+    # the gateway knows only the usage of the last chunks it read. Each chunk the client read
+    # carried at least one token.
+    assert seen <= record.completion_tokens <= counted.generation, measured
+    assert not record.tokens_estimated, measured
+
+
 def test_stream_the_client_leaves_holds_vllms_prompt_and_generated_tokens(
     real: RealVllm,
 ) -> None:
     before = real.counters()
-    seen = 0
     with real.client.chat.completions.with_streaming_response.create(
         model=real.model,
         messages=MESSAGES,
@@ -191,22 +220,41 @@ def test_stream_the_client_leaves_holds_vllms_prompt_and_generated_tokens(
         extra_body={"ignore_eos": True},
     ) as response:
         request_id = response.headers[REQUEST_ID]
-        for chunk in response.parse():
-            seen += sum(1 for c in chunk.choices if c.delta.content)
-            if seen >= 3:
-                break  # leaving the block closes the connection mid-stream
+        seen = leave_after(response.parse(), 3)
     [record] = real.gateway.records([request_id])
-    counted = real.counters() - before
-    assert record.client_disconnected
-    assert counted.generation < 600, "vLLM finished before the client left: nothing was cut"
-    measured = f"ledger {ledger_of([record])}, client saw {seen}, vLLM counted {counted}"
-    assert record.prompt_tokens == counted.prompt, measured
-    # A range, not equality: vLLM counts every token whose output reached its HTTP layer before
-    # it noticed the closed connection and aborted (later outputs are dropped uncounted), while
-    # the gateway knows only the usage of the last chunk it read. Each chunk the client read
-    # carried at least one token.
-    assert seen <= record.completion_tokens <= counted.generation, measured
-    assert not record.tokens_estimated, measured
+    assert_cut_stream_metered(record, real.counters() - before, seen, asked=600)
+
+
+def test_stream_with_two_choices_the_client_leaves(real: RealVllm) -> None:
+    before = real.counters()
+    with real.client.chat.completions.with_streaming_response.create(
+        model=real.model,
+        messages=MESSAGES,
+        stream=True,
+        n=2,
+        max_tokens=300,
+        extra_body={"ignore_eos": True},
+    ) as response:
+        request_id = response.headers[REQUEST_ID]
+        seen = leave_after(response.parse(), 6)
+    [record] = real.gateway.records([request_id])
+    # As in test_chat_with_two_choices: vLLM's counter holds the prompt once per choice.
+    assert_cut_stream_metered(record, real.counters() - before, seen, asked=600, prompt_copies=2)
+
+
+def test_completion_stream_of_several_prompts_the_client_leaves(real: RealVllm) -> None:
+    before = real.counters()
+    with real.client.completions.with_streaming_response.create(
+        model=real.model,
+        prompt=[PROMPT, "Antécédents médicaux et chirurgicaux du patient :"],
+        stream=True,
+        max_tokens=300,
+        extra_body={"ignore_eos": True},
+    ) as response:
+        request_id = response.headers[REQUEST_ID]
+        seen = leave_after(response.parse(), 6)
+    [record] = real.gateway.records([request_id])
+    assert_cut_stream_metered(record, real.counters() - before, seen, asked=600)
 
 
 def test_abandoned_non_streamed_request_is_not_recorded_as_free(real: RealVllm) -> None:
