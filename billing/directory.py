@@ -17,6 +17,10 @@ class DirectoryError(Exception):
     """A directory change was refused (duplicate name, unknown parent...)."""
 
 
+class NoSuchDepartment(DirectoryError):
+    """The department named does not exist."""
+
+
 @dataclass(frozen=True, slots=True)
 class Department:
     id: int
@@ -46,6 +50,7 @@ class KeyInfo:
     department: str
     created_at: datetime
     revoked_at: datetime | None
+    role: str  # the owner's role: who may manage this key depends on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,14 @@ async def find_department(engine: AsyncEngine, name: str) -> Department | None:
     return Department(row.id, row.name, row.display_name, row.default_data_class)
 
 
+async def department_name(engine: AsyncEngine, department_id: int) -> str | None:
+    """The name of the department with this id, or None."""
+    query = select(departments.c.name).where(departments.c.id == department_id)
+    async with engine.connect() as connection:
+        name = (await connection.execute(query)).scalar_one_or_none()
+    return None if name is None else str(name)
+
+
 async def list_departments(engine: AsyncEngine) -> list[Department]:
     async with engine.connect() as connection:
         rows = (await connection.execute(select(departments).order_by(departments.c.name))).all()
@@ -123,7 +136,7 @@ async def create_user(
     """Create a user in ``department`` (by name)."""
     dept = await find_department(engine, department)
     if dept is None:
-        raise DirectoryError(f"department {department!r} does not exist")
+        raise NoSuchDepartment(f"department {department!r} does not exist")
     try:
         async with engine.begin() as connection:
             result = await connection.execute(
@@ -224,19 +237,28 @@ async def list_keys(engine: AsyncEngine, *, department: str | None = None) -> li
         query = query.where(departments.c.name == department)
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [
-        KeyInfo(
-            id=r.id,
-            display_prefix=r.display_prefix,
-            name=r.name,
-            use_case=r.use_case,
-            username=r.username,
-            department=r.department,
-            created_at=r.created_at,
-            revoked_at=r.revoked_at,
-        )
-        for r in rows
-    ]
+    return [_key_info(r) for r in rows]
+
+
+async def find_key(engine: AsyncEngine, key_id: str) -> KeyInfo | None:
+    """One key (active or revoked) by its id, or None."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_key_query().where(api_keys.c.id == key_id))).first()
+    return None if row is None else _key_info(row)
+
+
+def _key_info(row: Any) -> KeyInfo:
+    return KeyInfo(
+        id=row.id,
+        display_prefix=row.display_prefix,
+        name=row.name,
+        use_case=row.use_case,
+        username=row.username,
+        department=row.department,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        role=row.role,
+    )
 
 
 async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:

@@ -3,6 +3,10 @@
 Two kinds of credential are accepted: the operator's admin token (``HYGIE_ADMIN_TOKEN``: full
 rights), and the API key of a user whose role is ``admin``, ``finance`` (reads everything,
 changes nothing) or ``department_admin`` (reads and changes their own department only).
+
+A department admin manages the plain users (role ``member``) of their department: they cannot
+grant a role, nor mint, revoke or limit the keys of anyone with a role. What lies outside their
+department does not exist for them: they get the same 404 as for a name nobody has.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.auth import Authenticator, bearer_token
-from gateway.errors import AdminAuthRequired, Forbidden, InvalidApiKey
+from gateway.errors import AdminAuthRequired, Forbidden, InvalidApiKey, NotFound
+
+PLAIN_ROLE = "member"
 
 
 class AdminRole(StrEnum):
@@ -42,6 +48,17 @@ class AdminPrincipal:
         if self.role is AdminRole.DEPARTMENT_ADMIN:
             return department is not None and department == self.department
         return False
+
+    def require_in_scope(self, department: str | None, not_found: NotFound) -> None:
+        """Raise ``not_found`` (the very answer for a missing thing) when a department admin
+        names something of another department, so that answers reveal nothing beyond it."""
+        if self.role is AdminRole.DEPARTMENT_ADMIN and department != self.department:
+            raise not_found
+
+    def require_may_manage(self, role: str) -> None:
+        """A department admin may act on plain users only, never on a role above theirs."""
+        if self.role is AdminRole.DEPARTMENT_ADMIN and role != PLAIN_ROLE:
+            raise Forbidden("A department admin manages plain users only; ask an administrator.")
 
     def require_read(self, department: str | None) -> None:
         if not self.can_read(department):

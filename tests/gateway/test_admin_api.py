@@ -58,7 +58,7 @@ def test_department_admin_sees_and_changes_only_their_department(
     ]
     assert {k["department"] for k in keys} == {"neurologie"}
     other = httpx.post(f"{base}/keys", headers=chief, json={"username": "dr.test"})  # cardiologie
-    assert other.status_code == 403
+    assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
     assert [d["name"] for d in httpx.get(f"{base}/departments", headers=chief).json()["data"]] == [
         "neurologie"
     ]
