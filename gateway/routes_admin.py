@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from fastapi import APIRouter, Request
@@ -56,6 +56,12 @@ def _no_department(name: str) -> NotFound:
     return NotFound(f"No department {name!r}.")
 
 
+@overload
+def department_param(department: str) -> str: ...
+@overload
+def department_param(department: None) -> None: ...
+@overload
+def department_param(department: str | None) -> str | None: ...
 def department_param(department: str | None) -> str | None:
     """A department name from a query string, refused with a 400 when it cannot be one."""
     if department is not None and not valid_text(department, DEPARTMENT_NAME_MAX):
