@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.schema import api_keys, departments, users
 
+# The roles a user may have; gateway.admin_auth says what each may do.
+ROLES = ("member", "department_admin", "finance", "admin")
+
 
 class DirectoryError(Exception):
     """A directory change was refused (duplicate name, unknown parent...)."""
@@ -133,7 +136,10 @@ async def create_user(
     display_name: str = "",
     role: str = "member",
 ) -> User:
-    """Create a user in ``department`` (by name)."""
+    """Create a user in ``department`` (by name); raises :class:`DirectoryError` for a role
+    that is not one of :data:`ROLES` (a misspelt role would silently grant nothing)."""
+    if role not in ROLES:
+        raise DirectoryError(f"role {role!r} is not one of {', '.join(ROLES)}")
     dept = await find_department(engine, department)
     if dept is None:
         raise NoSuchDepartment(f"department {department!r} does not exist")
