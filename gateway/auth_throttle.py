@@ -2,11 +2,12 @@
 
 A request with a missing or wrong key costs a key lookup and a ledger record; a flood of them
 would turn into a flood of database writes. Each client address has a token bucket that every
-401 answer spends: ``burst`` failures at once, then ``per_minute``. While the bucket is empty,
-requests from that address are answered ``429 rate_limit_exceeded`` with ``Retry-After``
-before anything else runs: no key lookup, no ledger record (they are counted in the metric
-``hygie_auth_throttled_total`` instead). A key this gateway verified recently still passes, so
-colleagues behind the same address (a hospital NAT) keep working while one client misbehaves.
+401 of the gateway's own (``WWW-Authenticate: Bearer``) spends: ``burst`` failures at once,
+then ``per_minute``. While the bucket is empty, requests from that address are answered
+``429 rate_limit_exceeded`` with ``Retry-After`` before anything else runs: no key lookup, no
+ledger record (they are counted in the metric ``hygie_auth_throttled_total`` instead). A key
+this gateway verified recently still passes, so colleagues behind the same address (a
+hospital NAT) keep working while one client misbehaves.
 
 The address is the TCP peer's. ``X-Forwarded-For`` is believed only when the peer is one of the
 ``trusted_proxies``; then the client is the right-most address not itself a trusted proxy.
@@ -170,7 +171,13 @@ class FailedAuthThrottle:
             return
 
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
+            # Only the gateway's own refusals carry the challenge; a model server's 401 passed
+            # through to a rightful caller is no failed authentication of theirs.
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 401
+                and any(name == b"www-authenticate" for name, _ in message.get("headers", ()))
+            ):
                 limiter.failed(client)
             await send(message)
 

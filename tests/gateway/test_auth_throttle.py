@@ -17,7 +17,7 @@ from gateway.auth_throttle import (
     client_address,
     parse_networks,
 )
-from gateway.errors import GatewayError, error_response
+from gateway.errors import GatewayError, UpstreamRejected, error_response
 from tests.conftest import CHAT_MODEL, GatewayFactory, make_catalog
 
 OWNER = KeyOwner("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
@@ -87,6 +87,10 @@ def test_refused_requests_never_reach_the_key_lookup() -> None:
     authenticator = Authenticator(lookup, ttl_s=60)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/upstream":  # a model server's 401, passed through
+            error = UpstreamRejected(401, "bad provider key", param=None, code=None)
+            await error_response(error)(scope, receive, send)
+            return
         headers = dict(scope["headers"])
         authorization = headers.get(b"authorization", b"").decode() or None
         try:
@@ -109,6 +113,8 @@ def test_refused_requests_never_reach_the_key_lookup() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             good = {"Authorization": "Bearer hyg_sk_good"}
             assert (await client.get("/", headers=good)).status_code == 200
+            for _ in range(10):  # not the caller's failure: nothing is spent
+                assert (await client.get("/upstream", headers=good)).status_code == 401
             answers = []
             for n in range(20):
                 bad = {"Authorization": f"Bearer hyg_sk_bad{n}"} if n % 2 else {}
