@@ -16,6 +16,7 @@ IPv6 clients are counted per /64, the block one host usually controls.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -100,7 +101,8 @@ def _bucket_key(address: str) -> str:
         return address
 
 
-def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+@functools.lru_cache(maxsize=4096)  # the peers are a few proxies: parse each once
+def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -108,7 +110,7 @@ def _trusted(address: str, proxies: Sequence[Network]) -> bool:
     return any(ip in network for network in proxies)
 
 
-def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
+def client_address(scope: Scope, proxies: tuple[Network, ...]) -> str:
     """The client of this request, as its bucket knows it (see the module's docstring)."""
     peer = scope.get("client")
     address = str(peer[0]) if peer else "unknown"
@@ -157,10 +159,14 @@ class FailedAuthThrottle:
         if scope["type"] != "http" or scope["path"] in self._open_paths:
             await self.app(scope, receive, send)
             return
+        if self._known_key(_authorization(scope)):
+            # A key verified moments ago (nearly every request): nothing to refuse or watch.
+            await self.app(scope, receive, send)
+            return
         limiter = self._limiter
         client = client_address(scope, self._proxies)
         wait = limiter.retry_after(client)
-        if wait is not None and not self._known_key(_authorization(scope)):
+        if wait is not None:
             limiter.throttled += 1
             error = RateLimited(
                 "Too many failed authentications from your address; retry later.",
