@@ -19,7 +19,6 @@ DISPLAY_NAME_MAX = 200
 USE_CASE_MAX = 128
 KEY_NAME_MAX = 200
 KEY_ID_MAX = 32
-DATA_CLASS_MAX = 16
 
 
 def printable(value: str) -> str:
@@ -40,7 +39,6 @@ DisplayName = Annotated[str, _text(DISPLAY_NAME_MAX), AfterValidator(printable)]
 UseCase = Annotated[str, _text(USE_CASE_MAX, min_length=1), AfterValidator(printable)]
 KeyName = Annotated[str, _text(KEY_NAME_MAX), AfterValidator(printable)]
 KeyId = Annotated[str, _text(KEY_ID_MAX, min_length=1), AfterValidator(printable)]
-DataClass = Annotated[str, _text(DATA_CLASS_MAX, min_length=1), AfterValidator(printable)]
 
 
 def valid_text(value: str, max_length: int) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import orjson
 from fastapi import APIRouter, Request
@@ -16,7 +16,6 @@ from gateway.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole, authentica
 from gateway.admin_input import (
     DEPARTMENT_NAME_MAX,
     KEY_ID_MAX,
-    DataClass,
     DepartmentName,
     DisplayName,
     KeyName,
@@ -88,7 +87,8 @@ class NewDepartment(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     display_name: DisplayName = ""
-    default_data_class: DataClass | None = None
+    # A misspelt class would be read as "health" (the safe side): refused here instead.
+    default_data_class: Literal["public", "internal", "personal", "health"] | None = None
 
 
 class NewUser(BaseModel):
