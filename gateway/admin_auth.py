@@ -71,14 +71,21 @@ class AdminPrincipal:
             raise Forbidden("You may only change your own department.")
 
 
+def is_admin_token(authorization: str | None, admin_token: str | None) -> bool:
+    """True when ``authorization`` presents the operator's admin token (constant time)."""
+    token = bearer_token(authorization)
+    if token is None or admin_token is None:
+        return False
+    return hmac.compare_digest(token.encode(), admin_token.encode())
+
+
 async def authenticate_admin(
     authorization: str | None, admin_token: str | None, authenticator: Authenticator
 ) -> AdminPrincipal:
     """The administrator behind ``authorization``; raises 401 or 403 errors otherwise."""
-    token = bearer_token(authorization)
-    if token is None:
+    if bearer_token(authorization) is None:
         raise AdminAuthRequired("A valid admin credential is required.")
-    if admin_token is not None and hmac.compare_digest(token.encode(), admin_token.encode()):
+    if is_admin_token(authorization, admin_token):
         return AdminPrincipal(AdminRole.ADMIN)
     try:
         owner = await authenticator.authenticate(authorization)

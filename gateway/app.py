@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from gateway import routes_admin, routes_openai, routes_quotas, routes_reports
+from gateway.admin_auth import is_admin_token
 from gateway.auth_throttle import (
     FailedAuthLimiter,
     FailedAuthThrottle,
@@ -110,11 +111,17 @@ def create_app(
     # Outermost first: every response carries the request id; inference requests never enter
     # FastAPI's routing and middleware (profiled: about a tenth of the CPU of a request).
     # Failed authentications are throttled per client before any route runs (auth_throttle).
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+
+    def known_key(authorization: str | None) -> bool:
+        authenticator = app.state.services.authenticator
+        return authenticator.knows(authorization) or is_admin_token(authorization, admin_token)
+
     throttled = FailedAuthThrottle(
         InferenceFastPath(app, state=app.state),
         limiter,
         trusted_proxies=parse_networks(settings.trusted_proxies),
-        known_key=lambda authorization: app.state.services.authenticator.knows(authorization),
+        known_key=known_key,
         open_paths=("/healthz", "/readyz", "/metrics"),
     )
     return RequestIdMiddleware(throttled)
