@@ -160,8 +160,10 @@ ODD_NODE_IDS = [
 PATHS = ["/admin/keys/{}", "/admin/quotas/{}"]
 
 
-def _body_cases() -> Iterator[tuple[str, str, Any]]:
+def _body_cases(route: str) -> Iterator[tuple[str, str, Any]]:
     for (method, path), body in BODIES.items():
+        if path != route:
+            continue
         yield method, path, {}  # every field missing
         yield method, path, [body]  # not an object
         for field in body:
@@ -203,11 +205,11 @@ def _send(client: httpx.Client, method: str, path: str, **kwargs: Any) -> str:
 def _failures(gateway: RunningGateway, headers: dict[str, str], group: str) -> list[str]:
     failures = []
     with httpx.Client(base_url=gateway.url, headers=headers, timeout=30) as client:
-        if group == "bodies":
-            for method, path, body in _body_cases():
+        if group.startswith("/"):  # one route's bodies
+            for method, path, body in _body_cases(group):
                 failures.append(_send(client, method, path, content=_json(body), headers=JSON))
             for method, path in BODIES:
-                for raw in _raw_bodies():
+                for raw in _raw_bodies() if path == group else ():
                     failures.append(_send(client, method, path, content=raw, headers=JSON))
         elif group == "queries":
             for path, params in QUERIES.items():
@@ -235,10 +237,11 @@ def _department_admin(gateway: RunningGateway) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.mark.parametrize("group", ["bodies", "queries", "paths"])
+@pytest.mark.parametrize("group", [*(path for _, path in BODIES), "queries", "paths"])
 def test_hostile_admin_input_is_never_a_server_error(gateway: RunningGateway, group: str) -> None:
     failures = _failures(gateway, ADMIN, group)
-    failures += _failures(gateway, _department_admin(gateway), group)
+    if group != "/admin/quotas":  # the department admin's quota targets answer 404 up front
+        failures += _failures(gateway, _department_admin(gateway), group)
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:60])
     # The gateway is still whole afterwards.
     assert httpx.get(f"{gateway.url}/admin/departments", headers=ADMIN).status_code == 200
