@@ -12,9 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.schema import api_keys, departments, users
 
+# The roles a user may have; gateway.admin_auth says what each may do.
+ROLES = ("member", "department_admin", "finance", "admin")
+
 
 class DirectoryError(Exception):
     """A directory change was refused (duplicate name, unknown parent...)."""
+
+
+class NoSuchDepartment(DirectoryError):
+    """The department named does not exist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,7 @@ class KeyInfo:
     department: str
     created_at: datetime
     revoked_at: datetime | None
+    role: str  # the owner's role: who may manage this key depends on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,14 @@ async def find_department(engine: AsyncEngine, name: str) -> Department | None:
     return Department(row.id, row.name, row.display_name, row.default_data_class)
 
 
+async def department_name(engine: AsyncEngine, department_id: int) -> str | None:
+    """The name of the department with this id, or None."""
+    query = select(departments.c.name).where(departments.c.id == department_id)
+    async with engine.connect() as connection:
+        name = (await connection.execute(query)).scalar_one_or_none()
+    return None if name is None else str(name)
+
+
 async def list_departments(engine: AsyncEngine) -> list[Department]:
     async with engine.connect() as connection:
         rows = (await connection.execute(select(departments).order_by(departments.c.name))).all()
@@ -120,10 +136,13 @@ async def create_user(
     display_name: str = "",
     role: str = "member",
 ) -> User:
-    """Create a user in ``department`` (by name)."""
+    """Create a user in ``department`` (by name); raises :class:`DirectoryError` for a role
+    that is not one of :data:`ROLES` (a misspelt role would silently grant nothing)."""
+    if role not in ROLES:
+        raise DirectoryError(f"role {role!r} is not one of {', '.join(ROLES)}")
     dept = await find_department(engine, department)
     if dept is None:
-        raise DirectoryError(f"department {department!r} does not exist")
+        raise NoSuchDepartment(f"department {department!r} does not exist")
     try:
         async with engine.begin() as connection:
             result = await connection.execute(
@@ -224,19 +243,28 @@ async def list_keys(engine: AsyncEngine, *, department: str | None = None) -> li
         query = query.where(departments.c.name == department)
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [
-        KeyInfo(
-            id=r.id,
-            display_prefix=r.display_prefix,
-            name=r.name,
-            use_case=r.use_case,
-            username=r.username,
-            department=r.department,
-            created_at=r.created_at,
-            revoked_at=r.revoked_at,
-        )
-        for r in rows
-    ]
+    return [_key_info(r) for r in rows]
+
+
+async def find_key(engine: AsyncEngine, key_id: str) -> KeyInfo | None:
+    """One key (active or revoked) by its id, or None."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_key_query().where(api_keys.c.id == key_id))).first()
+    return None if row is None else _key_info(row)
+
+
+def _key_info(row: Any) -> KeyInfo:
+    return KeyInfo(
+        id=row.id,
+        display_prefix=row.display_prefix,
+        name=row.name,
+        use_case=row.use_case,
+        username=row.username,
+        department=row.department,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        role=row.role,
+    )
 
 
 async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:

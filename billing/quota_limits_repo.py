@@ -6,6 +6,7 @@ Node ids are stable and carry no names that could change: ``org``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,18 @@ from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, ThresholdCro
 from billing.schema import quota_alerts, quota_limits
 
 ORG_NODE = "org"
+
+# What the functions below produce: ids of a few hundred bytes at most, ASCII digits for ids
+# (``\d`` would also take other scripts' digits), a printable tag for use cases.
+_NODE_ID = re.compile(
+    r"org|department:[0-9]{1,18}|use_case:[0-9]{1,18}:[^\x00-\x1f\x7f]{1,128}"
+    r"|user:[0-9]{1,18}|key:[A-Za-z0-9_-]{1,32}"
+)
+
+
+def is_node_id(text: str) -> bool:
+    """True when ``text`` has the shape of a node id (it may still name no stored node)."""
+    return len(text) <= 200 and _NODE_ID.fullmatch(text) is not None
 
 
 def department_node(department_id: int) -> str:
@@ -109,6 +122,14 @@ async def delete_limits(engine: AsyncEngine, node_id: str) -> bool:
             delete(quota_limits).where(quota_limits.c.node_id == node_id)
         )
     return bool(result.rowcount)
+
+
+async def get_limits(engine: AsyncEngine, node_id: str) -> StoredLimits | None:
+    """The limits stored on one node, or None."""
+    query = select(quota_limits).where(quota_limits.c.node_id == node_id)
+    async with engine.connect() as connection:
+        row = (await connection.execute(query)).first()
+    return None if row is None else _from_row(row)
 
 
 async def all_limits(engine: AsyncEngine) -> dict[str, StoredLimits]:

@@ -14,6 +14,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from gateway import routes_admin, routes_openai, routes_quotas, routes_reports
+from gateway.admin_auth import is_admin_token
+from gateway.auth_throttle import (
+    FailedAuthLimiter,
+    FailedAuthThrottle,
+    ThrottleCollector,
+    parse_networks,
+)
 from gateway.catalog import Catalog
 from gateway.error_handlers import install_error_handlers
 from gateway.hot_path import InferenceFastPath
@@ -38,10 +45,15 @@ def create_app(
     everything else is a FastAPI route. The request-id layer wraps both.
     """
 
+    limiter = FailedAuthLimiter(
+        burst=settings.auth_failure_burst, per_minute=settings.auth_failure_per_minute
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await start_services(settings, catalog, migrate=migrate)
         app.state.services = services
+        services.metrics.registry.register(ThrottleCollector(limiter))
         if freeze_startup_objects:
             # Everything made so far (imported modules, catalog, lexicons, pools) lives until
             # shutdown: moving it out of the collector's generations spares every later
@@ -58,6 +70,7 @@ def create_app(
         title="Hygie",
         summary="OpenAI-compatible generative-AI gateway for hospitals",
         lifespan=lifespan,
+        openapi_url=None,  # served to administrators only, below
         docs_url=None,
         redoc_url=None,
     )
@@ -65,6 +78,8 @@ def create_app(
     app.include_router(routes_admin.router)
     app.include_router(routes_quotas.router)
     app.include_router(routes_reports.router)
+    if settings.openapi == "admin":
+        app.include_router(routes_admin.openapi_router)
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -95,4 +110,18 @@ def create_app(
 
     # Outermost first: every response carries the request id; inference requests never enter
     # FastAPI's routing and middleware (profiled: about a tenth of the CPU of a request).
-    return RequestIdMiddleware(InferenceFastPath(app, state=app.state))
+    # Failed authentications are throttled per client before any route runs (auth_throttle).
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+
+    def known_key(authorization: str | None) -> bool:
+        authenticator = app.state.services.authenticator
+        return authenticator.knows(authorization) or is_admin_token(authorization, admin_token)
+
+    throttled = FailedAuthThrottle(
+        InferenceFastPath(app, state=app.state),
+        limiter,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        known_key=known_key,
+        open_paths=("/healthz", "/readyz", "/metrics"),
+    )
+    return RequestIdMiddleware(throttled)

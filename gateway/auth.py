@@ -70,6 +70,15 @@ class Authenticator:
         self._cache[digest] = (now + self._ttl_s, owner)
         return owner
 
+    def knows(self, authorization: str | None) -> bool:
+        """True when this key was verified recently (no I/O: the throttle of failed
+        authentications lets such requests through)."""
+        token = bearer_token(authorization)
+        if token is None:
+            return False
+        cached = self._cache.get(hash_key(token))
+        return cached is not None and cached[0] + 9 * self._ttl_s > time.monotonic()
+
     def _check_later(self, digest: str) -> None:
         if digest not in self._checking:
             task = asyncio.create_task(self._check(digest))

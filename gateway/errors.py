@@ -48,12 +48,20 @@ class InvalidApiKey(GatewayError):
     code = "invalid_api_key"
     error_class = "invalid_api_key"
 
+    def headers(self) -> dict[str, str]:
+        # As HTTP asks of a 401; it also tells the failed-authentication throttle that this 401
+        # is the gateway's own, not a model server's passed through.
+        return {"www-authenticate": "Bearer"}
+
 
 class AdminAuthRequired(GatewayError):
     status = 401
     type = "invalid_request_error"
     code = "invalid_admin_credential"
     error_class = "invalid_admin_credential"
+
+    def headers(self) -> dict[str, str]:
+        return {"www-authenticate": "Bearer"}
 
 
 class Forbidden(GatewayError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 from fastapi import APIRouter, Request
@@ -11,13 +11,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from billing import directory, ledger
-from billing.directory import DirectoryError
-from gateway.admin_auth import AdminPrincipal, AdminRole, authenticate_admin
+from billing.directory import DirectoryError, NoSuchDepartment, User
+from gateway.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole, authenticate_admin
+from gateway.admin_input import (
+    DEPARTMENT_NAME_MAX,
+    KEY_ID_MAX,
+    DepartmentName,
+    DisplayName,
+    KeyName,
+    UseCase,
+    Username,
+    valid_text,
+)
 from gateway.api_keys import generate_key
 from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.services import Services
 
 router = APIRouter(prefix="/admin")
+openapi_router = APIRouter()
 
 
 async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
@@ -32,12 +43,40 @@ async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
     return services, principal
 
 
-async def _department_of_user(services: Services, username: str) -> str:
+def _no_user(username: str) -> NotFound:
+    return NotFound(f"No user {username!r}.")
+
+
+def _no_key(key_id: str) -> NotFound:
+    return NotFound(f"No active key {key_id!r}.")
+
+
+def _no_department(name: str) -> NotFound:
+    return NotFound(f"No department {name!r}.")
+
+
+@overload
+def department_param(department: str) -> str: ...
+@overload
+def department_param(department: None) -> None: ...
+@overload
+def department_param(department: str | None) -> str | None: ...
+def department_param(department: str | None) -> str | None:
+    """A department name from a query string, refused with a 400 when it cannot be one."""
+    if department is not None and not valid_text(department, DEPARTMENT_NAME_MAX):
+        raise InvalidRequest("not a department name", param="department")
+    return department
+
+
+async def _user_in_scope(services: Services, principal: AdminPrincipal, username: str) -> User:
+    """The user, with their department's name checked against the caller's scope."""
     user = await directory.find_user(services.engine, username)
     if user is None:
-        raise InvalidRequest(f"user {username!r} does not exist", param="username")
-    names = {d.id: d.name for d in await directory.list_departments(services.engine)}
-    return names[user.department_id]
+        raise _no_user(username)
+    department = await directory.department_name(services.engine, user.department_id)
+    principal.require_in_scope(department, _no_user(username))
+    principal.require_write(department)
+    return user
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -45,25 +84,26 @@ def _json(value: Any, status: int = 200) -> Response:
 
 
 class NewDepartment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    display_name: str = ""
-    default_data_class: str | None = None
+    display_name: DisplayName = ""
+    # A misspelt class would be read as "health" (the safe side): refused here instead.
+    default_data_class: Literal["public", "internal", "personal", "health"] | None = None
 
 
 class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=128)
-    department: str
-    display_name: str = ""
-    role: str = Field(default="member", pattern=r"^(member|department_admin|finance|admin)$")
+    model_config = ConfigDict(extra="forbid", strict=True)
+    username: Username
+    department: DepartmentName
+    display_name: DisplayName = ""
+    role: str = Field(default=PLAIN_ROLE, pattern=r"^(member|department_admin|finance|admin)$")
 
 
 class NewKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str
-    name: str = ""
-    use_case: str | None = None
+    model_config = ConfigDict(extra="forbid", strict=True)
+    username: Username
+    name: KeyName = ""
+    use_case: UseCase | None = None
 
 
 @router.post("/departments")
@@ -92,8 +132,9 @@ async def list_departments(request: Request) -> Response:
 @router.post("/users")
 async def create_user(body: NewUser, request: Request) -> Response:
     services, principal = await admin_context(request)
+    principal.require_in_scope(body.department, _no_department(body.department))
     principal.require_write(body.department)
-    if body.role != "member" and principal.role is not AdminRole.ADMIN:
+    if body.role != PLAIN_ROLE and principal.role is not AdminRole.ADMIN:
         raise Forbidden("Only an administrator can grant administrative roles.")
     try:
         user = await directory.create_user(
@@ -103,8 +144,10 @@ async def create_user(body: NewUser, request: Request) -> Response:
             display_name=body.display_name,
             role=body.role,
         )
+    except NoSuchDepartment:
+        raise _no_department(body.department) from None
     except DirectoryError as exc:
-        raise InvalidRequest(str(exc)) from None
+        raise InvalidRequest(str(exc), param="username") from None
     return _json(asdict(user), 201)
 
 
@@ -121,7 +164,8 @@ async def list_users(request: Request) -> Response:
 async def create_key(body: NewKey, request: Request) -> Response:
     """Create a key; the secret is in this answer and nowhere else, ever."""
     services, principal = await admin_context(request)
-    principal.require_write(await _department_of_user(services, body.username))
+    user = await _user_in_scope(services, principal, body.username)
+    principal.require_may_manage(user.role)
     key = generate_key()
     try:
         await directory.store_key(
@@ -133,14 +177,15 @@ async def create_key(body: NewKey, request: Request) -> Response:
             name=body.name,
             use_case=body.use_case,
         )
-    except DirectoryError as exc:
-        raise InvalidRequest(str(exc), param="username") from None
+    except DirectoryError:  # deleted meanwhile
+        raise _no_user(body.username) from None
     return _json({"id": key.key_id, "key": key.secret, "display_prefix": key.display_prefix}, 201)
 
 
 @router.get("/keys")
 async def list_keys(request: Request, department: str | None = None) -> Response:
     services, principal = await admin_context(request)
+    department = department_param(department)
     if principal.role is AdminRole.DEPARTMENT_ADMIN:
         department = principal.department
     principal.require_read(department)
@@ -151,10 +196,16 @@ async def list_keys(request: Request, department: str | None = None) -> Response
 @router.delete("/keys/{key_id}")
 async def revoke_key(key_id: str, request: Request) -> Response:
     services, principal = await admin_context(request)
-    owners = {k.id: k.department for k in await directory.list_keys(services.engine)}
-    principal.require_write(owners.get(key_id))
+    if not valid_text(key_id, KEY_ID_MAX):
+        raise InvalidRequest("not a key id", param="key_id")
+    key = await directory.find_key(services.engine, key_id)
+    if key is None:
+        raise _no_key(key_id)
+    principal.require_in_scope(key.department, _no_key(key_id))
+    principal.require_write(key.department)
+    principal.require_may_manage(key.role)
     if not await directory.revoke_key(services.engine, key_id):
-        raise NotFound(f"No active key {key_id!r}.")
+        raise _no_key(key_id)
     services.authenticator.forget(key_id)
     return _json({"id": key_id, "revoked": True})
 
@@ -165,3 +216,12 @@ async def recent_ledger(request: Request, limit: int = 50) -> Response:
     principal.require_read(None)
     records = await ledger.recent_records(services.engine, limit=max(1, min(limit, 1000)))
     return _json({"data": [r.as_row() for r in records]})
+
+
+@openapi_router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> Response:
+    """The OpenAPI document, for administrators only: it maps every admin route."""
+    _, principal = await admin_context(request)
+    if principal.role is not AdminRole.ADMIN:
+        raise Forbidden("The API description is for administrators.")
+    return _json(request.app.openapi())

@@ -25,11 +25,15 @@ from billing.quotas import (
     RollingWindow,
 )
 from billing.reconcile import reconcile as reconcile_counters
+from gateway import quota_scope
+from gateway.admin_input import DepartmentName, KeyId, UseCase, Username
 from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
 from gateway.routes_admin import admin_context
 from gateway.services import Services
 
 router = APIRouter()
+
+_INT32_MAX = 2**31 - 1
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -42,20 +46,32 @@ class QuotaSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Level
-    department: str | None = None
-    use_case: str | None = None
-    username: str | None = None
-    key_id: str | None = None
-    budget_eur: Decimal | None = Field(default=None, ge=0, description='e.g. "1500.00"')
-    budget_tokens: int | None = Field(default=None, ge=0)
+    department: DepartmentName | None = None
+    use_case: UseCase | None = None
+    username: Username | None = None
+    key_id: KeyId | None = None
+    # Bounds keep every figure inside its database column (PostgreSQL's 32/64-bit integers).
+    budget_eur: Decimal | None = Field(
+        default=None, ge=0, le=10**9, allow_inf_nan=False, description='e.g. "1500.00"'
+    )
+    budget_tokens: int | None = Field(default=None, ge=0, le=10**15)
     period: PeriodKind | None = None
-    rolling_window_s: int | None = Field(default=None, ge=1)
-    thresholds_pct: tuple[int, ...] = (50, 80, 100)
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    max_concurrent: int | None = Field(default=None, ge=1)
+    rolling_window_s: int | None = Field(default=None, ge=1, le=10 * 366 * 86_400)
+    thresholds_pct: tuple[int, ...] = Field(default=(50, 80, 100), max_length=20)
+    rpm: int | None = Field(default=None, ge=1, le=_INT32_MAX)
+    tpm: int | None = Field(default=None, ge=1, le=_INT32_MAX)
+    max_concurrent: int | None = Field(default=None, ge=1, le=_INT32_MAX)
     budget_fail_mode: FailMode = FailMode.CLOSED
     rate_fail_mode: FailMode = FailMode.OPEN
+
+
+def _unknown(spec: QuotaSpec) -> NotFound:
+    """The one answer for a node that does not exist or lies outside the caller's scope."""
+    if spec.level is Level.USER:
+        return NotFound(f"user {spec.username!r} does not exist")
+    if spec.level is Level.KEY:
+        return NotFound(f"key {spec.key_id!r} does not exist")
+    return NotFound(f"department {spec.department!r} does not exist")
 
 
 def _window(limits: NodeLimits, now: datetime, services: Services) -> Any:
@@ -141,11 +157,11 @@ async def set_quota(body: QuotaSpec, request: Request) -> Response:
             username=body.username,
             key_id=body.key_id,
         )
-    except UnknownNode as exc:
-        raise NotFound(str(exc)) from None
+    except UnknownNode:
+        raise _unknown(body) from None
     except ValueError as exc:
         raise InvalidRequest(str(exc), param="level") from None
-    principal.require_write(node.department)
+    quota_scope.in_scope(principal, node, _unknown(body))
     try:
         limits = NodeLimits(
             node_id=node.node_id,
@@ -168,6 +184,7 @@ async def set_quota(body: QuotaSpec, request: Request) -> Response:
         )
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    await quota_scope.check_setting(services.engine, principal, node, limits)
     await repo.save_limits(services.engine, limits, label=node.label)
     await services.quotas.reload_limits()
     await services.quotas.rebuild_from_ledger()
@@ -193,9 +210,11 @@ async def list_quotas(request: Request) -> Response:
 @router.delete("/admin/quotas/{node_id}")
 async def delete_quota(node_id: str, request: Request) -> Response:
     services, principal = await admin_context(request)
-    principal.require_write(await department_of_node(services.engine, node_id))
+    if not repo.is_node_id(node_id):
+        raise InvalidRequest("not a quota node id", param="node_id")
+    await quota_scope.check_removal(services.engine, principal, node_id)
     if not await repo.delete_limits(services.engine, node_id):
-        raise NotFound(f"No limits on {node_id!r}.")
+        raise quota_scope.no_limits(node_id)
     await services.quotas.reload_limits()
     return _json({"node_id": node_id, "deleted": True})
 

@@ -38,7 +38,7 @@ from billing.reports import (
 from billing.usage_csv import usage_csv
 from gateway.errors import InvalidRequest, NotFound
 from gateway.pricing import catalog_view
-from gateway.routes_admin import admin_context
+from gateway.routes_admin import admin_context, department_param
 from gateway.services import Services
 
 router = APIRouter(prefix="/admin/reports")
@@ -118,6 +118,7 @@ async def usage(
 ) -> Response:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
     services, principal = await admin_context(request)
+    department = department_param(department)
     principal.require_read(department)
     try:
         dims = parse_group_by(group_by)
@@ -153,6 +154,7 @@ async def top(
 ) -> Response:
     """The users (or use cases...) that cost most in the period, most expensive first."""
     services, principal = await admin_context(request)
+    department = department_param(department)
     principal.require_read(department)
     period = _range(services, first, last)
     try:
@@ -177,6 +179,7 @@ async def focus(
 ) -> Response:
     """The month's charges as a FOCUS 1.2 CSV (one department's only, when it is given)."""
     services, principal = await admin_context(request)
+    department = department_param(department)
     principal.require_read(department)
     costing = costing_of(services)
     period = _month(services, month)
@@ -200,6 +203,7 @@ async def chargeback(
 ) -> Response:
     """One department's statement for a month: rounded lines, subtotals, budget variance."""
     services, principal = await admin_context(request)
+    department = department_param(department)
     principal.require_read(department)
     costing = costing_of(services)
     period = _month(services, month)

@@ -6,11 +6,12 @@ arguments, which take precedence over the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +34,24 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Shared counters (HYGIE_REDIS_URL).")
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer credential of the admin API (HYGIE_ADMIN_TOKEN)."
+    )
+    openapi: Literal["admin", "off"] = Field(
+        default="admin",
+        description="GET /openapi.json: for administrators only (admin), or not served (off).",
+    )
+    auth_failure_burst: int = Field(
+        default=30,
+        ge=1,
+        description="Failed authentications a client address may make at once before its "
+        "requests are refused with 429 (HYGIE_AUTH_FAILURE_BURST).",
+    )
+    auth_failure_per_minute: float = Field(
+        default=30.0, gt=0, description="How fast that allowance refills, per minute."
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is "
+        "believed, as JSON: '[\"10.0.0.0/8\"]' (HYGIE_TRUSTED_PROXIES). Empty: none.",
     )
     host: str = "127.0.0.1"
     port: int = 8080
@@ -87,6 +106,13 @@ class Settings(BaseSettings):
         default=1.0, ge=0, le=1, description="Share of requests traced (a caller's choice wins)."
     )
     org_timezone: str = "Europe/Paris"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            ipaddress.ip_network(address.strip(), strict=False)  # ValueError: refused at start
+        return value
 
 
 def upstream_secrets(names: list[str]) -> dict[str, str]:

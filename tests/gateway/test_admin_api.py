@@ -58,7 +58,7 @@ def test_department_admin_sees_and_changes_only_their_department(
     ]
     assert {k["department"] for k in keys} == {"neurologie"}
     other = httpx.post(f"{base}/keys", headers=chief, json={"username": "dr.test"})  # cardiologie
-    assert other.status_code == 403
+    assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
     assert [d["name"] for d in httpx.get(f"{base}/departments", headers=chief).json()["data"]] == [
         "neurologie"
     ]
@@ -83,6 +83,10 @@ def test_department_user_key_lifecycle(sqlite_gateway: RunningGateway) -> None:
     assert duplicate.status_code == 400 and "already exists" in duplicate.json()["error"]["message"]
     bad = httpx.post(f"{base}/departments", headers=ADMIN, json={"name": "Bad Name!"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "name"
+    typo = httpx.post(
+        f"{base}/departments", headers=ADMIN, json={"name": "sau", "default_data_class": "helth"}
+    )
+    assert typo.status_code == 400 and typo.json()["error"]["param"] == "default_data_class"
     user = httpx.post(
         f"{base}/users", headers=ADMIN, json={"username": "iao.1", "department": "urgences"}
     )
