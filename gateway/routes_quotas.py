@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -24,6 +24,7 @@ from billing.quotas import (
     QuotaStoreUnavailable,
     RollingWindow,
 )
+from billing.quotas.amounts import MAX_EUR, MAX_EUR_DECIMALS, MAX_UNITS
 from billing.reconcile import reconcile as reconcile_counters
 from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
 from gateway.routes_admin import admin_context
@@ -46,14 +47,17 @@ class QuotaSpec(BaseModel):
     use_case: str | None = None
     username: str | None = None
     key_id: str | None = None
-    budget_eur: Decimal | None = Field(default=None, ge=0, description='e.g. "1500.00"')
-    budget_tokens: int | None = Field(default=None, ge=0)
+    # Bounded before any arithmetic: the counters hold at most MAX_UNITS of anything.
+    budget_eur: Decimal | None = Field(
+        default=None, ge=0, le=MAX_EUR, decimal_places=MAX_EUR_DECIMALS, description='"1500.00"'
+    )
+    budget_tokens: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     period: PeriodKind | None = None
-    rolling_window_s: int | None = Field(default=None, ge=1)
-    thresholds_pct: tuple[int, ...] = (50, 80, 100)
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    max_concurrent: int | None = Field(default=None, ge=1)
+    rolling_window_s: int | None = Field(default=None, ge=1, le=MAX_UNITS)
+    thresholds_pct: tuple[Annotated[int, Field(ge=0, le=MAX_UNITS)], ...] = (50, 80, 100)
+    rpm: int | None = Field(default=None, ge=1, le=MAX_UNITS)
+    tpm: int | None = Field(default=None, ge=1, le=MAX_UNITS)
+    max_concurrent: int | None = Field(default=None, ge=1, le=MAX_UNITS)
     budget_fail_mode: FailMode = FailMode.CLOSED
     rate_fail_mode: FailMode = FailMode.OPEN
 
