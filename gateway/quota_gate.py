@@ -34,6 +34,7 @@ from billing.quotas import (
     ThresholdCrossed,
     decide_on_outage,
 )
+from billing.quotas.amounts import MAX_UNITS
 from gateway.errors import GatewayError, QuotaExceeded, QuotaUnavailable, RateLimited
 
 log = logging.getLogger("hygie.quotas")
@@ -200,7 +201,12 @@ class QuotaGate:
         """
         if not chain:
             return None
-        amount = Amount(micro_eur=worst_case_micro_eur, tokens=prompt_tokens + output_tokens)
+        # Beyond MAX_UNITS (ten million euros or ten trillion tokens) no budget can hold it:
+        # held at the ceiling, it is refused by any budget instead of failing.
+        amount = Amount(
+            micro_eur=min(worst_case_micro_eur, MAX_UNITS),
+            tokens=min(prompt_tokens + output_tokens, MAX_UNITS),
+        )
         now = datetime.now(UTC)
         try:
             result = await self._store.reserve(request_id, chain, amount, now)
