@@ -19,26 +19,26 @@ from tests.cluster.conftest import ADMIN, Cluster
 from tests.conftest import CHAT_MODEL
 
 MESSAGES = [{"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}]
-BUDGET_EUR = Decimal("0.6")  # 1,000 EUR per million tokens: 600 tokens
-BUDGET_TOKENS = 500
+BUDGET_EUR = Decimal("2")  # 1,000 EUR per million tokens: 2,000 tokens
+BUDGET_TOKENS = 1500
 
 
 def one_call(client: openai.OpenAI, kind: int) -> None:
     sampling: dict[str, Any] = {"extra_body": {"ignore_eos": True}}
     if kind == 0:
         client.chat.completions.create(
-            model=CHAT_MODEL, messages=MESSAGES, n=4, max_tokens=6, **sampling
+            model=CHAT_MODEL, messages=MESSAGES, n=8, max_tokens=20, **sampling
         )
     elif kind == 1:
         prompts = ["Bilan pré-opératoire :", "Examens :", "Dossier :"]
         client.completions.create(model=CHAT_MODEL, prompt=prompts, n=2, max_tokens=5, **sampling)
     elif kind == 2:
         client.completions.create(
-            model=CHAT_MODEL, prompt=[[21] * 40, [22] * 40], max_tokens=4, **sampling
+            model=CHAT_MODEL, prompt=[[21] * 200, [22] * 200], max_tokens=4, **sampling
         )
     else:
         stream = client.chat.completions.create(
-            model=CHAT_MODEL, messages=MESSAGES, n=3, max_tokens=5, stream=True, **sampling
+            model=CHAT_MODEL, messages=MESSAGES, n=4, max_tokens=16, stream=True, **sampling
         )
         for _ in stream:
             pass
