@@ -324,3 +324,32 @@ def test_a_quota_out_of_bounds_is_refused_quickly(sqlite_gateway: RunningGateway
         assert response.json()["error"]["type"] == "invalid_request_error"
         assert time.monotonic() - started < 1, spec
     assert httpx.get(f"{sqlite_gateway.url}/admin/quotas", headers=ADMIN).json()["data"] == []
+
+
+# --- A stream without max_tokens holds, and is topped up, for all its choices ----------------
+
+
+def test_an_open_ended_stream_of_several_choices_stops_at_its_budget(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    served = catalog(simulator.url, max_model_len=4096)
+    gw = start_gateway(
+        served, sqlite_url, quota_refresh_s=0.2, default_max_tokens=8, quota_top_up_tokens=4
+    )
+    budget = CHAT_PROMPT_BOUND + 2 * 8 + 4 + 4  # the first hold (8 per choice), two top-ups
+    token_budget(gw, budget)
+    pieces = {0: 0, 1: 0}
+    with pytest.raises(openai.APIError) as caught:
+        stream = gw.sdk().chat.completions.create(
+            model=CHAT_MODEL,
+            messages=[{"role": "user", "content": PROMPT}],
+            n=2,
+            stream=True,
+            extra_body={"sim_output_tokens": 60},
+        )
+        for chunk in stream:
+            for choice in chunk.choices:
+                pieces[choice.index] += 1 if choice.delta.content else 0
+    assert "budget was exhausted" in caught.value.message
+    assert sum(pieces.values()) == 2 * 8 + 4 + 4  # every token held was sent, none beyond
+    assert 0 < user_figures(gw)["spent_tokens"] <= budget
