@@ -143,7 +143,7 @@ class Pipeline:
                 await self._collect(reservation, exchange)
                 raise
             call = call.retarget(verdict.model.name, verdict.body)
-            await self._end_reserve(reservation, call, exchange)
+            await self._end_reserve(reservation, call, verdict.model, exchange)
             forward = Forward(call)
             watch = DisconnectWatch(request.receive)
             if call.stream:
@@ -224,7 +224,11 @@ class Pipeline:
         return _Reservation(reserving, call, prompt, worst, output, bounds)
 
     async def _end_reserve(
-        self, reservation: _Reservation | None, call: OpenAICall, exchange: Exchange
+        self,
+        reservation: _Reservation | None,
+        call: OpenAICall,
+        model: ModelSpec,
+        exchange: Exchange,
     ) -> None:
         """Wait for the reservation; hold more if the policy changed the call (a rerouted model
         or a pseudonymised prompt) so that it may cost more than was held.
@@ -239,12 +243,22 @@ class Pipeline:
             return
         hold.open_ended = call.stream and reservation.bounds.open_ended
         if call is not reservation.call:  # retarget returns the same call when unchanged
-            prompt, worst = self._worst_case(call, reservation.output)
+            output = reservation.output
+            if call.model != reservation.call.model:  # another context length, other caps
+                bounds = bounds_of(
+                    call, model, default_max_model_len=self._limits.default_max_model_len
+                )
+                output = max(
+                    output, bounds.first_hold(call.stream, self._quotas.default_max_tokens)
+                )
+            prompt, worst = self._worst_case(call, output)
             extra = Amount(
-                max(0, worst - reservation.worst_micro_eur), max(0, prompt - reservation.prompt)
+                max(0, worst - reservation.worst_micro_eur),
+                max(0, prompt + output - reservation.prompt - reservation.output),
             )
             if (extra.micro_eur or extra.tokens) and not await self._quotas.top_up(hold, extra):
                 raise QuotaExceeded("The budget cannot cover this request. Ask your administrator.")
+            hold.output_tokens = output
 
     async def _collect(self, reservation: _Reservation | None, exchange: Exchange) -> None:
         """Keep the hold of a request that fails before forwarding, for the record to settle;

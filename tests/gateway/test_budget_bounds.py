@@ -28,7 +28,14 @@ from tests.conftest import (
     GatewayFactory,
     RunningGateway,
 )
-from tests.gateway.test_quotas import ADMIN, PRICES, set_quota, start_on_backend
+from tests.gateway.test_quotas import (
+    ADMIN,
+    EXTERNAL,
+    NOTE,
+    PRICES,
+    set_quota,
+    start_on_backend,
+)
 
 TEMPLATE = 16  # the special-token room held per text prompt (billing.token_estimate)
 
@@ -353,3 +360,36 @@ def test_an_open_ended_stream_of_several_choices_stops_at_its_budget(
     assert "budget was exhausted" in caught.value.message
     assert sum(pieces.values()) == 2 * 8 + 4 + 4  # every token held was sent, none beyond
     assert 0 < user_figures(gw)["spent_tokens"] <= budget
+
+
+def test_a_reroute_holds_what_the_other_model_may_generate(
+    simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
+) -> None:
+    on_premise = {"name": "sim", "replicas": [f"{simulator.url}/v1"], "hosting": HEALTH_CLEARED}
+    external = {"name": "eu", "replicas": [f"{simulator.url}/v1"], "hosting": EXTERNAL}
+    served = parse_catalog(
+        {
+            "models": [
+                {"name": CHAT_MODEL, "deployments": [on_premise], "max_model_len": 4096},
+                {
+                    "name": "cloud-short",
+                    "deployments": [external],
+                    "max_model_len": 64,
+                    "sovereign_alternative": CHAT_MODEL,
+                },
+            ]
+        }
+    )
+    gw = start_gateway(served, sqlite_url, quota_refresh_s=0.2)
+    messages = [{"role": "user", "content": NOTE}]
+    # Enough for a whole answer of the short-context model, not of the one it is rerouted to.
+    token_budget(gw, 2 * len(NOTE.encode()) + 1000)
+
+    def ask() -> Any:
+        return gw.sdk().chat.completions.create(model="cloud-short", messages=messages)
+
+    assert refused_for_budget(ask)
+    assert user_figures(gw)["spent_tokens"] == 0
+    token_budget(gw, 2 * len(NOTE.encode()) + 4096 + 100)
+    time.sleep(0.3)
+    assert ask().choices
