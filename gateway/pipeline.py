@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -39,7 +40,6 @@ from gateway.observability.tracing import Tracing, parent_context
 from gateway.openai_request import OpenAICall, parse_call, read_body
 from gateway.quota_gate import Hold, QuotaGate
 from gateway.reidentify import ChunkRestorer, restore_body
-from gateway.reply_usage import usage_of_reply
 from gateway.request_id import request_id_of
 from gateway.router import Forward, Router, model_for
 from gateway.scan_worker import ScanWorker
@@ -318,7 +318,7 @@ class Pipeline:
         usage = None
         body = reply.body
         if reply.status == 200:
-            usage = Usage.from_openai(usage_of_reply(body))
+            usage = Usage.from_openai(_usage_field(body))
             if verdict.pseudonyms is not None:
                 body = restore_body(body, verdict.pseudonyms)
         else:
@@ -418,6 +418,14 @@ class Pipeline:
                 max_tokens=max_tokens if isinstance(max_tokens, int) else None,
                 parent=parent_context(exchange.traceparent),
             )
+
+
+def _usage_field(body: bytes) -> object:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed.get("usage") if isinstance(parsed, dict) else None
 
 
 def _answer_headers(replica: Replica, verdict: Verdict, hold: Hold | None) -> dict[str, str]:
