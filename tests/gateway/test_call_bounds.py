@@ -105,3 +105,11 @@ def test_values_out_of_range_name_their_parameter(body: dict[str, Any], param: s
     with pytest.raises(InvalidRequest) as caught:
         bounds_of(call("chat", messages=[], **body), MODEL, default_max_model_len=1)
     assert caught.value.param == param
+
+
+def test_an_embeddings_call_may_have_up_to_its_cap_of_inputs() -> None:
+    inputs = call("embeddings", input=["x"] * 2048)
+    assert bounds_of(inputs, MODEL, default_max_model_len=1).output_tokens == 0  # nothing generated
+    with pytest.raises(InvalidRequest) as caught:
+        bounds_of(call("embeddings", input=["x"] * 2049), MODEL, default_max_model_len=1)
+    assert caught.value.param == "input"
