@@ -37,10 +37,10 @@ def estimate_prompt_tokens(endpoint: str, body: dict[str, Any]) -> int:
             return 0
         return _tokens_for(_text_chars(messages)) + _TEMPLATE_TOKENS_PER_MESSAGE * len(messages)
     field = "prompt" if endpoint == "completions" else "input"
-    value = body.get(field)
-    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-        return len(value)  # already token ids
-    return _tokens_for(_text_chars(value))
+    return sum(
+        len(p) if _is_token_ids(p) else _tokens_for(_text_chars(p))
+        for p in _prompts(body.get(field))
+    )
 
 
 def estimate_completion_tokens(endpoint: str, chunks_with_choices: int) -> int:
@@ -58,7 +58,8 @@ _TEMPLATE_TOKENS_CEILING = 16  # generous room for any chat template's special t
 
 def _text_bytes(value: Any) -> int:
     if isinstance(value, str):
-        return len(value.encode("utf-8"))
+        # Most prompts are ASCII: their length is their size, without copying them.
+        return len(value) if value.isascii() else len(value.encode("utf-8"))
     if isinstance(value, list):
         return sum(_text_bytes(item) for item in value)
     if isinstance(value, dict):
@@ -79,7 +80,27 @@ def max_prompt_tokens(endpoint: str, body: dict[str, Any]) -> int:
         tools = _text_bytes(body.get("tools"))
         return _text_bytes(messages) + tools + _TEMPLATE_TOKENS_CEILING * (count + 1)
     field = "prompt" if endpoint == "completions" else "input"
-    value = body.get(field)
-    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-        return len(value)
-    return _text_bytes(value) + _TEMPLATE_TOKENS_CEILING
+    # Each text prompt gets its own special tokens; token ids are sent to the model as they are.
+    return sum(
+        len(p) if _is_token_ids(p) else _text_bytes(p) + _TEMPLATE_TOKENS_CEILING
+        for p in _prompts(body.get(field))
+    )
+
+
+def prompt_count(value: Any) -> int:
+    """The number of prompts in a completions ``prompt`` or embeddings ``input``.
+
+    One text or one list of token ids is one prompt; a list of texts or of token-id lists holds
+    one per item.
+    """
+    return len(_prompts(value))
+
+
+def _is_token_ids(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, int) for v in value)
+
+
+def _prompts(value: Any) -> list[Any]:
+    if isinstance(value, list) and value and not _is_token_ids(value):
+        return value
+    return [] if value is None else [value]

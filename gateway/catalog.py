@@ -93,6 +93,23 @@ class Approval(StrEnum):
     RESTRICTED = "restricted"
 
 
+class RequestCaps(Strict):
+    """How much one call may ask of a model; a call over a cap is refused (400, naming it).
+
+    The defaults keep one request from monopolising a shared model server (``n`` in the
+    thousands queues that many sequences) or the gateway's memory (thousands of inputs).
+    """
+
+    max_n: int = Field(default=16, ge=1, le=1024, description="Choices per prompt (n).")
+    max_best_of: int = Field(default=16, ge=1, le=1024, description="Completions' best_of.")
+    max_prompts: int = Field(
+        default=256, ge=1, le=65536, description="Prompts per completions call."
+    )
+    max_embedding_inputs: int = Field(
+        default=2048, ge=1, le=65536, description="Inputs per embeddings call."
+    )
+
+
 class ModelSpec(Strict):
     """A model as staff see it in ``/v1/models``, and where it is served."""
 
@@ -114,6 +131,14 @@ class ModelSpec(Strict):
         "(only those the caller may use and the policy allows).",
     )
     deployments: tuple[Deployment, ...] = Field(min_length=1)
+    max_model_len: int | None = Field(
+        default=None,
+        ge=1,
+        le=10**8,
+        description="Context length (vLLM's --max-model-len): caps max_tokens, and is what a "
+        "chat request without max_tokens may generate. Settings' default_max_model_len if absent.",
+    )
+    caps: RequestCaps = RequestCaps()
 
     def allows(self, department: str) -> bool:
         """True when members of ``department`` may use this model."""

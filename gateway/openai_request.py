@@ -30,14 +30,6 @@ class OpenAICall:
     raw: bytes | None
     """The client's bytes, or None once the gateway changed the body."""
 
-    def max_output_tokens(self) -> int | None:
-        """The output limit the client asked for (``max_completion_tokens`` or ``max_tokens``)."""
-        for field in ("max_completion_tokens", "max_tokens"):
-            value = self.body.get(field)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-        return None
-
     def retarget(self, model: str, body: dict[str, Any]) -> OpenAICall:
         """The call as it must leave the gateway: for ``model`` (after a reroute), with ``body``
         (after pseudonymisation). Unchanged calls keep their original bytes."""

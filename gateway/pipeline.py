@@ -25,6 +25,7 @@ from billing.quotas import Amount
 from billing.token_estimate import max_prompt_tokens
 from billing.usage import Usage
 from gateway.auth import Authenticator
+from gateway.call_bounds import CallBounds, bounds_of
 from gateway.catalog import Catalog, ModelSpec
 from gateway.disconnect import DisconnectWatch
 from gateway.errors import (
@@ -68,7 +69,7 @@ class _Reservation:
     prompt: int
     worst_micro_eur: int
     output: int
-    open_ended: bool  # no max_tokens from the client
+    bounds: CallBounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class PipelineLimits:
     max_body_bytes: int
+    default_max_model_len: int
 
 
 class Pipeline:
@@ -131,8 +133,11 @@ class Pipeline:
             call = parse_call(endpoint, raw)
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
             model = self._model(call, owner.department)
+            bounds = bounds_of(
+                call, model, default_max_model_len=self._limits.default_max_model_len
+            )
             # The quota reservation travels to the counters while the policy is decided.
-            reservation = await self._begin_reserve(call, owner, exchange)
+            reservation = await self._begin_reserve(call, bounds, owner, exchange)
             try:
                 verdict = await self._admit(
                     call, len(raw), owner, model, request.headers.get(DATA_CLASS_HEADER)
@@ -145,7 +150,7 @@ class Pipeline:
                 await self._collect(reservation, exchange)
                 raise
             call = call.retarget(verdict.model.name, verdict.body)
-            call = await self._end_reserve(reservation, call, exchange)
+            await self._end_reserve(reservation, call, verdict.model, exchange)
             forward = Forward(call)
             watch = DisconnectWatch(request.receive)
             if call.stream:
@@ -211,7 +216,7 @@ class Pipeline:
             self._metrics.policy_step(time.perf_counter() - started)
 
     async def _begin_reserve(
-        self, call: OpenAICall, owner: KeyOwner, exchange: Exchange
+        self, call: OpenAICall, bounds: CallBounds, owner: KeyOwner, exchange: Exchange
     ) -> _Reservation | None:
         """Start holding the call's worst case at every level with limits (all or nothing).
 
@@ -221,44 +226,56 @@ class Pipeline:
         chain = self._quotas.chain_for(owner)
         if not chain:
             return None  # no limit above this key: nothing to hold
-        requested = call.max_output_tokens()
-        output = requested or self._quotas.default_max_tokens
+        output = bounds.first_hold(call.stream, self._quotas.default_max_tokens)
         prompt, worst = self._worst_case(call, output)
         reserving = asyncio.create_task(
-            self._quotas.reserve(exchange.request_id, chain, prompt, output, worst)
+            self._quotas.reserve(
+                exchange.request_id, chain, prompt, output, worst, sequences=bounds.sequences
+            )
         )
         try:
             await asyncio.sleep(0)  # let it send its command before the caller goes on
         except asyncio.CancelledError:
             reserving.cancel()
             raise
-        return _Reservation(reserving, call, prompt, worst, output, requested is None)
+        return _Reservation(reserving, call, prompt, worst, output, bounds)
 
     async def _end_reserve(
-        self, reservation: _Reservation | None, call: OpenAICall, exchange: Exchange
-    ) -> OpenAICall:
+        self,
+        reservation: _Reservation | None,
+        call: OpenAICall,
+        model: ModelSpec,
+        exchange: Exchange,
+    ) -> None:
         """Wait for the reservation; hold more if the policy changed the call (a rerouted model
         or a pseudonymised prompt) so that it may cost more than was held.
 
-        A non-streamed request without ``max_tokens`` under a budget is capped at the reserved
-        output, so it can never cost more than it held; streams are topped up instead.
+        The call is forwarded as the client sent it: without ``max_tokens``, it was held for
+        what the upstream may generate, or (a chat stream) it is topped up as it goes.
         """
         if reservation is None:
-            return call
+            return
         hold = exchange.hold = await reservation.task
         if hold is None:
-            return call
-        hold.open_ended = reservation.open_ended
+            return
+        hold.open_ended = call.stream and reservation.bounds.open_ended
         if call is not reservation.call:  # retarget returns the same call when unchanged
-            prompt, worst = self._worst_case(call, reservation.output)
+            output = reservation.output
+            if call.model != reservation.call.model:  # another context length, other caps
+                bounds = bounds_of(
+                    call, model, default_max_model_len=self._limits.default_max_model_len
+                )
+                output = max(
+                    output, bounds.first_hold(call.stream, self._quotas.default_max_tokens)
+                )
+            prompt, worst = self._worst_case(call, output)
             extra = Amount(
-                max(0, worst - reservation.worst_micro_eur), max(0, prompt - reservation.prompt)
+                max(0, worst - reservation.worst_micro_eur),
+                max(0, prompt + output - reservation.prompt - reservation.output),
             )
             if (extra.micro_eur or extra.tokens) and not await self._quotas.top_up(hold, extra):
                 raise QuotaExceeded("The budget cannot cover this request. Ask your administrator.")
-        if not reservation.open_ended or call.stream or call.endpoint == "embeddings":
-            return call
-        return call.retarget(call.model, {**call.body, "max_tokens": reservation.output})
+            hold.output_tokens = output
 
     async def _collect(self, reservation: _Reservation | None, exchange: Exchange) -> None:
         """Keep the hold of a request that fails before forwarding, for the record to settle;
@@ -273,11 +290,12 @@ class Pipeline:
         return prompt, self._costing.worst_case_micro_eur(call.model, prompt, output_tokens)
 
     def _chunk_cap(self, exchange: Exchange) -> int | None:
-        """Chunks a stream may send on its first hold: its tokens, plus a chat role chunk."""
+        """Chunks a stream may send on its first hold: its tokens (one chunk each, whatever
+        the choice), plus the role chunk of each chat choice."""
         hold = exchange.hold
         if hold is None or not hold.open_ended:
             return None  # max_tokens bounds the answer: it can never outgrow its hold
-        return hold.output_tokens + (1 if exchange.endpoint == "chat" else 0)
+        return hold.output_tokens + (hold.sequences if exchange.endpoint == "chat" else 0)
 
     def _model(self, call: OpenAICall, department: str) -> ModelSpec:
         model = model_for(self._catalog, call.model, department)

@@ -34,6 +34,7 @@ from billing.quotas import (
     ThresholdCrossed,
     decide_on_outage,
 )
+from billing.quotas.amounts import MAX_UNITS
 from gateway.errors import GatewayError, QuotaExceeded, QuotaUnavailable, RateLimited
 from gateway.supervisor import start_supervised
 
@@ -66,7 +67,9 @@ class Hold:
     chain: tuple[NodeLimits, ...]
     held: Amount
     output_tokens: int
+    """Output tokens held, all the request's outputs (choices, prompts) together."""
     headers: dict[str, str] = field(default_factory=dict)
+    sequences: int = 1  # outputs generated at once (n per prompt): a chat stream's role chunks
     counted: bool = True  # False when the store was down and the request passed unmetered
     open_ended: bool = False  # no max_tokens from the client: a stream may need top-ups
     settled: bool = False
@@ -188,19 +191,30 @@ class QuotaGate:
         prompt_tokens: int,
         output_tokens: int,
         worst_case_micro_eur: int,
+        *,
+        sequences: int = 1,
     ) -> Hold | None:
         """Hold the worst case at every level at once; None when no limit applies.
+
+        ``output_tokens`` counts every output the request generates (``sequences`` of them).
 
         Raises :class:`QuotaExceeded`, :class:`RateLimited` or :class:`QuotaUnavailable`.
         """
         if not chain:
             return None
-        amount = Amount(micro_eur=worst_case_micro_eur, tokens=prompt_tokens + output_tokens)
+        # Beyond MAX_UNITS (ten million euros or ten trillion tokens) no budget can hold it:
+        # held at the ceiling, it is refused by any budget instead of failing.
+        amount = Amount(
+            micro_eur=min(worst_case_micro_eur, MAX_UNITS),
+            tokens=min(prompt_tokens + output_tokens, MAX_UNITS),
+        )
         now = datetime.now(UTC)
         try:
             result = await self._store.reserve(request_id, chain, amount, now)
         except QuotaStoreUnavailable:
-            return self._outage(request_id, chain, amount, output_tokens)
+            hold = self._outage(request_id, chain, amount, output_tokens)
+            hold.sequences = sequences
+            return hold
         if isinstance(result, Refused):
             if self._on_refusal is not None:
                 self._on_refusal(result.level.value)
@@ -211,6 +225,7 @@ class QuotaGate:
             result.held,
             output_tokens,
             headers=rate_headers(result.requests, result.tokens),
+            sequences=sequences,
         )
 
     def _outage(

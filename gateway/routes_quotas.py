@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -24,6 +24,7 @@ from billing.quotas import (
     QuotaStoreUnavailable,
     RollingWindow,
 )
+from billing.quotas.amounts import MAX_EUR, MAX_EUR_DECIMALS, MAX_UNITS
 from billing.reconcile import reconcile as reconcile_counters
 from gateway import quota_scope
 from gateway.admin_input import DepartmentName, KeyId, UseCase, Username
@@ -50,14 +51,22 @@ class QuotaSpec(BaseModel):
     use_case: UseCase | None = None
     username: Username | None = None
     key_id: KeyId | None = None
-    # Bounds keep every figure inside its database column (PostgreSQL's 32/64-bit integers).
+    # Bounded before any arithmetic and inside every database column (PostgreSQL's 32/64-bit
+    # integers); the counters hold at most MAX_UNITS of anything.
     budget_eur: Decimal | None = Field(
-        default=None, ge=0, le=10**9, allow_inf_nan=False, description='e.g. "1500.00"'
+        default=None,
+        ge=0,
+        le=MAX_EUR,
+        decimal_places=MAX_EUR_DECIMALS,
+        allow_inf_nan=False,
+        description='e.g. "1500.00"',
     )
-    budget_tokens: int | None = Field(default=None, ge=0, le=10**15)
+    budget_tokens: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     period: PeriodKind | None = None
     rolling_window_s: int | None = Field(default=None, ge=1, le=10 * 366 * 86_400)
-    thresholds_pct: tuple[int, ...] = Field(default=(50, 80, 100), max_length=20)
+    thresholds_pct: tuple[Annotated[int, Field(ge=0, le=1000)], ...] = Field(
+        default=(50, 80, 100), max_length=20
+    )
     rpm: int | None = Field(default=None, ge=1, le=_INT32_MAX)
     tpm: int | None = Field(default=None, ge=1, le=_INT32_MAX)
     max_concurrent: int | None = Field(default=None, ge=1, le=_INT32_MAX)

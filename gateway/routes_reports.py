@@ -26,8 +26,9 @@ from billing.costing import Costing
 from billing.date_range import DateRange, ReportError
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
-from billing.money import InvalidAmount, format_plain, parse_amount
+from billing.money import InvalidAmount, format_plain
 from billing.periods import Period, PeriodKind, period_containing
+from billing.quotas.amounts import parse_budget_eur
 from billing.reports import (
     Dimension,
     UnknownDepartment,
@@ -82,12 +83,9 @@ def _budget(value: str | None) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        amount = parse_amount(value)
+        return parse_budget_eur(value)
     except InvalidAmount as exc:
-        raise InvalidRequest(str(exc), param="budget") from None
-    if amount < 0:
-        raise InvalidRequest("a budget is never negative", param="budget")
-    return amount
+        raise InvalidRequest(f"budget: {exc}", param="budget") from None
 
 
 def _month(services: Services, month: str | None) -> Period:

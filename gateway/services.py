@@ -190,7 +190,10 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         scan_worker=scan_worker,
         router=router,
         ledger=writer,
-        limits=PipelineLimits(max_body_bytes=settings.max_body_bytes),
+        limits=PipelineLimits(
+            max_body_bytes=settings.max_body_bytes,
+            default_max_model_len=settings.default_max_model_len,
+        ),
         metrics=metrics,
         tracing=tracing,
         quotas=quotas,

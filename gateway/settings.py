@@ -89,8 +89,16 @@ class Settings(BaseSettings):
     default_max_tokens: int = Field(
         default=1024,
         ge=1,
-        description="Output tokens reserved for a request without max_tokens when a budget "
-        "applies; non-streamed requests are capped at it, streams are topped up beyond it.",
+        description="Output tokens per choice first held for a chat stream without max_tokens "
+        "when a budget applies; the stream is topped up beyond it (the body is never changed).",
+    )
+    default_max_model_len: int = Field(
+        default=32768,
+        ge=1,
+        le=10**8,
+        description="Context length assumed for a model whose catalog entry has no "
+        "max_model_len: the largest max_tokens accepted, and what a non-streamed chat request "
+        "without max_tokens is held for under a budget.",
     )
     quota_top_up_tokens: int = Field(default=256, ge=1)
     quota_refresh_s: float = Field(default=5.0, gt=0)
