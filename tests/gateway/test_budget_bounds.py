@@ -266,7 +266,11 @@ def test_a_missing_max_tokens_is_held_as_the_upstream_applies_it_and_never_added
         lambda: client.chat.completions.create(model=CHAT_MODEL, messages=messages, n=2)
     )
     token_budget(gw, chat_need)
-    client.chat.completions.create(model=CHAT_MODEL, messages=messages, n=2)
+    answer = client.chat.completions.with_raw_response.create(
+        model=CHAT_MODEL, messages=messages, n=2
+    )
+    # Setting a budget rebuilds the counters from the ledger: wait for the chat's record.
+    assert gw.records([answer.headers["x-request-id"]])
     # Completions without max_tokens generate at most 16 tokens (vLLM's default) per choice.
     completion_need = len(PROMPT) + TEMPLATE + 3 * 16
     token_budget(gw, 8 + completion_need - 1)  # 8 tokens were spent by the chat call
