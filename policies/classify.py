@@ -226,9 +226,9 @@ def classify(
     )
 
 
-# ``name`` fields and keys join words with "_", "-" or ".": read as spaces (same length, so the
-# offsets hold) so that "Jeanne_DUPONT" reads as the name it is.
-_JOINERS = str.maketrans("_-.", "   ")
+# ``name`` fields and keys join words with "_": read as spaces (same length, so the offsets
+# hold) so that "Jeanne_DUPONT" reads as the name it is. Dots and dashes stay: dates use them.
+_JOINERS = str.maketrans("_", " ")
 
 
 def _spans_of(ref: TextRef, detector: Detector) -> tuple[Span, ...]:
@@ -240,4 +240,5 @@ def _spans_of(ref: TextRef, detector: Detector) -> tuple[Span, ...]:
     hinted = hinted_span(ref.hint, text)
     if hinted is not None:
         extra.append(hinted)
-    return tuple(union([*found, *extra]) if extra else sorted(found))
+    # The keys' word first: on a tie ("ddn": a date) the hint's type (BIRTHDATE) wins.
+    return tuple(union([*extra, *found]) if extra else sorted(found))
