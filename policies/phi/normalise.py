@@ -202,23 +202,40 @@ def normalise(text: str) -> NormalisedText:
             length += index - position
         position = index + 1
         char = match.group()
-        if unicodedata.combining(char) and out and out[-1]:
-            composed = unicodedata.normalize("NFC", out[-1][-1] + char)
-            if len(composed) == 1:
-                # "e" + U+0301 reads "é", the two original characters behind it.
-                out[-1] = out[-1][:-1] + composed
-                if changes and changes[-1].norm_end == length:
-                    last = changes.pop()
-                    changes.append(last._replace(end=position))
-                else:
-                    changes.append(_Change(length - 1, length, index - 1, position))
-                continue
+        if unicodedata.combining(char) and _composed(out, changes, length, char, position):
+            continue
         piece = _normalised_char(char)
         out.append(piece)
         changes.append(_Change(length, length + len(piece), index, position))
         length += len(piece)
     out.append(text[position:])
     return NormalisedText("".join(out), tuple(changes))
+
+
+def _composed(
+    out: list[str], changes: list[_Change], length: int, mark: str, position: int
+) -> bool:
+    """Compose the combining ``mark`` (ending at original ``position``) with the last letter
+    written, invisible characters between them ignored: "e" + U+0301 reads "é", the original
+    characters behind it all. False when they do not compose."""
+    while out and not out[-1]:
+        out.pop()  # the empty pieces of removed characters
+    if not out:
+        return False
+    composed = unicodedata.normalize("NFC", out[-1][-1] + mark)
+    if len(composed) != 1:
+        return False
+    out[-1] = out[-1][:-1] + composed
+    while changes and changes[-1].norm_start == changes[-1].norm_end == length:
+        changes.pop()  # removals between the letter and the mark: now inside the letter
+    if changes and changes[-1].norm_end == length:  # the letter itself came from a change
+        changes.append(changes.pop()._replace(end=position))
+        return True
+    # An unchanged letter: its original offset follows from the last change before it.
+    last = changes[-1] if changes else None
+    start = length - 1 if last is None else last.end + (length - 1 - last.norm_end)
+    changes.append(_Change(length - 1, length, start, position))
+    return True
 
 
 def _normalised_char(char: str) -> str:

@@ -376,3 +376,37 @@ def test_a_rerouted_request_that_finds_its_server_down_keeps_the_policy_headers(
         assert response.headers["x-hygie-policy-decision"] == "reroute"
         assert response.headers["x-hygie-data-class"] == "health"
     assert external[1] == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_every_form_of_a_pseudonymised_value_comes_back_restored(
+    gateways: dict[str, RunningGateway],
+    external: tuple[BackgroundServer, list[dict[str, Any]]],
+    stream: bool,
+) -> None:
+    content = (
+        f"Mme Jeanne{NBSP}DUPONT (IPP 12345678) : dupont rappelle pour le 12 34 56 78, "
+        f"tél. 06{NARROW_NBSP}12{NARROW_NBSP}34{NARROW_NBSP}56{NARROW_NBSP}78 ; née le 12/03/1956."
+    )
+    response = post(
+        gateways["pseudonymise"],
+        {
+            "model": "cloud-gpt",
+            "stream": stream,
+            "messages": [{"role": "user", "content": content}],
+        },
+    )
+    assert response.headers["x-hygie-policy-decision"] == "pseudonymise"
+    if stream:
+        events = [line[6:] for line in response.text.splitlines() if line.startswith("data: {")]
+        chunks = [json.loads(event)["choices"] for event in events]
+        answer = "".join(c[0]["delta"].get("content") or "" for c in chunks if c)
+    else:
+        answer = response.json()["choices"][0]["message"]["content"]
+    [sent] = external[1]
+    out = sent["messages"][0]["content"]
+    assert not leaked("PERSON", "Jeanne DUPONT", sent), out
+    assert not leaked("IPP", "12345678", sent) and not leaked("PHONE", "0612345678", sent), out
+    # The echo, restored: one value has one placeholder, which comes back in the form the value
+    # was first written ("12 34 56 78" is the IPP 12345678 again).
+    assert answer == content.replace("12 34 56 78", "12345678")
