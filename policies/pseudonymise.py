@@ -32,6 +32,8 @@ from policies.spans import Span
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*_[1-9][0-9]*\]")
 # A placeholder-shaped token already present in the request, bracketed or not.
 _TAKEN = re.compile(r"[A-Z][A-Z0-9]*_[1-9][0-9]*")
+# A JSON number, as an identifier under an "ipp" key may be written.
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # One escape sequence inside a JSON string.
 _JSON_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
@@ -182,6 +184,9 @@ def pseudonymise(body: Mapping[str, Any], classification: Classification) -> Pse
             first = spans[0]
             label = table.label(first.type, ref.text[first.start : first.end])
             new_text = label if ref.kind is TextKind.NAME else f"[{label}]"
+        elif ref.text.lstrip()[:1] in ("{", "[") and _is_json(ref.text):
+            # A JSON tool result: kept JSON where it can be.
+            new_text = _rewrite_json_text(ref.text, tuple(spans), table, strict=False)
         else:
             new_text = _rewrite(ref.text, _merged(spans), table, bare=False)
         for span in spans:
@@ -252,7 +257,13 @@ def _merged(spans: Iterable[Span]) -> list[Span]:
 
 
 def _rewrite(
-    text: str, spans: list[Span], table: _PlaceholderTable, *, bare: bool, decode: bool = False
+    text: str,
+    spans: list[Span],
+    table: _PlaceholderTable,
+    *,
+    bare: bool,
+    decode: bool = False,
+    quote_numbers: bool = False,
 ) -> str:
     pieces: list[str] = []
     position = 0
@@ -261,21 +272,33 @@ def _rewrite(
         label = table.label(span.type, _json_decoded(raw) if decode else raw)
         pieces.append(text[position : span.start])
         # ``name`` fields only accept [A-Za-z0-9_-] upstream: no brackets there.
-        pieces.append(label if bare else f"[{label}]")
+        placeholder = label if bare else f"[{label}]"
+        if quote_numbers and _NUMBER.fullmatch(raw) and text[span.start - 1 : span.start] != '"':
+            placeholder = f'"{placeholder}"'  # a bare JSON number becomes a JSON string
+        pieces.append(placeholder)
         position = span.end
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def _rewrite_json_text(text: str, spans: tuple[Span, ...], table: _PlaceholderTable) -> str:
-    """Rewrite tool-call arguments, a JSON document serialised in a string.
+def _rewrite_json_text(
+    text: str, spans: tuple[Span, ...], table: _PlaceholderTable, *, strict: bool = True
+) -> str:
+    """Rewrite tool-call arguments (or a tool result), a JSON document serialised in a string.
 
     Span ends are widened so as never to cut an escape sequence (``\\u00e9``, ``\\"``), values are
-    decoded before being compared and restored, and a document that was valid JSON must still be.
+    decoded before being compared and restored, and a document that was valid JSON must still be
+    (``strict``; otherwise, when it cannot stay JSON, it is rewritten like plain text).
     """
-    new_text = _rewrite(text, _merged(_widened(text, spans)), table, bare=False, decode=True)
+    widened = _merged(_widened(text, spans))
+    new_text = _rewrite(text, widened, table, bare=False, decode=True)
     if _is_json(text) and not _is_json(new_text):
-        raise PseudonymisationError("replacing identifiers would break tool-call arguments")
+        # ``{"ipp": 12345678}``: the number's placeholder must be a string to stay JSON.
+        new_text = _rewrite(text, widened, table, bare=False, decode=True, quote_numbers=True)
+        if not _is_json(new_text):
+            if not strict:
+                return _rewrite(text, _merged(spans), table, bare=False)
+            raise PseudonymisationError("replacing identifiers would break tool-call arguments")
     return new_text
 
 

@@ -166,6 +166,27 @@ def test_tool_arguments_stay_json_with_every_mention_replaced() -> None:
     assert result.pseudonyms.restore(json.loads(new)["patient"]).endswith("MOREAU")
 
 
+def test_a_number_under_an_identifier_key_stays_json_once_replaced() -> None:
+    document = json.dumps({"ipp": 12345678, "valeur": 54})
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "Cherche."},
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": document}}],
+            },
+            {"role": "tool", "tool_call_id": "c", "content": document},
+        ],
+    }
+    result = pseudonymise(body, classified(body))
+    messages = result.body["messages"]
+    for text in (messages[1]["tool_calls"][0]["function"]["arguments"], messages[2]["content"]):
+        parsed = json.loads(text)
+        assert re.fullmatch(r"\[IPP_[0-9]+\]", parsed["ipp"]) and parsed["valeur"] == 54
+        assert result.pseudonyms.restore(parsed["ipp"]) == "12345678"
+
+
 def test_a_body_deeper_than_the_limit_is_refused_not_walked_recursively() -> None:
     deep: Any = "x"
     for _ in range(MAX_DEPTH + 10):
