@@ -188,7 +188,7 @@ def pseudonymise(body: Mapping[str, Any], classification: Classification) -> Pse
             # A JSON tool result: kept JSON where it can be.
             new_text = _rewrite_json_text(ref.text, tuple(spans), table, strict=False)
         else:
-            new_text = _rewrite(ref.text, _merged(spans), table, bare=False)
+            new_text = _rewrite(ref.text, union(spans), table, bare=False)
         for span in spans:
             replaced[span.type] += 1
         try:
@@ -244,18 +244,6 @@ def _taken_tokens(scanned: Iterable[ScannedText]) -> set[str]:
     return taken
 
 
-def _merged(spans: Iterable[Span]) -> list[Span]:
-    """Overlapping spans become one (the first one's type): a character is replaced once."""
-    merged: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if merged and span.start < merged[-1].end:
-            last = merged[-1]
-            merged[-1] = Span(last.start, max(last.end, span.end), last.type)
-        else:
-            merged.append(span)
-    return merged
-
-
 def _rewrite(
     text: str,
     spans: list[Span],
@@ -290,14 +278,14 @@ def _rewrite_json_text(
     decoded before being compared and restored, and a document that was valid JSON must still be
     (``strict``; otherwise, when it cannot stay JSON, it is rewritten like plain text).
     """
-    widened = _merged(_widened(text, spans))
+    widened = union(_widened(text, spans))
     new_text = _rewrite(text, widened, table, bare=False, decode=True)
     if _is_json(text) and not _is_json(new_text):
         # ``{"ipp": 12345678}``: the number's placeholder must be a string to stay JSON.
         new_text = _rewrite(text, widened, table, bare=False, decode=True, quote_numbers=True)
         if not _is_json(new_text):
             if not strict:
-                return _rewrite(text, _merged(spans), table, bare=False)
+                return _rewrite(text, union(spans), table, bare=False)
             raise PseudonymisationError("replacing identifiers would break tool-call arguments")
     return new_text
 
