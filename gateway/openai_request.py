@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 
 from gateway.errors import BodyTooLarge, InvalidRequest
+from gateway.json_shape import check_shape
 
 _REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
 
@@ -110,6 +111,7 @@ def parse_call(endpoint: str, raw: bytes) -> OpenAICall:
         raise InvalidRequest(f"The request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
+    check_shape(raw, body)  # too deep or duplicate keys: 400
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("You must provide a model parameter.", param="model")

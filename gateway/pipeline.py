@@ -170,7 +170,9 @@ class Pipeline:
             exchange.fail(error)
             if isinstance(error, SovereigntyDenied):
                 exchange.note_decision(error.decision)
-            return error_response(error)
+            response = error_response(error)
+            response.headers.update(_decision_headers(exchange))
+            return response
         except ClientDisconnect:  # gone while still sending its body: nothing was forwarded
             exchange.client_disconnected, exchange.status_code = True, 499
             return Response(status_code=499)
@@ -449,6 +451,18 @@ class Pipeline:
                 max_tokens=max_tokens if isinstance(max_tokens, int) else None,
                 parent=parent_context(exchange.traceparent),
             )
+
+
+def _decision_headers(exchange: Exchange) -> dict[str, str]:
+    """The policy's verdict on a request that failed after it was decided (refused, or no
+    deployment could take it): the client learns why, as on a success."""
+    if exchange.policy_decision is None:
+        return {}
+    return {
+        "x-hygie-data-class": exchange.data_class or "",
+        "x-hygie-policy-decision": exchange.policy_decision,
+        "x-hygie-policy-version": exchange.policy_version or "",
+    }
 
 
 def _answer_headers(

@@ -1,7 +1,8 @@
 """Putting the original identifiers back into an answer to a pseudonymised request.
 
-Only the generated text is touched (message content, completion text, tool-call arguments); the
-table of placeholders stays in this process and dies with the request.
+Only the generated text is touched (message content, refusal and reasoning, completion text,
+tool-call and function-call arguments); the table of placeholders stays in this process and dies
+with the request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ from typing import Any
 import orjson
 
 from policies.pseudonymise import Pseudonyms, StreamRestorer
+
+# Generated text a model may copy a placeholder into: the answer, a refusal, its reasoning.
+_TEXT_FIELDS = ("content", "refusal", "reasoning_content")
+
+
+def _functions(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function objects of a message or delta: tool calls and the legacy function_call."""
+    calls = [c for c in message.get("tool_calls") or () if isinstance(c, dict)]
+    functions = [c["function"] for c in calls if isinstance(c.get("function"), dict)]
+    legacy = message.get("function_call")
+    return [*functions, legacy] if isinstance(legacy, dict) else functions
 
 
 def restore_body(payload: bytes, pseudonyms: Pseudonyms) -> bytes:
@@ -28,11 +40,11 @@ def restore_body(payload: bytes, pseudonyms: Pseudonyms) -> bytes:
             choice["text"] = pseudonyms.restore(choice["text"])
         message = choice.get("message")
         if isinstance(message, dict):
-            if isinstance(message.get("content"), str):
-                message["content"] = pseudonyms.restore(message["content"])
-            for call in message.get("tool_calls") or ():
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            for field in _TEXT_FIELDS:
+                if isinstance(message.get(field), str):
+                    message[field] = pseudonyms.restore(message[field])
+            for function in _functions(message):
+                if isinstance(function.get("arguments"), str):
                     function["arguments"] = pseudonyms.restore(
                         function["arguments"], json_escape=True
                     )
@@ -44,7 +56,7 @@ class ChunkRestorer:
 
     def __init__(self, pseudonyms: Pseudonyms) -> None:
         self._pseudonyms = pseudonyms
-        self._text: dict[int, StreamRestorer] = {}
+        self._text: dict[tuple[int, str], StreamRestorer] = {}
         self._arguments: dict[tuple[int, int], StreamRestorer] = {}
 
     def __call__(self, chunk: dict[str, Any]) -> None:
@@ -55,7 +67,12 @@ class ChunkRestorer:
             finished = choice.get("finish_reason") is not None
             delta = choice.get("delta")
             if isinstance(delta, dict):
-                self._restore_field(delta, "content", self._restorer(index), finished)
+                for field in _TEXT_FIELDS:
+                    self._restore_field(delta, field, self._restorer(index, field), finished)
+                legacy = delta.get("function_call")
+                if isinstance(legacy, dict):
+                    restorer = self._restorer(index, "function_call", json_escape=True)
+                    self._restore_field(legacy, "arguments", restorer, finished)
                 for call in delta.get("tool_calls") or ():
                     function = call.get("function") if isinstance(call, dict) else None
                     if isinstance(function, dict):
@@ -65,12 +82,13 @@ class ChunkRestorer:
                         )
                         self._restore_field(function, "arguments", restorer, finished)
             elif "text" in choice:
-                self._restore_field(choice, "text", self._restorer(index), finished)
+                self._restore_field(choice, "text", self._restorer(index, "text"), finished)
 
-    def _restorer(self, index: int) -> StreamRestorer:
-        restorer = self._text.get(index)
+    def _restorer(self, index: int, field: str, *, json_escape: bool = False) -> StreamRestorer:
+        restorer = self._text.get((index, field))
         if restorer is None:
-            restorer = self._text[index] = self._pseudonyms.stream_restorer()
+            restorer = self._pseudonyms.stream_restorer(json_escape=json_escape)
+            self._text[(index, field)] = restorer
         return restorer
 
     @staticmethod

@@ -23,7 +23,7 @@ from policies.data_class import DataClass
 from policies.decision import Decision, DecisionKind
 from policies.pseudonymise import PseudonymisationError, Pseudonyms, pseudonymise
 from policies.reload import PolicyHolder
-from policies.request_texts import iter_texts
+from policies.request_texts import RequestTooDeep, iter_texts
 from policies.rules import DeploymentView, PrincipalAttrs
 
 
@@ -144,8 +144,12 @@ class SovereigntyGate:
             declared = parse_declared_class(declared_header)
         except InvalidDataClassHeader as exc:
             raise InvalidRequest(str(exc), param="x-hygie-data-class") from None
+        try:
+            texts = iter_texts(endpoint, body)
+        except RequestTooDeep as exc:
+            raise InvalidRequest(f"The request body is too deeply nested: {exc}.") from None
         classification = classify(
-            iter_texts(endpoint, body),
+            texts,
             self._detector,
             engine.classification_rules,
             declared=declared,

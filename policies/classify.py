@@ -17,7 +17,8 @@ from typing import Annotated, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from policies.data_class import DataClass, strictest
-from policies.request_texts import TextRef
+from policies.key_context import hinted_span, keyed_value_spans, union
+from policies.request_texts import TextKind, TextRef
 from policies.spans import Span
 
 
@@ -203,7 +204,7 @@ def classify(
         if not ref.scannable:
             unscannable += 1
             continue
-        spans = tuple(sorted(detector.detect(ref.text)))
+        spans = _spans_of(ref, detector)
         for span in spans:
             if not 0 <= span.start < span.end <= len(ref.text):
                 raise InvalidSpan(
@@ -223,3 +224,21 @@ def classify(
         scanned=tuple(scanned),
         unscannable_count=unscannable,
     )
+
+
+# ``name`` fields and keys join words with "_": read as spaces (same length, so the offsets
+# hold) so that "Jeanne_DUPONT" reads as the name it is. Dots and dashes stay: dates use them.
+_JOINERS = str.maketrans("_", " ")
+
+
+def _spans_of(ref: TextRef, detector: Detector) -> tuple[Span, ...]:
+    """What the detector finds, plus what the keys around the text say is an identifier."""
+    text = ref.text
+    readable = text.translate(_JOINERS) if ref.kind in (TextKind.NAME, TextKind.KEY) else text
+    found = detector.detect(readable)
+    extra = keyed_value_spans(text)
+    hinted = hinted_span(ref.hint, text)
+    if hinted is not None:
+        extra.append(hinted)
+    # The keys' word first: on a tie ("ddn": a date) the hint's type (BIRTHDATE) wins.
+    return tuple(union([*extra, *found]) if extra else sorted(found))

@@ -17,12 +17,14 @@ import copy
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NoReturn
 
 from policies.classify import Classification, ScannedText
+from policies.key_context import union
+from policies.mentions import Mentions, canonical
 from policies.request_texts import TextKind
 from policies.spans import Span
 
@@ -30,6 +32,8 @@ from policies.spans import Span
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9]*_[1-9][0-9]*\]")
 # A placeholder-shaped token already present in the request, bracketed or not.
 _TAKEN = re.compile(r"[A-Z][A-Z0-9]*_[1-9][0-9]*")
+# A JSON number, as an identifier under an "ipp" key may be written.
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # One escape sequence inside a JSON string.
 _JSON_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
@@ -141,12 +145,15 @@ class PseudonymisedRequest:
 
 
 def pseudonymise(body: Mapping[str, Any], classification: Classification) -> PseudonymisedRequest:
-    """Replace every span found by ``classification`` in a copy of ``body``.
+    """Replace every identifier found by ``classification``, in every form, in a copy of ``body``.
 
     ``classification`` must come from :func:`policies.classify.classify` on this very body.
-    Guarantees: ``body`` is left untouched; every detected span is replaced; the same value
-    always gets the same placeholder; no placeholder collides with a placeholder-shaped token
-    already in the request; tool-call arguments that were valid JSON stay valid JSON.
+    Guarantees: ``body`` is left untouched; every detected span is replaced, and so is every
+    other mention of a detected value anywhere in the body, keys included (see
+    :mod:`policies.mentions`: other case, spacing or typography, an id without its keyword);
+    a ``name`` field or a number holding one is replaced whole; the same value always gets the
+    same placeholder; no placeholder collides with a placeholder-shaped token already in the
+    request; tool-call arguments that were valid JSON stay valid JSON.
     Raises :class:`PseudonymisationError` when the request has unscannable input, when the body
     no longer matches the classification, or when a rewrite would break a JSON argument.
     """
@@ -154,29 +161,49 @@ def pseudonymise(body: Mapping[str, Any], classification: Classification) -> Pse
         raise PseudonymisationError("the request has input that cannot be scanned or replaced")
     result = copy.deepcopy(dict(body))
     table = _PlaceholderTable(_taken_tokens(classification.scanned))
+    mentions = Mentions(_detected_values(classification.scanned))
     replaced: Counter[str] = Counter()
-    for scanned in classification.scanned:
-        if not scanned.spans:
-            continue
+    # Keys are renamed last, the deepest first: a rename must not break a path still to write.
+    order = sorted(
+        classification.scanned,
+        key=lambda item: (item.ref.kind is TextKind.KEY, -len(item.ref.path)),
+    )
+    for scanned in order:
         ref = scanned.ref
+        spans = union([*scanned.spans, *mentions.find(ref.text)]) if mentions else scanned.spans
+        if not spans:
+            continue
         if ref.read(result) != ref.text:
             raise PseudonymisationError(
                 f"the body changed since it was classified ({ref.location})"
             )
         if ref.kind is TextKind.TOOL_ARGUMENTS:
-            new_text = _rewrite_json_text(ref.text, scanned.spans, table)
+            new_text = _rewrite_json_text(ref.text, tuple(spans), table)
+        elif ref.kind in _REPLACED_WHOLE:
+            # Half a name or half a number would still identify: the whole value goes.
+            first = spans[0]
+            label = table.label(first.type, ref.text[first.start : first.end])
+            new_text = label if ref.kind is TextKind.NAME else f"[{label}]"
+        elif ref.text.lstrip()[:1] in ("{", "[") and _is_json(ref.text):
+            # A JSON tool result: kept JSON where it can be.
+            new_text = _rewrite_json_text(ref.text, tuple(spans), table, strict=False)
         else:
-            new_text = _rewrite(
-                ref.text, _merged(scanned.spans), table, bare=ref.kind is TextKind.NAME
-            )
-        for span in scanned.spans:
+            new_text = _rewrite(ref.text, union(spans), table, bare=False)
+        for span in spans:
             replaced[span.type] += 1
-        ref.write(result, new_text)
+        try:
+            ref.write(result, new_text)
+        except ValueError as error:
+            raise PseudonymisationError(str(error)) from None
     return PseudonymisedRequest(
         body=result,
         pseudonyms=Pseudonyms(table.originals),
         replaced=MappingProxyType(dict(sorted(replaced.items()))),
     )
+
+
+# ``name`` fields only accept [A-Za-z0-9_-] upstream; a number becomes one placeholder string.
+_REPLACED_WHOLE = frozenset({TextKind.NAME, TextKind.NUMBER})
 
 
 class _PlaceholderTable:
@@ -192,7 +219,7 @@ class _PlaceholderTable:
 
     def label(self, entity_type: str, value: str) -> str:
         kind = _safe_type(entity_type)
-        key = (kind, " ".join(value.split()).casefold())
+        key = (kind, canonical(entity_type, value))
         label = self._by_value.get(key)
         if label is None:
             while True:
@@ -217,20 +244,14 @@ def _taken_tokens(scanned: Iterable[ScannedText]) -> set[str]:
     return taken
 
 
-def _merged(spans: Iterable[Span]) -> list[Span]:
-    """Overlapping spans become one (the first one's type): a character is replaced once."""
-    merged: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if merged and span.start < merged[-1].end:
-            last = merged[-1]
-            merged[-1] = Span(last.start, max(last.end, span.end), last.type)
-        else:
-            merged.append(span)
-    return merged
-
-
 def _rewrite(
-    text: str, spans: list[Span], table: _PlaceholderTable, *, bare: bool, decode: bool = False
+    text: str,
+    spans: list[Span],
+    table: _PlaceholderTable,
+    *,
+    bare: bool,
+    decode: bool = False,
+    quote_numbers: bool = False,
 ) -> str:
     pieces: list[str] = []
     position = 0
@@ -239,19 +260,41 @@ def _rewrite(
         label = table.label(span.type, _json_decoded(raw) if decode else raw)
         pieces.append(text[position : span.start])
         # ``name`` fields only accept [A-Za-z0-9_-] upstream: no brackets there.
-        pieces.append(label if bare else f"[{label}]")
+        placeholder = label if bare else f"[{label}]"
+        if quote_numbers and _NUMBER.fullmatch(raw) and text[span.start - 1 : span.start] != '"':
+            placeholder = f'"{placeholder}"'  # a bare JSON number becomes a JSON string
+        pieces.append(placeholder)
         position = span.end
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def _rewrite_json_text(text: str, spans: tuple[Span, ...], table: _PlaceholderTable) -> str:
-    """Rewrite tool-call arguments, a JSON document serialised in a string.
+def _rewrite_json_text(
+    text: str, spans: tuple[Span, ...], table: _PlaceholderTable, *, strict: bool = True
+) -> str:
+    """Rewrite tool-call arguments (or a tool result), a JSON document serialised in a string.
 
     Span ends are widened so as never to cut an escape sequence (``\\u00e9``, ``\\"``), values are
-    decoded before being compared and restored, and a document that was valid JSON must still be.
+    decoded before being compared and restored, and a document that was valid JSON must still be
+    (``strict``; otherwise, when it cannot stay JSON, it is rewritten like plain text).
     """
+    widened = union(_widened(text, spans))
+    new_text = _rewrite(text, widened, table, bare=False, decode=True)
+    if _is_json(text) and not _is_json(new_text):
+        # ``{"ipp": 12345678}``: the number's placeholder must be a string to stay JSON.
+        new_text = _rewrite(text, widened, table, bare=False, decode=True, quote_numbers=True)
+        if not _is_json(new_text):
+            if not strict:
+                return _rewrite(text, union(spans), table, bare=False)
+            raise PseudonymisationError("replacing identifiers would break tool-call arguments")
+    return new_text
+
+
+def _widened(text: str, spans: Iterable[Span]) -> list[Span]:
+    """``spans`` of a JSON text widened so as never to cut an escape sequence."""
     escapes = [(m.start(), m.end()) for m in _JSON_ESCAPE.finditer(text)]
+    if not escapes:
+        return list(spans)
     widened = []
     for span in spans:
         start, end = span.start, span.end
@@ -261,10 +304,19 @@ def _rewrite_json_text(text: str, spans: tuple[Span, ...], table: _PlaceholderTa
             if low < end < high:
                 end = high
         widened.append(Span(start, end, span.type))
-    new_text = _rewrite(text, _merged(widened), table, bare=False, decode=True)
-    if _is_json(text) and not _is_json(new_text):
-        raise PseudonymisationError("replacing identifiers would break tool-call arguments")
-    return new_text
+    return widened
+
+
+def _detected_values(scanned: Iterable[ScannedText]) -> Iterator[tuple[str, str]]:
+    """(type, value) of every detected span, JSON escapes decoded."""
+    for item in scanned:
+        text = item.ref.text
+        if item.ref.kind is TextKind.TOOL_ARGUMENTS or "\\" in text:
+            for span in _widened(text, item.spans):
+                yield span.type, _json_decoded(text[span.start : span.end])
+        else:
+            for span in item.spans:
+                yield span.type, text[span.start : span.end]
 
 
 def _json_decoded(raw: str) -> str:

@@ -9,8 +9,11 @@ as text: token-id prompts and inputs, and non-text content parts (images, audio,
 returned as *opaque* references so that the policy can treat "something we could not read" as
 strictly as it wants instead of silently ignoring it.
 
-Numbers, booleans and ``null`` are not texts (a placeholder could not be written back into them);
-object keys are not texts either (they are names chosen by the client's code, not data).
+Object keys are texts too (``{"Jeanne DUPONT": …}`` carries a name), except the protocol's own
+(see :data:`policies.key_context.PROTOCOL_KEYS`), and so are numbers long enough to be an
+identifier (a placeholder replaces them as a string). A key that names an identifier (``"ipp"``,
+``"ddn"``, ``"nom"``…) gives the value under it a *hint*: the entity type it is, whatever the
+detector makes of it alone. Booleans, ``null`` and short numbers are not texts.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from policies.key_context import PROTOCOL_KEYS, PROTOCOL_VALUES, hint_for_key
 
 PathElement = str | int
 
@@ -65,6 +70,18 @@ class TextKind(StrEnum):
     TOOL_ARGUMENTS = "tool_arguments"  # a JSON document serialised in a string
     NAME = "name"  # ``name`` fields: ``^[A-Za-z0-9_-]+$`` upstream, no brackets allowed
     OTHER = "other"  # any other string parameter (metadata, user, tool definitions…)
+    KEY = "key"  # an object key (``path`` leads to its value; writing renames the key)
+    NUMBER = "number"  # a number of 6+ digits, read as its decimal text, replaced by a string
+
+
+# A number with fewer digits identifies nobody (a dose, a count, a year, max_tokens).
+_IDENTIFIER_DIGITS = 6
+# Deeper JSON is refused at parse time; this bound keeps the recursive walk safe on its own.
+MAX_DEPTH = 128
+
+
+class RequestTooDeep(ValueError):
+    """The body nests deeper than :data:`MAX_DEPTH`: refused rather than walked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +98,8 @@ class TextRef:
     text: str = ""
     role: str | None = None
     opaque_reason: str | None = None
+    hint: str | None = None
+    """The entity type the key above this value says it is (``"IPP"`` under ``"ipp"``)."""
 
     @property
     def scannable(self) -> bool:
@@ -90,9 +109,13 @@ class TextRef:
     def read(self, body: Mapping[str, Any]) -> object:
         """The value currently found at this reference's path in ``body``."""
         node: Any = body
-        for element in self.path:
+        for element in self.path[:-1]:
             node = node[element]
-        return node
+        last = self.path[-1]
+        if self.kind is TextKind.KEY:
+            return last if last in node else None
+        value = node[last]
+        return str(value) if self.kind is TextKind.NUMBER else value
 
     def write(self, body: dict[str, Any], new_text: str) -> None:
         """Replace the text at this reference's path in ``body`` (mutated in place).
@@ -104,7 +127,16 @@ class TextRef:
         node: Any = body
         for element in self.path[:-1]:
             node = node[element]
-        node[self.path[-1]] = new_text
+        last = self.path[-1]
+        if self.kind is TextKind.KEY:
+            if new_text != last and new_text in node:
+                raise ValueError(f"renaming a key would overwrite another at {self.location}")
+            # Rebuilt in order: the key keeps its place among its siblings.
+            items = [(new_text if key == last else key, value) for key, value in node.items()]
+            node.clear()
+            node.update(items)
+        else:
+            node[last] = new_text
 
     @property
     def location(self) -> str:
@@ -124,14 +156,14 @@ class TextRef:
         return f"TextRef({self.location}, {self.kind.value}, {described})"
 
 
-# Keys whose values are protocol vocabulary or opaque ids, never data a person typed; rewriting
-# them would break the request.
-_STRUCTURAL_KEYS = frozenset({"role", "type", "id", "tool_call_id"})
+# Keys whose values are protocol vocabulary; rewriting it would break the request.
+_STRUCTURAL_KEYS = frozenset({"role", "type"})
 
 
 def _structural(key: object, value: object) -> bool:
-    # Only a *string* under these keys is vocabulary; anything else there is walked like data.
-    return key in _STRUCTURAL_KEYS and isinstance(value, str)
+    # Only the protocol's own words under these keys are vocabulary: any other string there
+    # (and anything under "id" or "tool_call_id") is scanned like data.
+    return key in _STRUCTURAL_KEYS and isinstance(value, str) and value in PROTOCOL_VALUES
 
 
 _TOP_LEVEL_SKIPPED = frozenset({"model"})
@@ -141,15 +173,18 @@ _TEXT_PART_TYPES = frozenset({"text", "refusal", "input_text", "output_text"})
 def iter_texts(endpoint: str, body: Mapping[str, Any]) -> list[TextRef]:
     """Every text ``body`` carries for ``endpoint``, in document order.
 
-    Guarantees: every non-empty string leaf of the body that is not structural appears exactly
-    once; token-id prompts/inputs and non-text content parts appear as opaque references; nothing
-    in ``body`` is modified. Raises :class:`UnsupportedEndpoint` for an unknown endpoint.
+    Guarantees: every non-empty string leaf of the body that is not protocol vocabulary, every
+    key that is not a protocol key and every number of six digits or more appears exactly once;
+    token-id prompts/inputs and non-text content parts appear as opaque references; nothing in
+    ``body`` is modified. Raises :class:`UnsupportedEndpoint` for an unknown endpoint and
+    :class:`RequestTooDeep` for a body nested deeper than :data:`MAX_DEPTH`.
     """
     kind_of_endpoint = Endpoint.parse(endpoint)
     out: list[TextRef] = []
     for key, value in body.items():
         if key in _TOP_LEVEL_SKIPPED:
             continue
+        _key(key, (), None, out)
         path: tuple[PathElement, ...] = (key,)
         if kind_of_endpoint is Endpoint.CHAT and key == "messages" and isinstance(value, list):
             for index, message in enumerate(value):
@@ -161,8 +196,13 @@ def iter_texts(endpoint: str, body: Mapping[str, Any]) -> list[TextRef]:
         elif kind_of_endpoint is Endpoint.EMBEDDINGS and key == "input":
             _prompt_or_input(value, path, TextKind.INPUT, out)
         else:
-            _walk(value, path, _kind_for_key(key, TextKind.OTHER), None, out)
+            _walk(value, path, _kind_for_key(key, TextKind.OTHER), None, out, hint_for_key(key))
     return out
+
+
+def _key(key: object, path: tuple[PathElement, ...], role: str | None, out: list[TextRef]) -> None:
+    if isinstance(key, str) and key and key not in PROTOCOL_KEYS:
+        out.append(TextRef((*path, key), TextKind.KEY, key, role))
 
 
 def _message(message: object, path: tuple[PathElement, ...], out: list[TextRef]) -> None:
@@ -172,6 +212,7 @@ def _message(message: object, path: tuple[PathElement, ...], out: list[TextRef])
     role = message.get("role")
     role_name = role if isinstance(role, str) else None
     for key, value in message.items():
+        _key(key, path, role_name, out)
         if _structural(key, value):
             continue
         child = (*path, key)
@@ -179,7 +220,12 @@ def _message(message: object, path: tuple[PathElement, ...], out: list[TextRef])
             for index, part in enumerate(value):
                 _content_part(part, (*child, index), role_name, out)
         else:
-            _walk(value, child, _kind_for_key(key, TextKind.CONTENT), role_name, out)
+            kind = _kind_for_key(key, TextKind.CONTENT)
+            _walk(value, child, kind, role_name, out, hint_for_key(key))
+
+
+# Where a non-text content part holds its payload (base64 data, a URL): unreadable here.
+_PAYLOAD_KEYS = frozenset({"url", "data", "file_data", "image_url", "input_audio"})
 
 
 def _content_part(
@@ -191,8 +237,19 @@ def _content_part(
             # Images, audio and files may well show a patient's name; we cannot read them here.
             reason = f"{part_type} content part" if isinstance(part_type, str) else "content part"
             out.append(TextRef(path, TextKind.CONTENT, role=role, opaque_reason=reason))
+            # Their other fields (a file name, a detail) are read like any data.
+            _walk(_without_payload(part), path, TextKind.OTHER, role, out)
             return
     _walk(part, path, TextKind.CONTENT, role, out)
+
+
+def _without_payload(part: Mapping[str, Any]) -> dict[str, Any]:
+    readable: dict[str, Any] = {}
+    for key, value in part.items():
+        if key in _PAYLOAD_KEYS and not isinstance(value, Mapping):
+            continue
+        readable[key] = _without_payload(value) if isinstance(value, Mapping) else value
+    return readable
 
 
 def _prompt_or_input(
@@ -233,15 +290,29 @@ def _walk(
     kind: TextKind,
     role: str | None,
     out: list[TextRef],
+    hint: str | None = None,
 ) -> None:
     if isinstance(value, str):
         if value:
-            out.append(TextRef(path, kind, value, role))
+            out.append(TextRef(path, kind, value, role, hint=hint))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+        digits = sum(char.isdigit() for char in text)
+        if digits >= _IDENTIFIER_DIGITS or (hint is not None and digits >= 4):
+            out.append(TextRef(path, TextKind.NUMBER, text, role, hint=hint))
     elif isinstance(value, Mapping):
+        if len(path) > MAX_DEPTH:
+            raise RequestTooDeep(f"the request nests deeper than {MAX_DEPTH} levels")
         for key, child in value.items():
-            if _structural(key, child) or not isinstance(key, str):
+            if not isinstance(key, str):
                 continue
-            _walk(child, (*path, key), _kind_for_key(key, kind), role, out)
+            _key(key, path, role, out)
+            if _structural(key, child):
+                continue
+            _walk(child, (*path, key), _kind_for_key(key, kind), role, out, hint_for_key(key))
     elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        if len(path) > MAX_DEPTH:
+            raise RequestTooDeep(f"the request nests deeper than {MAX_DEPTH} levels")
         for index, child in enumerate(value):
-            _walk(child, (*path, index), kind, role, out)
+            # A list under "prenoms" holds first names: the hint reaches its items.
+            _walk(child, (*path, index), kind, role, out, hint)

@@ -18,6 +18,7 @@ from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
 from .names import SIGN_OFF_KEYWORDS, NameFinder
+from .normalise import normalise
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
 from .scanned_text import ScannedText
@@ -119,8 +120,16 @@ class PhiDetector:
     def detect(self, text: str) -> list[Span]:
         """Identifier spans of ``text``: sorted, non-overlapping, adjacent same-type spans merged.
 
-        Offsets index the Python ``str`` (code points), end exclusive.
+        Offsets index the Python ``str`` (code points), end exclusive. Detection reads the
+        text's normalised view (odd spaces, invisible characters, non-ASCII digits, lookalike
+        letters: see :mod:`.normalise`); spans are given in the original text.
         """
+        view = normalise(text)
+        if view.changed:
+            return view.original_spans(self._detect(view.text))
+        return self._detect(text)
+
+    def _detect(self, text: str) -> list[Span]:
         scanned = ScannedText.of(text)
         hits = self._keywords.find(scanned.lowered)
         chosen = _resolve(self._candidates(scanned, hits))

@@ -51,12 +51,14 @@ def test_identifiers_are_replaced_consistently_across_the_whole_request() -> Non
 
     messages = result.body["messages"]
     assert messages[0]["content"] == "Dossier de Mme [PERSON_1] (NIR [NIR_1])."
+    # "DUPONT" is the detected "Dupont" in another case: it goes too.
     assert (
-        messages[1]["content"][0]["text"] == "Mme DUPONT ? Non : Mme [PERSON_2] et Mme [PERSON_1]."
+        messages[1]["content"][0]["text"]
+        == "Mme [PERSON_1] ? Non : Mme [PERSON_2] et Mme [PERSON_1]."
     )
     assert messages[2]["content"] == "IPP [IPP_1] = Mme [PERSON_1]"
     assert body == original  # the caller's body is never modified
-    assert result.replaced == {"IPP": 1, "NIR": 1, "PERSON": 4}
+    assert result.replaced == {"IPP": 1, "NIR": 1, "PERSON": 5}
     assert result.pseudonyms.entity_counts == {"PERSON": 2, "NIR": 1, "IPP": 1}
 
 
@@ -91,7 +93,8 @@ def test_name_fields_get_a_placeholder_without_brackets() -> None:
 
     result = run(body)
 
-    assert result.body["messages"][0]["name"] == "Mme PERSON_1"
+    # Whole: half a name would still identify.
+    assert result.body["messages"][0]["name"] == "PERSON_1"
     assert result.body["messages"][0]["content"] == "Mme [PERSON_1]"
 
 

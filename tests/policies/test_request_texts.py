@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policies.key_context import PROTOCOL_VALUES
 from policies.request_texts import Endpoint, TextKind, TextRef, UnsupportedEndpoint, iter_texts
 
 
@@ -68,6 +69,8 @@ def test_chat_returns_every_text_of_every_message_with_its_kind_and_role() -> No
             "assistant",
             '{"ipp": "IPP 1234567"}',
         ),
+        "messages[3].tool_calls[0].id": (TextKind.CONTENT, "assistant", "call_1"),
+        "messages[4].tool_call_id": (TextKind.CONTENT, "tool", "call_1"),
         "messages[4].content": (TextKind.CONTENT, "tool", "NIR 1850575123456"),
         "messages[5].function_call.name": (TextKind.NAME, "assistant", "legacy"),
         "messages[5].function_call.arguments": (TextKind.TOOL_ARGUMENTS, "assistant", "{}"),
@@ -80,7 +83,7 @@ def test_chat_returns_every_text_of_every_message_with_its_kind_and_role() -> No
     assert {loc: (r.kind, r.role, r.text) for loc, r in scannable.items()} == expected
 
 
-def test_non_text_content_parts_are_opaque_and_structural_fields_are_skipped() -> None:
+def test_non_text_content_parts_are_opaque_and_protocol_vocabulary_is_skipped() -> None:
     refs = iter_texts("chat/completions", make_chat_body())
 
     opaque = [ref for ref in refs if not ref.scannable]
@@ -88,7 +91,8 @@ def test_non_text_content_parts_are_opaque_and_structural_fields_are_skipped() -
         ("messages[2].content[1]", "image_url content part", "user")
     ]
     texts = {ref.text for ref in refs}
-    assert not texts & {"mistral-large", "system", "function", "call_1", "tool"}
+    assert not texts & {"mistral-large", "system", "function", "tool", "messages", "role"}
+    assert "call_1" in texts  # ids are scanned: a client may put anything there
 
 
 @pytest.mark.parametrize(
@@ -176,26 +180,53 @@ def test_the_body_is_not_modified() -> None:
     assert body == before
 
 
-_STRUCTURAL = {"role", "type", "id", "tool_call_id"}
-_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+_STRUCTURAL = {"role", "type"}
+_VOCABULARY = PROTOCOL_VALUES
+_PROTOCOL_KEYS = {"content", "text", "name", "role", "id", "metadata", "stop", "user", "messages"}
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from(["user", "text", "DUPONT", ""]),
+    st.text(max_size=8),
+)
 _json = st.recursive(
     _json_leaf,
     lambda children: st.one_of(
         st.lists(children, max_size=3),
-        st.dictionaries(st.sampled_from(["content", "text", "name", "role", "x", "id"]), children),
+        st.dictionaries(
+            st.sampled_from(["content", "text", "name", "role", "x", "id", "ipp", "Mme Durand"]),
+            children,
+        ),
     ),
     max_leaves=12,
 )
 
 
-def _string_leaves(value: object, key: str | None = None) -> list[str]:
+def _without_payload(part: object) -> object:
+    if not isinstance(part, dict):
+        return None
+    return {
+        k: _without_payload(v) if isinstance(v, dict) else v
+        for k, v in part.items()
+        if isinstance(v, dict) or k not in {"url", "data", "file_data", "image_url", "input_audio"}
+    }
+
+
+def _leaves(value: object, key: str | None = None, hinted: bool = False) -> list[str]:
+    """What the walk must find: strings but protocol words under role/type, long numbers (four
+    digits are enough under "ipp"), keys but the protocol's."""
     if isinstance(value, str):
-        return [] if key in _STRUCTURAL or not value else [value]
+        return [] if (key in _STRUCTURAL and value in _VOCABULARY) or not value else [value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = sum(c.isdigit() for c in str(value))
+        return [str(value)] if digits >= 6 or (hinted and digits >= 4) else []
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _string_leaves(v, k)]
+        keys = [k for k in value if k not in _PROTOCOL_KEYS]
+        return keys + [s for k, v in value.items() for s in _leaves(v, k, k == "ipp")]
     if isinstance(value, list):
-        # Only a string *directly* under a structural key is vocabulary.
-        return [s for v in value for s in _string_leaves(v)]
+        # Only a string *directly* under a structural key is vocabulary; a hint reaches items.
+        return [s for v in value for s in _leaves(v, None, hinted)]
     return []
 
 
@@ -210,26 +241,35 @@ def _string_leaves(value: object, key: str | None = None) -> list[str]:
     ),
     extra=st.dictionaries(st.sampled_from(["metadata", "stop", "user"]), _json, max_size=2),
 )
-def test_every_non_structural_string_is_found_once_and_can_be_rewritten(
+def test_every_string_key_and_long_number_is_found_once_and_can_be_rewritten(
     messages: list[dict[str, Any]], extra: dict[str, Any]
 ) -> None:
     body: dict[str, Any] = {"model": "m", "messages": messages, **extra}
     refs = iter_texts("chat", body)
     scannable = [ref for ref in refs if ref.scannable]
 
-    # Opaque parts are the non-text content parts; their strings are (rightly) not scanned.
+    # Opaque parts are the non-text content parts; their payloads are (rightly) not scanned,
+    # their other fields are.
     readable_body = copy.deepcopy(body)
     for ref in refs:
         if not ref.scannable:
             node: Any = readable_body
             for element in ref.path[:-1]:
                 node = node[element]
-            node[ref.path[-1]] = None
-    expected = _string_leaves({k: v for k, v in readable_body.items() if k != "model"})
+            node[ref.path[-1]] = _without_payload(node[ref.path[-1]])
+    expected = _leaves({k: v for k, v in readable_body.items() if k != "model"})
     assert sorted(ref.text for ref in scannable) == sorted(expected)
     assert all(ref.read(body) == ref.text for ref in scannable)
 
-    for ref in scannable:
+    values = [ref for ref in scannable if ref.kind is not TextKind.KEY]
+    keys = [ref for ref in scannable if ref.kind is TextKind.KEY]
+    for ref in values:
         ref.write(body, "REPLACED")
-    rewritten = _string_leaves({k: v for k, v in body.items() if k != "model"})
-    assert rewritten.count("REPLACED") == len(scannable)
+    # Keys last, the deepest first, each to a name of its own.
+    for number, ref in enumerate(sorted(keys, key=lambda r: -len(r.path))):
+        ref.write(body, f"KEY_{number}")
+    rewritten = _leaves({k: v for k, v in body.items() if k != "model"})
+    assert rewritten.count("REPLACED") == len(values)
+    assert sorted(t for t in rewritten if t.startswith("KEY_")) == sorted(
+        f"KEY_{n}" for n in range(len(keys))
+    )
