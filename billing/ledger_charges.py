@@ -6,17 +6,20 @@
   price version recorded on each ledger row (a price change within the month gives two lines);
 * for every GPU pool, the dedicated-GPU and true-up lines of :func:`billing.true_up.true_up`.
 
-Rounding, step by step (all half-even):
+Rounding, step by step (all half-even), so that every document agrees to the cent:
 
 1. Each ledger row holds its cost rounded to the micro-euro when the request ended.
 2. A group's cost is the exact sum of its rows' micro-euros. It is split across token classes
    in proportion to quantity x unit price, to the micro-euro, by the largest-remainder method,
-   so **the usage lines add up to the ledger exactly** (checked: :class:`ReconciliationError`).
-   The line's ``unit_price`` is the version's price (the FOCUS ``ListCost`` is quantity x unit
-   price; ``BilledCost`` is the ledger's amount and may differ from it by rounding).
-3. The true-up gets, per department and pool, the sum of its transfer lines rounded to the cent
-   one by one, which is what the statement shows; so statements add up to the pool's cost.
-4. Statements round each line to the cent (:mod:`billing.chargeback`); FOCUS rows are exact.
+   so the exact usage lines add up to the ledger (checked: :class:`ReconciliationError`).
+3. **One rounding per department**: its exact usage total is rounded to the cent once and
+   spread over its lines by largest remainder (:func:`billing.money.round_parts`), so its
+   lines add up to ``round(ledger sum)``, which is also what the usage report shows.
+4. The true-up gets, per department and pool, the sum of those rounded transfer lines; so
+   statements, FOCUS rows (which carry the same cent amounts) and the pool's cost agree.
+
+Unit prices in another currency are converted at the rate stored on each ledger row (rows
+with different rates give different lines), never at today's rate.
 
 Rows of dedicated deployments cost nothing per request (the GPU-time line charges them) and
 unpriced rows have no price to show; both are left out of the usage lines and counted. A row
@@ -26,8 +29,8 @@ without a department is charged to ``unassigned``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +46,7 @@ from billing.costing import (
     PricingKind,
     VersionPrices,
 )
-from billing.money import ZERO, allocate, from_micros, to_cents, to_micros
+from billing.money import ZERO, allocate, from_micros, round_parts, to_micros
 from billing.periods import Period, month_period
 from billing.price_book import TOKENS_PER_PRICE_UNIT, PriceClass
 from billing.report_rows import ChargeLine, token_line
@@ -89,6 +92,8 @@ class MonthCharges:
     unknown_versions: tuple[str, ...]
     """Versions on the ledger no longer configured: their lines use a blended unit price."""
     department_names: Mapping[str, str]
+    department_ledger_micros: Mapping[str, int] = field(default_factory=dict)
+    """Exact ledger cost of each department; its usage lines add up to it rounded once."""
 
     def lines_for(self, department: str) -> list[ChargeLine]:
         """The lines of one department (its usage, dedicated GPUs and true-up)."""
@@ -110,6 +115,8 @@ class _Group:
     version: str | None
     tokens: Mapping[PriceClass, int]
     cost_micros: int
+    fx: Decimal | None = None
+    requests: int = 0
 
 
 async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
@@ -118,7 +125,13 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
         (ledger.c.cached_tokens > ledger.c.prompt_tokens, ledger.c.prompt_tokens),
         else_=ledger.c.cached_tokens,
     )
-    keys = (ledger.c.department_id, ledger.c.model, ledger.c.deployment, ledger.c.price_version)
+    keys = (
+        ledger.c.department_id,
+        ledger.c.model,
+        ledger.c.deployment,
+        ledger.c.price_version,
+        ledger.c.fx_rate,
+    )
     query = (
         select(
             *keys,
@@ -135,30 +148,48 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
         return list((await connection.execute(query)).all())
 
 
-def _class_amounts(group: _Group, prices: VersionPrices | None) -> list[tuple[PriceClass, Decimal]]:
+def _fx_of(
+    group: _Group, prices: VersionPrices | None, costing: Costing, period: Period
+) -> Decimal:
+    """EUR per unit of the version's currency for this group: the rate stored on its rows."""
+    if prices is None or prices.currency == "EUR":
+        return Decimal(1)
+    if group.fx is not None:
+        return group.fx
+    # Rows written before rates were stored: the rate in effect when the month began.
+    return costing.book.fx_rate_at(prices.currency, period.start)[0]
+
+
+def _class_amounts(
+    group: _Group, unit_prices: Mapping[PriceClass, Decimal] | None
+) -> list[tuple[PriceClass, Decimal]]:
     classes = [pc for pc in PriceClass if group.tokens[pc] > 0]
     if not classes:
         # A cost without tokens (Hygie never records one) still has to reach the export, or
         # the lines would not add up to the ledger: it goes on an input line of zero tokens.
         return [(PriceClass.INPUT, from_micros(group.cost_micros))]
-    if prices is None:
+    if unit_prices is None:
         weights = [Decimal(group.tokens[pc]) for pc in classes]
     else:
-        weights = [prices.unit_prices_eur[pc] * group.tokens[pc] for pc in classes]
+        weights = [unit_prices[pc] * group.tokens[pc] for pc in classes]
     amounts = allocate(from_micros(group.cost_micros), weights, quantum=MICRO)
     return list(zip(classes, amounts, strict=True))
 
 
-def _unit_price(group: _Group, prices: VersionPrices | None, price_class: PriceClass) -> Decimal:
-    """The version's EUR price per million tokens; for a version no longer configured, the
-    group's blended price (its cost over all its tokens), to the micro-euro."""
-    if prices is not None:
-        return prices.unit_prices_eur[price_class]
+def _blended_price(group: _Group) -> Decimal:
+    """For a version no longer configured: the group's cost over all its tokens, per million."""
     tokens = sum(group.tokens.values())
     if tokens == 0:
         return ZERO
     blended = from_micros(group.cost_micros) * TOKENS_PER_PRICE_UNIT / tokens
     return blended.quantize(MICRO)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    line: ChargeLine
+    pool: str | None
+    weighted: Decimal
 
 
 class _Builder:
@@ -168,10 +199,8 @@ class _Builder:
         self.costing = costing
         self.period = period
         self.names = names
-        self.lines: list[ChargeLine] = []
+        self.pending: list[_Pending] = []
         self.unknown: set[str] = set()
-        # pool -> department -> (weighted tokens, transfer charges as the statement shows them)
-        self.pool_usage: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
 
     def where(self, group: _Group, prices: VersionPrices | None) -> tuple[str, str]:
         info = self.costing.deployment(group.deployment) if group.deployment else None
@@ -193,7 +222,12 @@ class _Builder:
             if rate and prices and prices.kind is PricingKind.TRANSFER_PRICE
             else None
         )
-        for price_class, amount in _class_amounts(group, prices):
+        fx = _fx_of(group, prices, self.costing, self.period)
+        eur_prices = (
+            None if prices is None else {pc: p * fx for pc, p in prices.unit_prices.items()}
+        )
+        foreign = prices is not None and prices.currency != "EUR"
+        for price_class, amount in _class_amounts(group, eur_prices):
             tokens = group.tokens[price_class]
             weighted = ZERO if rate is None else rate.deployment.weights.of(price_class) * tokens
             line = token_line(
@@ -205,35 +239,61 @@ class _Builder:
                 hosting_class=hosting_class,
                 price_class=price_class,
                 tokens=tokens,
-                unit_price_per_million=_unit_price(group, prices, price_class),
+                unit_price_per_million=(
+                    _blended_price(group) if eur_prices is None else eur_prices[price_class]
+                ),
                 price_version=group.version or UNKNOWN,
                 amount=amount,
                 gpu_seconds=ZERO if rate is None else weighted / rate.deployment.capacity,
                 resource_id=group.deployment,
+                pricing_currency=prices.currency if prices is not None else "EUR",
+                pricing_unit_price=prices.unit_prices[price_class] if foreign and prices else None,
+                fx_rate=fx if foreign else None,
+                requests=group.requests,
             )
-            self.lines.append(line)
-            if pool is not None:
-                by_dept = self.pool_usage.setdefault(pool, {})
-                old_weighted, old_cents = by_dept.get(group.department, (ZERO, ZERO))
-                by_dept[group.department] = (
-                    old_weighted + weighted,
-                    old_cents + to_cents(line.amount),
-                )
+            self.pending.append(_Pending(line, pool, weighted))
 
-    def true_ups(self) -> list[TrueUp]:
+    def rounded(self) -> list[_Pending]:
+        """The lines with cent amounts: each department's exact total rounded once, spread
+        over its lines by largest remainder."""
+        by_department: dict[str, list[int]] = {}
+        for index, item in enumerate(self.pending):
+            by_department.setdefault(str(item.line.department_id), []).append(index)
+        result = list(self.pending)
+        for indexes in by_department.values():
+            cents = round_parts([self.pending[i].line.amount for i in indexes])
+            for i, amount in zip(indexes, cents, strict=True):
+                item = self.pending[i]
+                result[i] = _Pending(replace(item.line, amount=amount), item.pool, item.weighted)
+        return result
+
+    def true_ups(self, lines: list[_Pending]) -> list[TrueUp]:
+        # pool -> department -> (weighted tokens, transfer charges as the statement shows them)
+        pool_usage: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+        for item in lines:
+            if item.pool is None or item.line.department_id is None:
+                continue
+            by_dept = pool_usage.setdefault(item.pool, {})
+            old_weighted, old_cents = by_dept.get(item.line.department_id, (ZERO, ZERO))
+            by_dept[item.line.department_id] = (
+                old_weighted + item.weighted,
+                old_cents + item.line.amount,
+            )
+        onprem = self.costing.onprem
         results = []
-        for name, pool in sorted(self.costing.onprem.pools.items()):
+        for name, pool in sorted(onprem.pools.items()):
             usage = [
                 DepartmentUsage(dept, weighted, cents)
-                for dept, (weighted, cents) in sorted(self.pool_usage.get(name, {}).items())
+                for dept, (weighted, cents) in sorted(pool_usage.get(name, {}).items())
             ]
             results.append(
                 true_up(
                     pool,
                     self.period,
                     usage,
-                    dedicated=self.costing.onprem.dedicated_gpus(name),
+                    dedicated=onprem.dedicated_gpus(name, self.period.start),
                     mode=self.costing.true_up_mode,
+                    segments=onprem.pool_segments(name, self.period),
                 )
             )
         return results
@@ -260,9 +320,12 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
     names = {d.name: d.display_name for d in directory_rows}
     builder = _Builder(costing, period, names)
     ledger_micros = unpriced = dedicated = 0
+    per_department: dict[str, int] = {}
     for row in sorted(rows, key=_row_order(departments)):
         cost = int(row.cost or 0)
         ledger_micros += cost
+        name = departments.get(row.department_id, UNASSIGNED)
+        per_department[name] = per_department.get(name, 0) + cost
         group = _Group(
             department=departments.get(row.department_id, UNASSIGNED),
             model=row.model,
@@ -274,6 +337,8 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
                 PriceClass.OUTPUT: int(row.completion or 0),
             },
             cost_micros=cost,
+            fx=_parse_fx(row.fx_rate),
+            requests=int(row.requests),
         )
         free = _free_kind(row.price_version) if cost == 0 else None
         if row.cost is None or free is PricingKind.UNPRICED:
@@ -286,13 +351,14 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
             continue
         builder.add(group)
 
-    usage_micros = sum(to_micros(line.amount) for line in builder.lines)
+    usage_micros = sum(to_micros(item.line.amount) for item in builder.pending)
     if usage_micros != ledger_micros:
         raise ReconciliationError(
             f"usage lines add up to {usage_micros} micro-euros, the ledger to {ledger_micros}"
         )
-    results = builder.true_ups()
-    lines = list(builder.lines)
+    rounded = builder.rounded()
+    results = builder.true_ups(rounded)
+    lines = [item.line for item in rounded]
     for result in results:
         lines.extend(result.charge_lines(names, provider=costing.organisation.name))
     return MonthCharges(
@@ -305,16 +371,30 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
         dedicated_requests=dedicated,
         unknown_versions=tuple(sorted(builder.unknown)),
         department_names=names,
+        department_ledger_micros=per_department,
     )
 
 
-def _row_order(departments: Mapping[int, str]) -> Callable[[Any], tuple[str, str, str, str]]:
-    def key(row: Any) -> tuple[str, str, str, str]:
+def _parse_fx(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        return None
+    return rate if rate.is_finite() and rate > 0 else None
+
+
+def _row_order(
+    departments: Mapping[int, str],
+) -> Callable[[Any], tuple[str, str, str, str, str]]:
+    def key(row: Any) -> tuple[str, str, str, str, str]:
         return (
             departments.get(row.department_id, UNASSIGNED),
             row.model or "",
             row.deployment or "",
             row.price_version or "",
+            row.fx_rate or "",
         )
 
     return key

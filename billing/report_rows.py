@@ -92,6 +92,16 @@ class ChargeLine:
     resource_id: str | None = None
     """The deployment or GPU pool behind the line."""
     description: str | None = None
+    pricing_currency: str = "EUR"
+    """The currency the price is quoted in (USD for some external providers)."""
+    pricing_unit_price: Decimal | None = None
+    """``unit_price`` in ``pricing_currency`` (None: the same as ``unit_price``, in EUR)."""
+    fx_rate: Decimal | None = None
+    """EUR per unit of ``pricing_currency`` used for this line (None for EUR prices)."""
+    requests: int | None = None
+    """How many requests the line aggregates (usage lines from the ledger)."""
+    corrects: str | None = None
+    """For a correction: the key (``YYYY-MM``) of the closed month it corrects."""
 
     def __post_init__(self) -> None:
         for name in ("period_start", "period_end"):
@@ -137,11 +147,16 @@ def token_line(
     tags: Mapping[str, str] | None = None,
     publisher: str | None = None,
     resource_id: str | None = None,
+    pricing_currency: str = "EUR",
+    pricing_unit_price: Decimal | None = None,
+    fx_rate: Decimal | None = None,
+    requests: int | None = None,
 ) -> ChargeLine:
     """A line for ``tokens`` tokens of one class, priced per million tokens.
 
     ``amount`` defaults to quantity x unit price; pass the ledger's sum when it differs (e.g.
-    per-request amounts stored in micro-euros).
+    per-request amounts stored in micro-euros). A price quoted in another currency gives its
+    ``pricing_currency``, ``pricing_unit_price`` and the ``fx_rate`` to EUR used.
     """
     quantity = Decimal(tokens) / TOKENS_PER_PRICE_UNIT
     return ChargeLine(
@@ -164,6 +179,10 @@ def token_line(
         consumed_unit=TOKEN_CONSUMED_UNIT,
         publisher=publisher,
         resource_id=resource_id,
+        pricing_currency=pricing_currency,
+        pricing_unit_price=pricing_unit_price,
+        fx_rate=fx_rate,
+        requests=requests,
     )
 
 

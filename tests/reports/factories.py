@@ -110,10 +110,12 @@ def make_record(
     costing: Costing | None = None,
 ) -> LedgerRecord:
     """A ledger row; with ``costing``, priced as the gateway prices a request that ends."""
+    fx_rate = None
     if costing is not None:
         usage = Usage(prompt_tokens, completion_tokens, cached_tokens)
         cost = costing.price_request(model, deployment, usage, started_at)
         cost_micro_eur, price_version = cost.micro_eur, cost.version
+        fx_rate = None if cost.fx_rate is None else str(cost.fx_rate)
     return LedgerRecord(
         request_id=f"req-{next(_ids):08d}",
         started_at=started_at,
@@ -131,6 +133,7 @@ def make_record(
         cached_tokens=cached_tokens,
         cost_micro_eur=cost_micro_eur,
         price_version=price_version,
+        fx_rate=fx_rate,
     )
 
 

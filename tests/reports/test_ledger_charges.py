@@ -17,7 +17,7 @@ from billing.chargeback import render_csv
 from billing.database import make_engine
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, MonthCharges, month_charges, parse_month
-from billing.money import ZERO, to_cents, to_micros
+from billing.money import ZERO, from_micros, to_cents
 from billing.report_rows import TokenClass
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (
@@ -165,19 +165,19 @@ def test_a_price_change_mid_month_gives_one_line_per_version(database_url: str) 
             line.amount,
         )
     retired, v1, v2 = sorted(by_version)
+    # Lines carry cents: the department's exact 1.271238 EUR rounded once (1.27) and spread
+    # by largest remainder (v2's exact amounts were 0.400002 / 0.020000 / 0.250002).
     assert by_version[v1] == {
-        "input": (Decimal("0.4"), Decimal("0.320000")),
-        "cached_input": (Decimal("0.4"), Decimal("0.080000")),
-        "output": (Decimal("2"), Decimal("0.200000")),
+        "input": (Decimal("0.4"), Decimal("0.32")),
+        "cached_input": (Decimal("0.4"), Decimal("0.08")),
+        "output": (Decimal("2"), Decimal("0.20")),
     }
-    # v2: the ledger holds 670,004 micro-euros (670,005 before per-request rounding); the
-    # largest-remainder split keeps the lines equal to the ledger, not to the exact prices.
     assert by_version[v2] == {
-        "input": (Decimal("0.5"), Decimal("0.400002")),
-        "cached_input": (Decimal("0.1"), Decimal("0.020000")),
-        "output": (Decimal("2.5"), Decimal("0.250002")),
+        "input": (Decimal("0.5"), Decimal("0.40")),
+        "cached_input": (Decimal("0.1"), Decimal("0.02")),
+        "output": (Decimal("2.5"), Decimal("0.25")),
     }
-    assert by_version[retired] == {"input": (Decimal("1.234000"), Decimal("0.001234"))}
+    assert by_version[retired] == {"input": (Decimal("1.234000"), Decimal("0.00"))}
 
     statement = month.statement("cardiologie", budget=Decimal("2"))
     # Ordered by model, token class, then version (the retired one is the oldest id).
@@ -240,7 +240,16 @@ def test_random_october_reconciles_to_the_micro_euro_and_the_cent(database_url: 
 
     month, ledger_total = run(database_url, scenario)
     usage = [line for line in month.lines if line.token_class not in _POOL_CLASSES]
-    assert sum(to_micros(line.amount) for line in usage) == ledger_total == month.ledger_cost_micros
+    assert month.usage_line_micros == ledger_total == month.ledger_cost_micros
+    # One rounding: each department's lines add up to its exact ledger sum rounded once.
+    by_department: dict[str | None, Decimal] = {}
+    for line in usage:
+        by_department[line.department_id] = by_department.get(line.department_id, ZERO) + (
+            line.amount
+        )
+    assert sum(by_department.values(), ZERO) == sum(
+        (to_cents(v) for v in _exact_by_department(month).values()), ZERO
+    )
     assert month.unknown_versions == ("v",)
     [pool] = month.true_ups
     assert pool.pool_cost_eur == Decimal("13708.00") and pool.hours == 745
@@ -253,6 +262,10 @@ def test_random_october_reconciles_to_the_micro_euro_and_the_cent(database_url: 
 
 
 _POOL_CLASSES = {TokenClass.GPU_TIME, TokenClass.TRUE_UP}
+
+
+def _exact_by_department(month: MonthCharges) -> dict[str, Decimal]:
+    return {d: from_micros(m) for d, m in month.department_ledger_micros.items()}
 
 
 def test_months_are_parsed_strictly() -> None:
