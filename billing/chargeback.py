@@ -33,6 +33,7 @@ _CLASS_ORDER = {
     TokenClass.OUTPUT: 2,
     TokenClass.GPU_TIME: 3,
     TokenClass.TRUE_UP: 4,
+    TokenClass.CORRECTION: 5,
 }
 _CLASS_LABEL = {
     TokenClass.INPUT: "Input tokens",
@@ -40,6 +41,7 @@ _CLASS_LABEL = {
     TokenClass.OUTPUT: "Output tokens",
     TokenClass.GPU_TIME: "Dedicated GPU time",
     TokenClass.TRUE_UP: "Capacity true-up",
+    TokenClass.CORRECTION: "Correction",
 }
 
 

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +62,15 @@ UNKNOWN = "unknown"
 
 class LedgerChargesError(ValueError):
     """A month cannot be read or turned into charge lines."""
+
+
+class MonthStatus(StrEnum):
+    """Whether a month's figures are final."""
+
+    CLOSED = "closed"
+    """Closed by finance: read from the stored records, never recomputed."""
+    PROVISIONAL = "provisional"
+    """Still open: recomputed from the ledger and today's figures at every request."""
 
 
 class ReconciliationError(LedgerChargesError):
@@ -94,6 +105,14 @@ class MonthCharges:
     department_names: Mapping[str, str]
     department_ledger_micros: Mapping[str, int] = field(default_factory=dict)
     """Exact ledger cost of each department; its usage lines add up to it rounded once."""
+    status: MonthStatus = MonthStatus.PROVISIONAL
+    closed_at: datetime | None = None
+
+    def knows(self, department: str) -> bool:
+        """True when ``department`` exists in the directory or has lines this month."""
+        return department in self.department_names or any(
+            line.department_id == department for line in self.lines
+        )
 
     def lines_for(self, department: str) -> list[ChargeLine]:
         """The lines of one department (its usage, dedicated GPUs and true-up)."""

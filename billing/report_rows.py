@@ -43,11 +43,13 @@ class TokenClass(StrEnum):
     """GPUs dedicated to one department, charged whole."""
     TRUE_UP = "true_up"
     """The department's share of the month's idle or over-recovered capacity."""
+    CORRECTION = "correction"
+    """An amount that corrects a closed month, booked in a later open month."""
 
     @property
     def is_usage(self) -> bool:
-        """True for every class but the true-up adjustment."""
-        return self is not TokenClass.TRUE_UP
+        """True for every class but the adjustments (true-up, correction)."""
+        return self not in (TokenClass.TRUE_UP, TokenClass.CORRECTION)
 
     @classmethod
     def of(cls, price_class: PriceClass) -> TokenClass:
@@ -124,6 +126,8 @@ class ChargeLine:
                 raise ValueError("usage quantities and unit prices are never negative")
         if self.department_id is None and self.token_class is not TokenClass.TRUE_UP:
             raise ValueError("only a true-up line may have no department")
+        if (self.corrects is not None) != (self.token_class is TokenClass.CORRECTION):
+            raise ValueError("a correction line, and only one, names the month it corrects")
 
     @property
     def is_usage(self) -> bool:
@@ -314,4 +318,34 @@ def true_up_line(
         tags=dict(tags or {}),
         resource_id=resource_id,
         description=f"{what}, {resource_id or 'GPU pool'}",
+    )
+
+
+def correction_line(
+    period: Period,
+    *,
+    department_id: str,
+    department_name: str,
+    provider: str,
+    amount: Decimal,
+    corrects: str,
+    reason: str,
+) -> ChargeLine:
+    """A correction of closed month ``corrects`` (``YYYY-MM``), booked in ``period``."""
+    return ChargeLine(
+        period_start=period.start,
+        period_end=period.end,
+        department_id=department_id,
+        department_name=department_name,
+        model=None,
+        provider=provider,
+        hosting_class="correction",
+        token_class=TokenClass.CORRECTION,
+        quantity=None,
+        unit=None,
+        unit_price=None,
+        amount=amount,
+        price_version=None,
+        corrects=corrects,
+        description=f"Correction of {corrects}: {reason}",
     )
