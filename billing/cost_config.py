@@ -6,6 +6,7 @@ Shape (every amount is text, never a YAML float, for the reason given in :mod:`b
       billing_currency: EUR
       fx_to_eur: {USD: "0.92"}
       organisation: {name: CHU Exemple, billing_account_id: chu-exemple}
+      cost_centres: {cardiologie: "CC-4410"}   # printed on the statements
       true_up: share                      # or: unallocated
       pools:
         h100-a: {gpu_count: 8, hardware_eur: "350640", amortisation_years: "5",
@@ -154,6 +155,9 @@ class CostConfig(_Strict):
     billing_currency: Literal["EUR"] = "EUR"
     fx_to_eur: dict[str, PositiveAmount | tuple[FxRateConfig, ...]] = Field(default_factory=dict)
     organisation: OrganisationConfig = OrganisationConfig()
+    cost_centres: dict[str, str] = Field(
+        default_factory=dict, description="Department name -> cost-centre code on statements."
+    )
     true_up: TrueUpMode = TrueUpMode.SHARE
     pools: dict[str, PoolConfig | tuple[PoolConfig, ...]] = Field(default_factory=dict)
     deployments: dict[str, TransferConfig | tuple[TransferConfig, ...]] = Field(
@@ -372,6 +376,7 @@ def build_costing(
         organisation=organisation,
         true_up_mode=cost_config.true_up,
         tz=tz,
+        cost_centres=cost_config.cost_centres,
     )
     problems.extend(_version_length_problems(costing))
     if problems:

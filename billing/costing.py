@@ -190,6 +190,7 @@ class Costing:
         "_unpriced",
         "_versions",
         "book",
+        "cost_centres",
         "deployments",
         "onprem",
         "organisation",
@@ -206,8 +207,10 @@ class Costing:
         organisation: Organisation,
         true_up_mode: TrueUpMode = TrueUpMode.SHARE,
         tz: ZoneInfo,
+        cost_centres: Mapping[str, str] | None = None,
     ) -> None:
         self.book = book
+        self.cost_centres: Mapping[str, str] = dict(cost_centres or {})
         self.onprem = onprem
         self.deployments: tuple[DeploymentInfo, ...] = tuple(deployments)
         self.organisation = organisation

@@ -2,8 +2,9 @@
 
 :func:`month_charges` reads one calendar month (in the organisation's time zone) and returns:
 
-* one usage line per department x model x deployment x price version x token class, from the
-  price version recorded on each ledger row (a price change within the month gives two lines);
+* one usage line per department x use case x model x deployment x price version x exchange
+  rate x token class, from the price version recorded on each ledger row (a price change
+  within the month gives two lines; the use case goes in the line's tags);
 * for every GPU pool, the dedicated-GPU and true-up lines of :func:`billing.true_up.true_up`.
 
 Rounding, step by step (all half-even), so that every document agrees to the cent:
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,7 @@ from billing.true_up import ON_PREMISE, DepartmentUsage, TrueUp, true_up
 MICRO = Decimal("0.000001")
 UNASSIGNED = "unassigned"
 UNKNOWN = "unknown"
+USE_CASE_TAG = "use_case"
 
 
 class LedgerChargesError(ValueError):
@@ -107,6 +109,11 @@ class MonthCharges:
     """Exact ledger cost of each department; its usage lines add up to it rounded once."""
     status: MonthStatus = MonthStatus.PROVISIONAL
     closed_at: datetime | None = None
+    issuer: str = ""
+    """Who issues the statements (the organisation's invoice issuer)."""
+    tz_key: str = "Europe/Paris"
+    cost_centres: Mapping[str, str] = field(default_factory=dict)
+    """Department name -> cost-centre code, as configured when the month was computed."""
 
     def knows(self, department: str) -> bool:
         """True when ``department`` exists in the directory or has lines this month."""
@@ -118,11 +125,28 @@ class MonthCharges:
         """The lines of one department (its usage, dedicated GPUs and true-up)."""
         return [line for line in self.lines if line.department_id == department]
 
-    def statement(self, department: str, *, budget: Decimal | None = None) -> Statement:
-        """The chargeback statement of ``department`` (a department name) for the month."""
-        name = self.department_names.get(department, department)
+    def statement(
+        self, department: str, *, budget: Decimal | None = None, now: datetime | None = None
+    ) -> Statement:
+        """The chargeback statement of ``department`` (a department name) for the month.
+
+        A closed month's statement is dated by its closing day, so it prints the same every
+        time; a provisional one by ``now`` (default: the current instant).
+        """
+        tz = ZoneInfo(self.tz_key)
+        instant = self.closed_at if self.closed_at is not None else now or datetime.now(UTC)
         return build_statement(
-            department, name, self.period, self.lines_for(department), budget=budget
+            department,
+            self.department_names.get(department, department),
+            self.period,
+            self.lines_for(department),
+            budget=budget,
+            status=str(self.status),
+            issued_on=instant.astimezone(tz).date(),
+            issuer=self.issuer,
+            cost_centre=self.cost_centres.get(department),
+            tz=tz,
+            pools=self.true_ups,
         )
 
 
@@ -136,6 +160,7 @@ class _Group:
     cost_micros: int
     fx: Decimal | None = None
     requests: int = 0
+    use_case: str | None = None
 
 
 async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
@@ -146,6 +171,7 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
     )
     keys = (
         ledger.c.department_id,
+        ledger.c.use_case,
         ledger.c.model,
         ledger.c.deployment,
         ledger.c.price_version,
@@ -269,6 +295,7 @@ class _Builder:
                 pricing_unit_price=prices.unit_prices[price_class] if foreign and prices else None,
                 fx_rate=fx if foreign else None,
                 requests=group.requests,
+                tags={USE_CASE_TAG: group.use_case} if group.use_case else None,
             )
             self.pending.append(_Pending(line, pool, weighted))
 
@@ -358,6 +385,7 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
             cost_micros=cost,
             fx=_parse_fx(row.fx_rate),
             requests=int(row.requests),
+            use_case=row.use_case,
         )
         free = _free_kind(row.price_version) if cost == 0 else None
         if row.cost is None or free is PricingKind.UNPRICED:
@@ -391,6 +419,9 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
         unknown_versions=tuple(sorted(builder.unknown)),
         department_names=names,
         department_ledger_micros=per_department,
+        issuer=costing.organisation.invoice_issuer_name,
+        tz_key=costing.tz.key,
+        cost_centres=dict(costing.cost_centres),
     )
 
 
@@ -406,10 +437,11 @@ def _parse_fx(text: str | None) -> Decimal | None:
 
 def _row_order(
     departments: Mapping[int, str],
-) -> Callable[[Any], tuple[str, str, str, str, str]]:
-    def key(row: Any) -> tuple[str, str, str, str, str]:
+) -> Callable[[Any], tuple[str, str, str, str, str, str]]:
+    def key(row: Any) -> tuple[str, str, str, str, str, str]:
         return (
             departments.get(row.department_id, UNASSIGNED),
+            row.use_case or "",
             row.model or "",
             row.deployment or "",
             row.price_version or "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from billing.reports import UsageFigures, UsageReport
+from billing.reports import COST_COVERS, UsageFigures, UsageReport
 from billing.spreadsheet import safe_cell
 
 _FIGURE_COLUMNS = (
@@ -23,7 +23,8 @@ _FIGURE_COLUMNS = (
 
 
 def usage_csv(report: UsageReport) -> str:
-    """The report as CSV: one ``bucket`` row per bucket, then one ``total`` row.
+    """The report as CSV: one ``bucket`` row per bucket, one ``total`` row, then a ``note`` row
+    saying what the cost covers.
 
     Amounts are exact decimals (six places); empty cells are absent ratios.
     """
@@ -41,4 +42,5 @@ def usage_csv(report: UsageReport) -> str:
         cells = [safe_cell(bucket.key[d]) for d in dims]
         writer.writerow(["bucket", *head, *cells, *figures(bucket.figures)])
     writer.writerow(["total", *head, *([""] * len(dims)), *figures(report.total)])
+    writer.writerow(["note", *head, *([""] * len(dims)), COST_COVERS])
     return buffer.getvalue()

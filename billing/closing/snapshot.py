@@ -189,6 +189,9 @@ def to_snapshot(charges: MonthCharges, account: FocusAccount) -> str:
         "department_names": dict(charges.department_names),
         "department_ledger_micros": dict(charges.department_ledger_micros),
         "versions_used": versions_used(charges),
+        "issuer": charges.issuer,
+        "tz": charges.tz_key,
+        "cost_centres": dict(charges.cost_centres),
     }
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -209,5 +212,8 @@ def from_snapshot(text: str) -> tuple[MonthCharges, FocusAccount]:
         unknown_versions=tuple(document["unknown_versions"]),
         department_names=document["department_names"],
         department_ledger_micros=document["department_ledger_micros"],
+        issuer=document["issuer"],
+        tz_key=document["tz"],
+        cost_centres=document["cost_centres"],
     )
     return charges, _unaccount(document["account"])

@@ -185,7 +185,7 @@ def test_a_price_change_mid_month_gives_one_line_per_version(database_url: str) 
         Decimal(x) for x in ("0.00", "0.32", "0.40", "0.08", "0.02", "0.20", "0.25")
     ]
     assert statement.total == Decimal("1.27") and statement.variance == Decimal("0.73")
-    assert "0.73" in render_csv(statement)
+    assert "0.73" in render_csv(statement, "en") and "0,73" in render_csv(statement)
     assert_focus_conformant(focus_csv(month.lines, costing.focus_account()))
 
 

@@ -169,8 +169,12 @@ def test_dimensions_split_filter_and_top_consumers(database_url: str) -> None:
     assert [b.key["use_case"] for b in top_cases] == ["=cmd", "notes", "(none)"]
 
     rows = list(csv.DictReader(io.StringIO(usage_csv(by_dept_model), newline="")))
-    assert rows[-1]["row_type"] == "total" and rows[-1]["cost_eur"] == "3.750001"
-    assert sum(Decimal(r["cost_eur"]) for r in rows[:-1]) == Decimal(rows[-1]["cost_eur"])
+    *buckets, total, note = rows
+    assert total["row_type"] == "total" and total["cost_eur"] == "3.750001"
+    assert sum(Decimal(r["cost_eur"]) for r in buckets) == Decimal(total["cost_eur"])
+    # The report says what its cost covers (the GPU true-up is only on the statements).
+    assert note["row_type"] == "note" and "true-up" in note["requests"]
+    assert "true-up" in by_dept_model.as_dict()["cost_covers"]
 
 
 def test_october_25_hour_day_is_one_paris_day(database_url: str) -> None:
