@@ -22,7 +22,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -76,6 +76,7 @@ class StatementLine:
     use_case: str | None = None
     resource_id: str | None = None
     corrects: str | None = None
+    price_from: datetime | None = None
     group: tuple[object, ...] = ()
     """Identifies the ledger group the line comes from (its classes share the requests)."""
 
@@ -183,6 +184,7 @@ def _statement_line(line: ChargeLine) -> StatementLine:
         use_case=line.tags.get("use_case"),
         resource_id=line.resource_id,
         corrects=line.corrects,
+        price_from=line.price_from,
         group=(
             line.tags.get("use_case"),
             line.model,

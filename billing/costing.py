@@ -98,6 +98,8 @@ class VersionPrices:
     unit_prices: Mapping[PriceClass, Decimal]
     transfer: TransferRate | None = None
     currency: str = "EUR"
+    effective_from: datetime | None = None
+    """When the version took effect (None: from the beginning)."""
 
 
 class _Tariff:
@@ -329,6 +331,7 @@ class Costing:
                 PricingKind.TOKEN_PRICE,
                 {pc: version.per_million(pc) for pc in PriceClass},
                 currency=version.currency,
+                effective_from=version.effective_from,
             )
         for rate in self.onprem.all_rates():
             prices = {pc: rate.unit_price_eur(pc) for pc in PriceClass}

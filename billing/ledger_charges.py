@@ -296,6 +296,7 @@ class _Builder:
                 fx_rate=fx if foreign else None,
                 requests=group.requests,
                 tags={USE_CASE_TAG: group.use_case} if group.use_case else None,
+                price_from=prices.effective_from if prices is not None else None,
             )
             self.pending.append(_Pending(line, pool, weighted))
 

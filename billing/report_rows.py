@@ -104,6 +104,8 @@ class ChargeLine:
     """How many requests the line aggregates (usage lines from the ledger)."""
     corrects: str | None = None
     """For a correction: the key (``YYYY-MM``) of the closed month it corrects."""
+    price_from: datetime | None = None
+    """When the line's price version took effect (shown on statements as its date)."""
 
     def __post_init__(self) -> None:
         for name in ("period_start", "period_end"):
@@ -155,6 +157,7 @@ def token_line(
     pricing_unit_price: Decimal | None = None,
     fx_rate: Decimal | None = None,
     requests: int | None = None,
+    price_from: datetime | None = None,
 ) -> ChargeLine:
     """A line for ``tokens`` tokens of one class, priced per million tokens.
 
@@ -187,6 +190,7 @@ def token_line(
         pricing_unit_price=pricing_unit_price,
         fx_rate=fx_rate,
         requests=requests,
+        price_from=price_from,
     )
 
 

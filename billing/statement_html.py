@@ -15,16 +15,13 @@ department or model name cannot inject markup.
 from __future__ import annotations
 
 import html
-import re
 from decimal import Decimal
 
 from billing.chargeback import Statement, StatementLine, use_case_breakdown
 from billing.money import ZERO
 from billing.report_rows import TokenClass
-from billing.statement_locale import Locale, locale_of, word
+from billing.statement_locale import WORDS, Locale, locale_of, word
 from billing.true_up import TrueUp
-
-_VERSION_DAY = re.compile(r"@(\d{4})-(\d{2})-(\d{2})\.")
 
 _CSS = """
 @page { size: A4; margin: 12mm 12mm 14mm 12mm; }
@@ -51,18 +48,22 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _tariff(line: StatementLine, locale: Locale) -> str:
+def _tariff(line: StatementLine, statement: Statement, locale: Locale) -> str:
+    """Which price applied, in words: the external price's start date (local), or the kind."""
     version = line.price_version or ""
     if line.token_class in (TokenClass.GPU_TIME, TokenClass.TRUE_UP):
         return word("pool_cost", locale)
     if line.hosting_class == "on_premise" or version.startswith("onprem:"):
         return word("internal_tariff", locale)
-    found = _VERSION_DAY.search(version)
-    if found is None:
-        return ""
-    year, month, day = found.groups()
-    shown = f"{day}/{month}/{year}" if locale.lang == "fr" else f"{year}-{month}-{day}"
-    return word("tariff_of", locale, day=shown)
+    if line.price_from is not None:
+        day = line.price_from.astimezone(statement.tz).date()
+        return word("tariff_of", locale, day=locale.short_day(day))
+    return ""
+
+
+def _hosting(code: str, locale: Locale) -> str:
+    key = f"hosting_{code}"
+    return word(key, locale) if key in WORDS else code
 
 
 def _quantity(line: StatementLine, locale: Locale) -> str:
@@ -204,7 +205,7 @@ def render_html(statement: Statement, lang: str = "fr") -> str:
     )
     breakdown = "".join(
         f"<tr><td>{_esc(row.use_case or word('no_use_case', locale))}</td>"
-        f"<td>{_esc(row.model)}</td><td>{_esc(row.hosting_class)}</td>"
+        f"<td>{_esc(row.model)}</td><td>{_esc(_hosting(row.hosting_class, locale))}</td>"
         f'<td class="num">{_esc(locale.number(Decimal(row.requests), 0))}</td>'
         f'<td class="num">{_esc(locale.number(Decimal(row.tokens), 0))}</td>'
         f'<td class="num">{_esc(locale.money(row.amount))}</td></tr>'
@@ -215,7 +216,8 @@ def render_html(statement: Statement, lang: str = "fr") -> str:
         f'<td class="num">{_esc(_quantity(line, locale))}</td>'
         f'<td class="num">{_esc(_unit_price(line, locale))}</td>'
         f'<td class="num">{_esc(locale.money(line.amount))}</td>'
-        f'<td title="{_esc(line.price_version or "")}">{_esc(_tariff(line, locale))}</td></tr>'
+        f'<td title="{_esc(line.price_version or "")}">'
+        f"{_esc(_tariff(line, statement, locale))}</td></tr>"
         for line in statement.lines
     )
     method = "".join("".join(_method(statement, pool, locale)) for pool in statement.pools)

@@ -80,8 +80,13 @@ class Locale:
         return text.replace(".", self.decimal)
 
     def day(self, value: date) -> str:
-        """``1 octobre 2026`` / ``1 October 2026``."""
-        return f"{value.day} {_MONTHS[self.lang][value.month - 1]} {value.year}"
+        """``1er octobre 2026`` / ``1 October 2026``."""
+        number = "1er" if self.lang == "fr" and value.day == 1 else str(value.day)
+        return f"{number} {_MONTHS[self.lang][value.month - 1]} {value.year}"
+
+    def short_day(self, value: date) -> str:
+        """``01/10/2026`` / ``2026-10-01``."""
+        return value.strftime("%d/%m/%Y") if self.lang == "fr" else value.isoformat()
 
     def month(self, value: date) -> str:
         """``octobre 2026`` / ``October 2026``."""
@@ -148,6 +153,9 @@ WORDS: dict[str, dict[str, str]] = {
     "use_case": {"fr": "Cas d'usage", "en": "Use case"},
     "model": {"fr": "Modèle", "en": "Model"},
     "hosting": {"fr": "Hébergement", "en": "Hosting"},
+    "hosting_on_premise": {"fr": "sur site", "en": "on premise"},
+    "hosting_eu_cloud": {"fr": "cloud UE", "en": "EU cloud"},
+    "hosting_non_eu": {"fr": "hors UE", "en": "outside the EU"},
     "requests": {"fr": "Requêtes", "en": "Requests"},
     "tokens": {"fr": "Jetons", "en": "Tokens"},
     "amount": {"fr": "Montant", "en": "Amount"},

@@ -46,6 +46,7 @@ from billing.reports import (
 )
 from billing.statement_html import render_html
 from billing.statement_locale import LANGS
+from billing.statement_pdf import PdfUnavailable, html_to_pdf
 from billing.usage_csv import usage_csv
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.pricing import build_request_costing
@@ -248,7 +249,7 @@ def chargeback(
     department: Annotated[str, typer.Option(help="Department name.")],
     month: MonthOpt = None,
     budget: BudgetOpt = None,
-    format: Annotated[str, typer.Option(help="csv | html | json")] = "csv",
+    format: Annotated[str, typer.Option(help="csv | html | json | pdf (needs -o)")] = "csv",
     lang: Annotated[str, typer.Option(help="fr | en (words, numbers, CSV separator)")] = "fr",
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
@@ -261,7 +262,15 @@ def chargeback(
     if not charges.knows(department):
         _fail(f"no department {department!r}")
     statement = charges.statement(department, budget=_budget(budget))
-    if format == "html":
+    if format == "pdf":
+        if output is None:
+            _fail("a PDF is written to a file: pass --output releve.pdf", 2)
+        try:
+            output.write_bytes(html_to_pdf(render_html(statement, lang)))
+        except PdfUnavailable as exc:
+            _fail(str(exc))
+        typer.echo(f"written to {output}", err=True)
+    elif format == "html":
         _emit(render_html(statement, lang), output)
     elif format == "json":
         _emit(_json(statement_as_dict(statement)), output)

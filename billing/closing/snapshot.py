@@ -96,6 +96,8 @@ def _unline(data: dict[str, Any]) -> ChargeLine:
         values[name] = _undec(values.get(name))
     values["period_start"] = datetime.fromisoformat(values["period_start"])
     values["period_end"] = datetime.fromisoformat(values["period_end"])
+    if values.get("price_from") is not None:
+        values["price_from"] = datetime.fromisoformat(values["price_from"])
     values["token_class"] = TokenClass(values["token_class"])
     return ChargeLine(**values)
 

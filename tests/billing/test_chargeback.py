@@ -179,7 +179,7 @@ def test_the_statement_is_in_french_by_default_with_french_numbers_and_csv() -> 
     assert "Relevé de refacturation interne" in page and "PROVISOIRE" in page
     assert "cession interne" in page.lower() and "CC-4410" in page
     # The period is the Paris month, printed in local dates, not UTC instants.
-    assert "du 1 mars 2026 au 31 mars 2026 inclus" in page and "UTC" not in page
+    assert "du 1er mars 2026 au 31 mars 2026 inclus" in page and "UTC" not in page
     assert "12\u202f345\u202f678 jetons" in page and "par million de jetons" in page
     assert "12\u202f345,60\u00a0€" in page  # the budget, in French number format
     rows = read_csv(render_csv(statement), delimiter=";")

@@ -131,7 +131,8 @@ def test_changing_any_figure_after_the_close_leaves_the_month_byte_for_byte_unch
     first, again, charges = run(database_url, scenario)
     assert again == first
     assert "CC-4410" in first["cardiologie.html"] and "DÉFINITIF" in first["urgences.html"]
-    assert "1 octobre 2026" in first["urgences.html"]
+    assert "du 1er octobre 2026 au 31 octobre 2026" in first["urgences.html"]
+    assert "tarif du 01/01/2025" in first["cardiologie.html"]  # local date of the USD price
     assert_focus_conformant(first["focus"])
     rows = list(csv.DictReader(io.StringIO(first["focus"], newline="")))
     assert {row["x_ChargeStatus"] for row in rows} == {"closed"}
