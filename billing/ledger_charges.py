@@ -49,6 +49,7 @@ from billing.costing import (
     PricingKind,
     VersionPrices,
 )
+from billing.gpu_cost import UnknownDeployment
 from billing.money import ZERO, allocate, from_micros, round_parts, to_micros
 from billing.periods import Period, month_period
 from billing.price_book import TOKENS_PER_PRICE_UNIT, PriceClass
@@ -60,6 +61,7 @@ MICRO = Decimal("0.000001")
 UNASSIGNED = "unassigned"
 UNKNOWN = "unknown"
 USE_CASE_TAG = "use_case"
+ONPREM_PREFIX = "onprem:"
 
 
 class LedgerChargesError(ValueError):
@@ -255,10 +257,39 @@ class _Builder:
             return self.costing.organisation.name, ON_PREMISE
         return UNKNOWN, UNKNOWN
 
+    def derived(self, group: _Group) -> VersionPrices | None:
+        """For an on-premise version no longer configured (figures edited in place instead of
+        dated): the deployment's current weights and pool, with unit prices derived from what
+        the ledger charged, so its usage still takes part in the pool's true-up and the token
+        classes keep their relative prices."""
+        if not (group.version or "").startswith(ONPREM_PREFIX) or group.deployment is None:
+            return None
+        try:
+            rate = self.costing.onprem.rate_at(group.deployment, self.period.start)[0]
+        except UnknownDeployment:
+            return None
+        weights = rate.deployment.weights
+        weighted = sum((weights.of(pc) * group.tokens[pc] for pc in PriceClass), ZERO)
+        if weighted == 0:
+            return None
+        per_weighted = from_micros(group.cost_micros) / weighted * TOKENS_PER_PRICE_UNIT
+        kind = (
+            PricingKind.DEDICATED
+            if rate.deployment.dedicated_to is not None
+            else PricingKind.TRANSFER_PRICE
+        )
+        return VersionPrices(
+            group.version or UNKNOWN,
+            kind,
+            {pc: (per_weighted * weights.of(pc)).quantize(MICRO) for pc in PriceClass},
+            rate,
+        )
+
     def add(self, group: _Group) -> None:
         prices = self.costing.prices_of(group.version) if group.version else None
         if prices is None and group.version is not None:
             self.unknown.add(group.version)
+            prices = self.derived(group)
         provider, hosting_class = self.where(group, prices)
         rate = prices.transfer if prices is not None else None
         # Only shared (transfer-priced) usage takes part in its pool's true-up.

@@ -13,6 +13,7 @@ from billing.focus import focus_csv
 from billing.ledger_charges import MonthCharges, month_charges, parse_month
 from billing.report_rows import TokenClass
 from billing.usage import Usage
+from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (
     PARIS,
     POOL,
@@ -146,3 +147,49 @@ def test_a_later_exchange_rate_does_not_reprice_past_lines(sqlite_url: str) -> N
         "gpt-4o-mini", "azure-4o", Usage(0, 1_000_000, 0), utc(2026, 11, 2)
     )
     assert november.fx_rate == Decimal("0.95") and november.micro_eur == 570_000
+
+
+def test_figures_edited_in_place_still_share_an_open_month_by_usage(sqlite_url: str) -> None:
+    # The reported defect: editing the electricity price in place made every past transfer
+    # version unknown, so October's usage left the true-up (all of it went to "unallocated")
+    # and every token class got the same blended price.
+    before = make_costing(pools={"h100-a": {**POOL, "eur_per_kwh": "0.187"}})
+    edited = make_costing(pools={"h100-a": {**POOL, "eur_per_kwh": "0.200"}})
+
+    async def scenario(engine: Any) -> tuple[MonthCharges, MonthCharges]:
+        depts, users = await make_directory(engine, {"cardiologie": ["a"], "urgences": ["b"]})
+        onprem: dict[str, Any] = {"model": "mistral-small", "deployment": "ms-onprem"}
+        await seed(
+            engine,
+            [
+                make_record(started_at=utc(2026, 10, 5), department_id=depts["cardiologie"],
+                            user_id=users["a"], prompt_tokens=400_000,
+                            completion_tokens=1_000_000, costing=before, **onprem),
+                make_record(started_at=utc(2026, 10, 6), department_id=depts["urgences"],
+                            user_id=users["b"], completion_tokens=500_000, costing=before,
+                            **onprem),
+            ],
+        )  # fmt: skip
+        return (
+            await month_charges(engine, before, OCTOBER),
+            await month_charges(engine, edited, OCTOBER),
+        )
+
+    then, now = run(sqlite_url, scenario)
+    assert now.unknown_versions != ()
+    [pool_then] = then.true_ups
+    [pool_now] = now.true_ups
+    assert pool_now.unallocated_eur == pool_then.unallocated_eur == Decimal("0.00")
+    assert [p.weighted_tokens for p in pool_now.departments] == [
+        p.weighted_tokens for p in pool_then.departments
+    ]
+    assert pool_now.transfer_total_eur == pool_then.transfer_total_eur
+    cardiologie = {
+        str(ln.token_class): ln.unit_price
+        for ln in now.lines_for("cardiologie")
+        if ln.token_class in (TokenClass.INPUT, TokenClass.OUTPUT)
+    }
+    # Output tokens weigh 4 input tokens: their derived prices (to the micro-euro) keep that.
+    assert cardiologie["input"] is not None and cardiologie["output"] is not None
+    assert abs(cardiologie["output"] - 4 * cardiologie["input"]) <= Decimal("0.000004")
+    assert_focus_conformant(focus_csv(now.lines, edited.focus_account()))
