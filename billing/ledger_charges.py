@@ -242,9 +242,16 @@ class _Pending:
 class _Builder:
     """Collects the lines of one month and what the true-up needs from them."""
 
-    def __init__(self, costing: Costing, period: Period, names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        costing: Costing,
+        period: Period,
+        names: Mapping[str, str],
+        cost_period: Period | None = None,
+    ) -> None:
         self.costing = costing
         self.period = period
+        self.cost_period = cost_period or period
         self.names = names
         self.pending: list[_Pending] = []
         self.unknown: set[str] = set()
@@ -371,7 +378,7 @@ class _Builder:
                     usage,
                     dedicated=onprem.dedicated_gpus(name, self.period.start),
                     mode=self.costing.true_up_mode,
-                    segments=onprem.pool_segments(name, self.period),
+                    segments=onprem.pool_segments(name, self.cost_period),
                 )
             )
         return results
@@ -386,17 +393,24 @@ def _free_kind(version: str | None) -> PricingKind | None:
     return None
 
 
-async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -> MonthCharges:
+async def month_charges(
+    engine: AsyncEngine, costing: Costing, period: Period, *, until: datetime | None = None
+) -> MonthCharges:
     """Every charge line of ``period`` (a calendar month), reconciled with the ledger.
 
     Lines are computed for the whole organisation, because a department's true-up depends on
-    everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`.
+    everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`. With ``until``
+    inside the month (a month in progress), the pools' cost, dedicated GPUs and true-up cover
+    only ``[start, until)``: nobody is charged the rest of the month's capacity in advance.
     """
     rows = await _groups(engine, period)
     directory_rows = await directory.list_departments(engine)
     departments = {d.id: d.name for d in directory_rows}
     names = {d.name: d.display_name for d in directory_rows}
-    builder = _Builder(costing, period, names)
+    cost_period = period
+    if until is not None and period.start < until < period.end:
+        cost_period = Period(period.kind, period.key, period.start, until)
+    builder = _Builder(costing, period, names, cost_period)
     ledger_micros = unpriced = dedicated = 0
     per_department: dict[str, int] = {}
     for row in sorted(rows, key=_row_order(departments)):

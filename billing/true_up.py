@@ -192,7 +192,8 @@ def true_up(
     :meth:`billing.gpu_cost.OnPremCostModel.dedicated_gpus`). ``segments`` gives the versions
     of the pool's figures in effect during the month with their hours
     (:meth:`billing.gpu_cost.OnPremCostModel.pool_segments`); by default ``pool`` holds all
-    month. The pool cost is the exact sum over segments, rounded once.
+    month. The pool cost is the exact sum over segments, rounded once; segments that cover only
+    the elapsed part of a month in progress give that part's cost.
     """
     dedicated_gpus = {dept: gpus for dept, gpus in (dedicated or {}).items() if gpus}
     if any(gpus < 0 for gpus in dedicated_gpus.values()):
@@ -204,8 +205,9 @@ def true_up(
     if len(set(ids)) != len(ids):
         raise InvalidTrueUp("a department appears twice in the usage")
 
-    hours = period_hours(period)
-    parts_of_month = list(segments) if segments else [(pool, hours)]
+    parts_of_month = list(segments) if segments else [(pool, period_hours(period))]
+    # Hours actually covered: the whole month, or the part of it elapsed for a month in progress.
+    hours = sum((h for _, h in parts_of_month), ZERO)
     gpu_hours = sum((Decimal(p.gpu_count) * h for p, h in parts_of_month), ZERO)
     breakdown = _breakdown(parts_of_month)
     exact_cost = sum(breakdown.values(), ZERO)

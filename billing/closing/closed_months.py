@@ -8,7 +8,8 @@ Guarantees:
 * :func:`month_report` of a closed month is read from that document: changing a cost figure,
   a price or an exchange rate afterwards leaves every report of the month byte for byte
   the same. An open month is computed from the ledger (plus the corrections booked in it) and
-  marked :attr:`MonthStatus.PROVISIONAL`.
+  marked :attr:`MonthStatus.PROVISIONAL`; while it is in progress, its pools' cost and
+  true-up cover only the hours elapsed.
 * A month that has not started yet is an error, never an empty report.
 """
 
@@ -61,9 +62,9 @@ async def _stored(engine: AsyncEngine, key: str) -> tuple[MonthCharges, FocusAcc
 
 
 async def _open_month(
-    engine: AsyncEngine, costing: Costing, period: Period
+    engine: AsyncEngine, costing: Costing, period: Period, now: datetime
 ) -> tuple[MonthCharges, FocusAccount]:
-    charges = await month_charges(engine, costing, period)
+    charges = await month_charges(engine, costing, period, until=now)
     corrections = await correction_lines(
         engine, period, charges.department_names, provider=costing.organisation.name
     )
@@ -81,7 +82,7 @@ async def month_report(
     stored = await _stored(engine, period.key)
     if stored is not None:
         return stored
-    return await _open_month(engine, costing, period)
+    return await _open_month(engine, costing, period, now)
 
 
 async def close_month(
@@ -90,7 +91,7 @@ async def close_month(
     """Freeze ``period``'s figures; raises :class:`MonthNotClosable` when it cannot be closed."""
     if now < period.end:
         raise MonthNotClosable(f"{period.key} is not over yet; it can be closed from its end")
-    charges, account = await _open_month(engine, costing, period)
+    charges, account = await _open_month(engine, costing, period, now)
     snapshot = to_snapshot(charges, account)
     values = {
         "month": period.key,

@@ -210,3 +210,28 @@ def test_a_snapshot_reads_back_exactly(sqlite_url: str) -> None:
     again, account = from_snapshot(text)
     assert again == charges and account == costing.focus_account()
     assert to_snapshot(again, account) == text
+
+
+def test_a_month_in_progress_charges_only_the_capacity_elapsed(sqlite_url: str) -> None:
+    # The reported defect: on 7 December a department already paid its share of the whole
+    # month's pool cost. Now the open month's pool cost covers 1-7 December (144 hours).
+    costing = make_costing()
+    december = parse_month("2026-12", PARIS)
+    seventh = december.start + (utc(2026, 12, 7) - utc(2026, 12, 1))
+
+    async def scenario(engine: Any) -> MonthCharges:
+        depts, users = await make_directory(engine, {"urgences": ["carol"]})
+        await seed(engine, [make_record(
+            started_at=utc(2026, 12, 2), department_id=depts["urgences"],
+            user_id=users["carol"], model="mistral-small", deployment="ms-onprem",
+            completion_tokens=100_000, costing=costing)])  # fmt: skip
+        charges, _ = await month_report(engine, costing, december, now=seventh)
+        return charges
+
+    charges = run(sqlite_url, scenario)
+    [pool] = charges.true_ups
+    assert pool.hours == 144 and pool.pool_cost_eur == Decimal("2649.60")  # 8 x 144 x 2.30
+    statement = charges.statement("urgences", now=seventh)
+    assert statement.status == "provisional"
+    # 2 GPUs dedicated to radiologie: 6/8 of the cost to date is shared, urgences uses it alone.
+    assert statement.total == Decimal("1987.20")
