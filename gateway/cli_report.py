@@ -207,15 +207,22 @@ def top(
     _emit(_json([{**b.key, **b.figures.as_dict()} for b in ranked]), output)
 
 
+def _costed_month(
+    month: str | None, config: Path | None, database_url: str | None
+) -> tuple[Settings, Costing, Period]:
+    """The settings, the cost model (required) and ``month`` (default: the current one)."""
+    settings = _settings(config, database_url)
+    costing = _costing(settings, required=True)
+    assert costing is not None
+    return settings, costing, _month(month, costing.tz)
+
+
 def _month_charges(
     month: str | None, config: Path | None, database_url: str | None
 ) -> tuple[FocusAccount, MonthCharges]:
     """The charges of ``month`` (default: the current one): stored when closed, else
     provisional, which is said on stderr."""
-    settings = _settings(config, database_url)
-    costing = _costing(settings, required=True)
-    assert costing is not None
-    period = _month(month, costing.tz)
+    settings, costing, period = _costed_month(month, config, database_url)
     charges, account = _run(
         settings, lambda engine: month_report(engine, costing, period, now=datetime.now(UTC))
     )
@@ -286,10 +293,7 @@ def close(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
-    settings = _settings(config, database_url)
-    costing = _costing(settings, required=True)
-    assert costing is not None
-    period = _month(month, costing.tz)
+    settings, costing, period = _costed_month(month, config, database_url)
     charges = _run(
         settings,
         lambda engine: close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by),
@@ -308,10 +312,7 @@ def correct(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Book a correction of a closed month, as a dated line of the month open now."""
-    settings = _settings(config, database_url)
-    costing = _costing(settings, required=True)
-    assert costing is not None
-    period = _month(month, costing.tz)
+    settings, costing, period = _costed_month(month, config, database_url)
     value = _budget(amount)
     assert value is not None
     booked = _run(

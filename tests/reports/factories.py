@@ -8,10 +8,11 @@ GPU-second, 50 % target utilisation, so 2.30 / 3.6e9 EUR per weighted token) and
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing import directory
 from billing.cost_config import CatalogDeployment, CostConfig, build_costing
 from billing.costing import Costing
+from billing.database import make_engine
 from billing.ledger import insert_records
 from billing.ledger_record import LedgerRecord
 from billing.schema import ledger
 from billing.usage import Usage
 
 PARIS = ZoneInfo("Europe/Paris")
+T = TypeVar("T")
 
 POOL = {
     "gpu_count": 8,
@@ -149,6 +152,19 @@ async def make_directory(
         for username in usernames:
             user_ids[username] = (await directory.create_user(engine, username, department=name)).id
     return dept_ids, user_ids
+
+
+def run(database_url: str, scenario: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``scenario`` on an engine of ``database_url``, disposed of afterwards."""
+
+    async def main() -> T:
+        engine = make_engine(database_url)
+        try:
+            return await scenario(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
 
 
 async def seed(engine: AsyncEngine, records: Sequence[LedgerRecord]) -> None:

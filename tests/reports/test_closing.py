@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,7 +19,6 @@ from billing.closing.closed_months import (
 from billing.closing.corrections import InvalidCorrection, book_correction
 from billing.closing.snapshot import from_snapshot, to_snapshot
 from billing.costing import Costing
-from billing.database import make_engine
 from billing.focus import focus_csv
 from billing.ledger_charges import MonthCharges, MonthStatus, parse_month
 from billing.statement_html import render_html
@@ -33,6 +30,7 @@ from tests.reports.factories import (
     make_costing,
     make_directory,
     make_record,
+    run,
     seed,
     utc,
 )
@@ -42,17 +40,6 @@ OCTOBER = parse_month("2026-10", PARIS)
 NOVEMBER = parse_month("2026-11", PARIS)
 AFTER_OCTOBER = utc(2026, 11, 3)
 DEPARTMENTS = ("cardiologie", "urgences", "radiologie")
-
-
-def run(database_url: str, scenario: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def seed_october(engine: Any, costing: Costing) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from billing.chargeback import render_csv
-from billing.database import make_engine
 from billing.focus import focus_csv
 from billing.ledger_charges import MonthCharges, month_charges, parse_month
 from billing.report_rows import TokenClass
@@ -20,6 +17,7 @@ from tests.reports.factories import (
     make_costing,
     make_directory,
     make_record,
+    run,
     seed,
     utc,
 )
@@ -27,17 +25,6 @@ from tests.reports.factories import (
 T = TypeVar("T")
 OCTOBER = parse_month("2026-10", PARIS)
 NOVEMBER = parse_month("2026-11", PARIS)
-
-
-def run(database_url: str, scenario: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def _dated_pool(eur_per_kwh: str) -> dict[str, Any]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import random
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -14,7 +12,6 @@ from typing import Any, TypeVar
 import pytest
 
 from billing.chargeback import render_csv
-from billing.database import make_engine
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, MonthCharges, month_charges, parse_month
 from billing.money import ZERO, from_micros, to_cents
@@ -26,6 +23,7 @@ from tests.reports.factories import (
     make_costing,
     make_directory,
     make_record,
+    run,
     seed,
     seed_january,
     utc,
@@ -35,17 +33,6 @@ T = TypeVar("T")
 JANUARY = parse_month("2026-01", PARIS)
 MARCH = parse_month("2026-03", PARIS)
 OCTOBER = parse_month("2026-10", PARIS)
-
-
-def run(database_url: str, scenario: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def amounts(month: MonthCharges, department: str | None) -> dict[tuple[str, str | None], Decimal]:

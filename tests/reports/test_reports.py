@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 
-from billing.database import make_engine
 from billing.date_range import DateRange, ReportError
 from billing.reports import (
     Dimension,
@@ -23,22 +20,19 @@ from billing.reports import (
     usage_report,
 )
 from billing.usage_csv import usage_csv
-from tests.reports.factories import PARIS, ledger_cost, make_directory, make_record, seed, utc
+from tests.reports.factories import (
+    PARIS,
+    ledger_cost,
+    make_directory,
+    make_record,
+    run,
+    seed,
+    utc,
+)
 
 T = TypeVar("T")
 MARCH = DateRange(date(2026, 3, 1), date(2026, 3, 31), PARIS)
 VIEW = {"mm-cloud": ("mistral", "eu_cloud"), "ms-onprem": ("CHU Exemple", "on_premise")}
-
-
-def run(database_url: str, scenario: Callable[..., Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def seed_march(engine: Any) -> dict[str, int]:

@@ -84,18 +84,22 @@ def make_catalog() -> Catalog:
     return parse_catalog({"models": [{"name": "mistral-medium", "deployments": [deployment]}]})
 
 
-async def exercise(database_url: str, with_costing: bool = True) -> dict[str, httpx.Response]:
-    costing = make_costing()
-    keys = Keys()
-    engine = make_engine(database_url)
-    services = FakeServices(
-        engine=engine,
+def make_services(database_url: str, keys: Keys, costing: Costing | None) -> FakeServices:
+    return FakeServices(
+        engine=make_engine(database_url),
         settings=Settings(database_url=database_url, admin_token="admin-token"),
         authenticator=Authenticator(keys.lookup, ttl_s=60),
         catalog=make_catalog(),
-        costing=costing if with_costing else None,
+        costing=costing,
         timezone=PARIS,
     )
+
+
+async def exercise(database_url: str, with_costing: bool = True) -> dict[str, httpx.Response]:
+    costing = make_costing()
+    keys = Keys()
+    services = make_services(database_url, keys, costing if with_costing else None)
+    engine = services.engine
     finance, chief, member = (keys.headers[r] for r in ("finance", "department_admin", "member"))
     calls: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
         "usage": (finance, "usage", {"group_by": "department", **JANUARY}),
@@ -250,15 +254,8 @@ def test_catalog_view_reads_pools_and_providers() -> None:
 async def close_and_read(database_url: str) -> dict[str, httpx.Response]:
     costing = make_costing()
     keys = Keys()
-    engine = make_engine(database_url)
-    services = FakeServices(
-        engine=engine,
-        settings=Settings(database_url=database_url, admin_token="admin-token"),
-        authenticator=Authenticator(keys.lookup, ttl_s=60),
-        catalog=make_catalog(),
-        costing=costing,
-        timezone=PARIS,
-    )
+    services = make_services(database_url, keys, costing)
+    engine = services.engine
     month = {"month": "2026-01"}
     try:
         await seed_january(engine, costing)
