@@ -21,6 +21,8 @@ GPU-seconds, the price-book version). Value rules followed (from the FOCUS 1.2 c
   :mod:`billing.ledger_charges`), so the file and the statements agree to the cent.
 * No text cell can start a spreadsheet formula (``=``, ``+``, ``-``, ``@``...): such a value
   gets a leading apostrophe (:func:`billing.spreadsheet.safe_cell`), display names included.
+* ``InvoiceId`` is the department's statement number (``2026-10-cardiologie``), so each row
+  points at the statement it is on.
 * ``x_ChargeStatus`` says whether the month is ``closed`` (final) or ``provisional``.
 * Usage rows carry ``PricingQuantity``/``PricingUnit`` (``"1000000 Tokens"`` or
   ``"GPU-Hours"``), ``ConsumedQuantity``/``ConsumedUnit``, ``SkuId``, ``SkuPriceId`` and unit
@@ -67,6 +69,7 @@ COLUMNS: tuple[str, ...] = (
     "ContractedCost",
     "ContractedUnitPrice",
     "EffectiveCost",
+    "InvoiceId",
     "InvoiceIssuerName",
     "ListCost",
     "ListUnitPrice",
@@ -236,6 +239,9 @@ def focus_row(line: ChargeLine, account: FocusAccount, status: str = "provisiona
         "ContractedCost": list_cost,
         "ContractedUnitPrice": unit_price,
         "EffectiveCost": billed,
+        "InvoiceId": (
+            f"{billing.key}-{line.department_id}" if line.department_id is not None else None
+        ),
         "InvoiceIssuerName": account.invoice_issuer_name,
         "ListCost": list_cost,
         "ListUnitPrice": unit_price,

@@ -113,6 +113,8 @@ class MonthCharges:
     closed_at: datetime | None = None
     issuer: str = ""
     """Who issues the statements (the organisation's invoice issuer)."""
+    late_ledger_micros: int = 0
+    """For a closed month: ledger cost recorded for it after the close (to correct)."""
     tz_key: str = "Europe/Paris"
     cost_centres: Mapping[str, str] = field(default_factory=dict)
     """Department name -> cost-centre code, as configured when the month was computed."""
@@ -163,6 +165,15 @@ class _Group:
     fx: Decimal | None = None
     requests: int = 0
     use_case: str | None = None
+
+
+async def ledger_total_micros(engine: AsyncEngine, period: Period) -> int:
+    """The ledger's cost of ``period`` now, in micro-euros."""
+    query = select(func.coalesce(func.sum(ledger.c.cost_micro_eur), 0)).where(
+        ledger.c.started_at >= period.start, ledger.c.started_at < period.end
+    )
+    async with engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
 
 
 async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:

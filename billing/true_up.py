@@ -6,7 +6,8 @@ hours, an October 745), all amounts in EUR rounded half-even to the cent::
     pool_cost  = round(gpu_count * hours * C)
     dedicated  = the part of pool_cost for GPUs dedicated to departments, by GPU count
     shared     = pool_cost - sum(dedicated)
-    transfers  = sum over departments of round(transfer charges on the pool's shared GPUs)
+    transfers  = sum over departments of their transfer lines, in cents as their statements
+                 show them (each department's usage is rounded once, see ledger_charges)
     difference = shared - transfers          # > 0: idle capacity, < 0: over-recovered
 
 The difference is either shared across departments in proportion to their weighted tokens

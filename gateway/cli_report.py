@@ -35,7 +35,7 @@ from billing.ledger_charges import (
     MonthStatus,
     parse_month,
 )
-from billing.money import InvalidAmount, parse_amount
+from billing.money import InvalidAmount, from_micros, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports import (
     Dimension,
@@ -226,6 +226,12 @@ def _month_charges(
     charges, account = _run(
         settings, lambda engine: month_report(engine, costing, period, now=datetime.now(UTC))
     )
+    if charges.late_ledger_micros:
+        typer.echo(
+            f"NOTE: {from_micros(charges.late_ledger_micros)} EUR of {period.key} requests were "
+            "recorded after the close; they are not on these figures (book a correction).",
+            err=True,
+        )
     if charges.status is MonthStatus.PROVISIONAL:
         typer.echo(
             f"PROVISIONAL: {period.key} is not closed; these figures may still change "

@@ -11,6 +11,9 @@ Guarantees:
   marked :attr:`MonthStatus.PROVISIONAL`; while it is in progress, its pools' cost and
   true-up cover only the hours elapsed.
 * A month that has not started yet is an error, never an empty report.
+* Requests of a closed month recorded after its close (a late spool) change nothing in it;
+  their cost is reported as :attr:`MonthCharges.late_ledger_micros`, to be booked as a
+  correction (:mod:`billing.closing.corrections`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from billing.closing.corrections import correction_lines
 from billing.closing.snapshot import from_snapshot, to_snapshot
 from billing.costing import Costing
 from billing.focus import FocusAccount
-from billing.ledger_charges import LedgerChargesError, MonthCharges, MonthStatus, month_charges
+from billing.ledger_charges import (
+    LedgerChargesError,
+    MonthCharges,
+    MonthStatus,
+    ledger_total_micros,
+    month_charges,
+)
 from billing.periods import Period
 from billing.schema import closed_months
 
@@ -56,9 +65,13 @@ async def _stored(engine: AsyncEngine, key: str) -> tuple[MonthCharges, FocusAcc
     if hashlib.sha256(row.snapshot.encode()).hexdigest() != row.snapshot_sha256:
         raise LedgerChargesError(f"the stored figures of {key} do not match their checksum")
     charges, account = from_snapshot(row.snapshot)
+    late = await ledger_total_micros(engine, charges.period) - charges.ledger_cost_micros
     # SQLite gives back naive instants; they were written in UTC.
     closed_at = row.closed_at if row.closed_at.tzinfo else row.closed_at.replace(tzinfo=UTC)
-    return replace(charges, status=MonthStatus.CLOSED, closed_at=closed_at), account
+    closed = replace(
+        charges, status=MonthStatus.CLOSED, closed_at=closed_at, late_ledger_micros=late
+    )
+    return closed, account
 
 
 async def _open_month(

@@ -518,6 +518,7 @@ def test_a_usd_price_fills_the_pricing_currency_columns_with_the_rate_used() -> 
     assert_focus_conformant(text)
     [row] = csv.DictReader(io.StringIO(text, newline=""))
     assert row["PricingCurrency"] == "USD" and row["BillingCurrency"] == "EUR"
+    assert row["InvoiceId"] == "2026-03-urgences"  # the statement the row is on
     assert row["PricingCurrencyListUnitPrice"] == "0.6"
     assert row["ListUnitPrice"] == "0.552" and row["x_ExchangeRate"] == "0.92"
     assert row["BilledCost"] == "0.55"

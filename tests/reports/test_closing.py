@@ -135,12 +135,26 @@ def test_a_month_closes_once_and_only_when_it_is_over(sqlite_url: str) -> None:
         with pytest.raises(MonthNotClosable, match="not over"):
             await close_month(engine, costing, OCTOBER, now=utc(2026, 10, 20), closed_by="")
         await close_month(engine, costing, OCTOBER, now=AFTER_OCTOBER, closed_by="")
+        # A request of October recorded after the close (a late spool) changes nothing in it,
+        # but is reported so that finance can book a correction.
+        [late] = await seed_late(engine, costing)
+        closed, _ = await month_report(engine, costing, OCTOBER, now=utc(2026, 11, 5))
+        assert closed.late_ledger_micros == late.cost_micro_eur > 0
         with pytest.raises(MonthNotClosable, match="already closed"):
             await close_month(engine, costing, OCTOBER, now=AFTER_OCTOBER, closed_by="")
         with pytest.raises(UnknownMonth):
             await month_report(engine, costing, NOVEMBER, now=utc(2026, 10, 20))
 
     run(sqlite_url, scenario)
+
+
+async def seed_late(engine: Any, costing: Costing) -> list[Any]:
+    record = make_record(
+        started_at=utc(2026, 10, 31, 22, 30), prompt_tokens=1000, completion_tokens=10,
+        costing=costing,
+    )  # fmt: skip
+    await seed(engine, [record])
+    return [record]
 
 
 def test_a_correction_is_a_dated_line_of_the_open_month_that_names_the_closed_one(
