@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.closing.corrections import correction_lines
-from billing.closing.snapshot import from_snapshot, to_snapshot
+from billing.closing.snapshot import figures_used, from_snapshot, to_snapshot
 from billing.costing import Costing
 from billing.focus import FocusAccount
 from billing.ledger_charges import (
@@ -105,7 +105,7 @@ async def close_month(
     if now < period.end:
         raise MonthNotClosable(f"{period.key} is not over yet; it can be closed from its end")
     charges, account = await _open_month(engine, costing, period, now)
-    snapshot = to_snapshot(charges, account)
+    snapshot = to_snapshot(charges, account, figures_used(charges, costing))
     values = {
         "month": period.key,
         "closed_at": now,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from billing.costing import Costing
 from billing.focus import FocusAccount
 from billing.ledger_charges import MonthCharges
 from billing.periods import Period, PeriodKind
@@ -168,6 +169,10 @@ def _unaccount(data: dict[str, str]) -> FocusAccount:
     )
 
 
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def versions_used(charges: MonthCharges) -> list[str]:
     """Every price, rate and pool version the month's figures were computed with."""
     used = {line.price_version for line in charges.lines if line.price_version}
@@ -175,8 +180,45 @@ def versions_used(charges: MonthCharges) -> list[str]:
     return sorted(used)
 
 
-def to_snapshot(charges: MonthCharges, account: FocusAccount) -> str:
-    """The month as canonical JSON text (sorted keys: the same month gives the same bytes)."""
+def figures_used(charges: MonthCharges, costing: Costing) -> dict[str, Any]:
+    """The cost figures behind the month: every pool version of its true-ups with its
+    parameters, and the exchange rates its lines were converted at."""
+    wanted = {v for result in charges.true_ups for v in result.pool_version.split("+")}
+    pools = {
+        pool.version_id: {
+            "pool": pool.name,
+            "effective_from": None
+            if pool.effective_from is None
+            else pool.effective_from.isoformat(),
+            "gpu_count": pool.gpu_count,
+            **{
+                name: str(getattr(pool, name))
+                for name in (
+                    "hardware_eur",
+                    "amortisation_years",
+                    "watts_per_gpu",
+                    "pue",
+                    "eur_per_kwh",
+                    "hosting_eur_per_month",
+                    "staff_eur_per_month",
+                )
+            },
+        }
+        for history in costing.onprem.pool_history.values()
+        for pool in history
+        if pool.version_id in wanted
+    }
+    rates = sorted(
+        {(line.pricing_currency, str(line.fx_rate)) for line in charges.lines if line.fx_rate}
+    )
+    return {"pools": pools, "exchange_rates": [list(rate) for rate in rates]}
+
+
+def to_snapshot(
+    charges: MonthCharges, account: FocusAccount, figures: dict[str, Any] | None = None
+) -> str:
+    """The month as canonical JSON text (sorted keys: the same month gives the same bytes),
+    with the ``figures`` it was computed from (:func:`figures_used`) kept for the record."""
     document = {
         "format": FORMAT,
         "period": _period(charges.period),
@@ -191,6 +233,7 @@ def to_snapshot(charges: MonthCharges, account: FocusAccount) -> str:
         "department_names": dict(charges.department_names),
         "department_ledger_micros": dict(charges.department_ledger_micros),
         "versions_used": versions_used(charges),
+        "figures_used": figures or {},
         "issuer": charges.issuer,
         "tz": charges.tz_key,
         "cost_centres": dict(charges.cost_centres),

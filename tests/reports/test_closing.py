@@ -17,7 +17,7 @@ from billing.closing.closed_months import (
     month_report,
 )
 from billing.closing.corrections import InvalidCorrection, book_correction
-from billing.closing.snapshot import from_snapshot, to_snapshot
+from billing.closing.snapshot import figures_used, from_snapshot, to_snapshot
 from billing.costing import Costing
 from billing.focus import focus_csv
 from billing.ledger_charges import MonthCharges, MonthStatus, parse_month
@@ -207,10 +207,15 @@ def test_a_snapshot_reads_back_exactly(sqlite_url: str) -> None:
         return charges
 
     charges = run(sqlite_url, scenario)
-    text = to_snapshot(charges, costing.focus_account())
+    figures = figures_used(charges, costing)
+    text = to_snapshot(charges, costing.focus_account(), figures)
     again, account = from_snapshot(text)
     assert again == charges and account == costing.focus_account()
-    assert to_snapshot(again, account) == text
+    assert to_snapshot(again, account, figures) == text
+    # The record keeps the figures used: the pool's parameters and the dollar rate.
+    [pool] = figures["pools"].values()
+    assert pool["eur_per_kwh"] == "0.20" and pool["gpu_count"] == 8
+    assert figures["exchange_rates"] == [["USD", "0.92"]]
 
 
 def test_a_month_in_progress_charges_only_the_capacity_elapsed(sqlite_url: str) -> None:
