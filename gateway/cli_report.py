@@ -153,11 +153,16 @@ def usage(
     department: DepartmentOpt = None,
     budget: BudgetOpt = None,
     format: Annotated[str, typer.Option(help="json | csv")] = "json",
+    lang: Annotated[
+        str | None, typer.Option(help="CSV for a spreadsheet: fr (; and 0,5) or en; BOM")
+    ] = None,
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    if lang is not None and lang not in LANGS:
+        _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     settings = _settings(config, database_url)
     tz = ZoneInfo(settings.org_timezone)
     costing = _costing(settings, required=False)
@@ -177,7 +182,7 @@ def usage(
             budget=_budget(budget),
         ),
     )
-    _emit(usage_csv(report) if format == "csv" else _json(report.as_dict()), output)
+    _emit(usage_csv(report, lang) if format == "csv" else _json(report.as_dict()), output)
 
 
 @report_app.command("top")

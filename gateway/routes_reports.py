@@ -155,6 +155,7 @@ async def usage(
     department: str | None = None,
     budget: str | None = None,
     format: Format = "json",
+    lang: Literal["fr", "en"] | None = None,
 ) -> Response:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
     services, principal = await admin_context(request)
@@ -177,7 +178,9 @@ async def usage(
         raise NotFound(str(exc)) from None
     if format == "csv":
         return _attachment(
-            usage_csv(report), "text/csv; charset=utf-8", f"usage-{period.first}-{period.last}.csv"
+            usage_csv(report, lang),
+            "text/csv; charset=utf-8",
+            f"usage-{period.first}-{period.last}.csv",
         )
     return _json(report.as_dict())
 

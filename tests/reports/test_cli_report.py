@@ -79,6 +79,16 @@ def test_usage_focus_chargeback_and_top_from_the_shell(
         ("", "4600.600000"),
     ]
 
+    french = runner.invoke(
+        report_app,
+        ["usage", "--group-by", "hosting_class", "--from", "2026-01-01", "--to", "2026-01-31",
+         "--format", "csv", "--lang", "fr", *common],
+    )  # fmt: skip
+    assert french.exit_code == 0, french.output
+    assert french.stdout.startswith("\ufeff")
+    reader = csv.DictReader(io.StringIO(french.stdout[1:], newline=""), delimiter=";")
+    assert [r["cost_eur"] for r in reader][:2] == ["0,600000", "4600,000000"]
+
     target = tmp_path / "focus.csv"
     focus = runner.invoke(report_app, ["focus", "--month", "2026-01", "-o", str(target), *common])
     assert focus.exit_code == 0, focus.output
