@@ -77,6 +77,9 @@ class StatementLine:
     resource_id: str | None = None
     corrects: str | None = None
     price_from: datetime | None = None
+    pricing_currency: str = "EUR"
+    pricing_unit_price: Decimal | None = None
+    fx_rate: Decimal | None = None
     group: tuple[object, ...] = ()
     """Identifies the ledger group the line comes from (its classes share the requests)."""
 
@@ -185,6 +188,9 @@ def _statement_line(line: ChargeLine) -> StatementLine:
         resource_id=line.resource_id,
         corrects=line.corrects,
         price_from=line.price_from,
+        pricing_currency=line.pricing_currency,
+        pricing_unit_price=line.pricing_unit_price,
+        fx_rate=line.fx_rate,
         group=(
             line.tags.get("use_case"),
             line.model,

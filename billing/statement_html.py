@@ -78,7 +78,16 @@ def _unit_price(line: StatementLine, locale: Locale) -> str:
     if line.unit_price is None:
         return ""
     per = "per_gpu_hour" if line.token_class is TokenClass.GPU_TIME else "per_million"
-    return f"{locale.number(line.unit_price, 4)}\u00a0€ {word(per, locale)}"
+    text = f"{locale.number(line.unit_price, 4)}\u00a0€ {word(per, locale)}"
+    if line.pricing_unit_price is not None and line.fx_rate is not None:
+        converted = word(
+            "converted",
+            locale,
+            price=f"{locale.number(line.pricing_unit_price, 4)}\u00a0{line.pricing_currency}",
+            rate=locale.number(line.fx_rate),
+        )
+        text = f"{text} ({converted})"
+    return text
 
 
 def _description(line: StatementLine, locale: Locale) -> str:

@@ -165,6 +165,7 @@ WORDS: dict[str, dict[str, str]] = {
     "quantity": {"fr": "Quantité", "en": "Quantity"},
     "unit_price": {"fr": "Prix unitaire", "en": "Unit price"},
     "tariff": {"fr": "Tarif", "en": "Price"},
+    "converted": {"fr": "{price} au taux de {rate}", "en": "{price} at {rate}"},
     "per_million": {"fr": "par million de jetons", "en": "per million tokens"},
     "per_gpu_hour": {"fr": "par heure GPU", "en": "per GPU-hour"},
     "token_unit": {"fr": "jetons", "en": "tokens"},

@@ -120,6 +120,7 @@ def test_changing_any_figure_after_the_close_leaves_the_month_byte_for_byte_unch
     assert "CC-4410" in first["cardiologie.html"] and "DÉFINITIF" in first["urgences.html"]
     assert "du 1er octobre 2026 au 31 octobre 2026" in first["urgences.html"]
     assert "tarif du 01/01/2025" in first["cardiologie.html"]  # local date of the USD price
+    assert "0,1500\u00a0USD au taux de 0,92" in first["cardiologie.html"]
     assert_focus_conformant(first["focus"])
     rows = list(csv.DictReader(io.StringIO(first["focus"], newline="")))
     assert {row["x_ChargeStatus"] for row in rows} == {"closed"}
