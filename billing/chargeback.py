@@ -1,29 +1,37 @@
-"""A department's monthly chargeback statement, as CSV and as a printable HTML page.
+"""A department's monthly chargeback statement, and its CSV (the HTML page is
+:mod:`billing.statement_html`).
 
 Guarantees:
 
-* Every line amount is rounded half-even to the cent (:func:`billing.money.to_cents`) and the
-  totals are the sums of the rounded lines, so a reader adding the column gets the total.
+* Line amounts are in cents as :mod:`billing.ledger_charges` rounded them (each department's
+  exact total rounded once, spread by largest remainder); totals are sums of those lines, so
+  a reader adding the column gets the total, and the total is what FOCUS and the usage report
+  say.
 * Usage lines (tokens, dedicated GPU time) and the capacity true-up are shown apart, with a
   subtotal each; a price change within the month shows as two lines, one per price version.
 * ``variance = budget - total``: positive when the department stayed under budget.
-* The HTML page is standalone (inline CSS, no scripts, no external resources) and escapes every
-  value, so a department or model name cannot inject markup.
+* The statement says whether its month is closed (final) or provisional, in every format.
+* CSV files follow the language's conventions (``;`` and decimal comma in French) and start
+  with a UTF-8 byte-order mark, so Excel opens them in columns with accents intact; text that
+  a spreadsheet would run as a formula is neutralised.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, format_plain, to_cents
 from billing.periods import Period
 from billing.report_rows import ChargeLine, TokenClass
 from billing.spreadsheet import safe_cell
+from billing.statement_locale import locale_of, word
+from billing.true_up import ON_PREMISE, TrueUp
 
 CURRENCY = "EUR"
 
@@ -33,6 +41,7 @@ _CLASS_ORDER = {
     TokenClass.OUTPUT: 2,
     TokenClass.GPU_TIME: 3,
     TokenClass.TRUE_UP: 4,
+    TokenClass.CORRECTION: 5,
 }
 _CLASS_LABEL = {
     TokenClass.INPUT: "Input tokens",
@@ -40,6 +49,7 @@ _CLASS_LABEL = {
     TokenClass.OUTPUT: "Output tokens",
     TokenClass.GPU_TIME: "Dedicated GPU time",
     TokenClass.TRUE_UP: "Capacity true-up",
+    TokenClass.CORRECTION: "Correction",
 }
 
 
@@ -61,10 +71,22 @@ class StatementLine:
     unit_price: Decimal | None
     amount: Decimal
     price_version: str | None
+    hosting_class: str = ""
+    requests: int | None = None
+    use_case: str | None = None
+    resource_id: str | None = None
+    corrects: str | None = None
+    price_from: datetime | None = None
+    pricing_currency: str = "EUR"
+    pricing_unit_price: Decimal | None = None
+    fx_rate: Decimal | None = None
+    group: tuple[object, ...] = ()
+    """Identifies the ledger group the line comes from (its classes share the requests)."""
 
     @property
     def is_true_up(self) -> bool:
-        return self.token_class is TokenClass.TRUE_UP
+        """An adjustment rather than usage: the true-up, or a correction of a closed month."""
+        return self.token_class in (TokenClass.TRUE_UP, TokenClass.CORRECTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +98,33 @@ class Statement:
     period: Period
     lines: tuple[StatementLine, ...]
     budget: Decimal | None
+    status: str = "provisional"
+    """``closed`` (final) or ``provisional``."""
+    issued_on: date | None = None
+    """The closing day for a closed month; the day it was printed for a provisional one."""
+    issuer: str = ""
+    cost_centre: str | None = None
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+    pools: tuple[TrueUp, ...] = ()
+    """The true-ups of the pools this department has a part in (for the method block)."""
+
+    @property
+    def number(self) -> str:
+        """A stable statement number: month and department (``2026-10-cardiologie``)."""
+        return f"{self.period.key}-{self.department_id}"
+
+    @property
+    def first_day(self) -> date:
+        return self.period.start.astimezone(self.tz).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the period, included, in the organisation's time zone."""
+        return self.period.end.astimezone(self.tz).date() - timedelta(days=1)
+
+    def subtotal(self, kind: str) -> Decimal:
+        """``external``, ``onprem``, ``dedicated``, ``true_up`` or ``corrections``."""
+        return to_cents(sum((ln.amount for ln in self.lines if _kind(ln) == kind), ZERO))
 
     @property
     def usage_lines(self) -> tuple[StatementLine, ...]:
@@ -104,6 +153,16 @@ class Statement:
         return None if self.budget is None else to_cents(self.budget - self.total)
 
 
+def _kind(line: StatementLine) -> str:
+    if line.token_class is TokenClass.TRUE_UP:
+        return "true_up"
+    if line.token_class is TokenClass.CORRECTION:
+        return "corrections"
+    if line.token_class is TokenClass.GPU_TIME:
+        return "dedicated"
+    return "onprem" if line.hosting_class == ON_PREMISE else "external"
+
+
 def _statement_line(line: ChargeLine) -> StatementLine:
     label = _CLASS_LABEL[line.token_class]
     if line.description:
@@ -123,6 +182,22 @@ def _statement_line(line: ChargeLine) -> StatementLine:
         unit_price=line.unit_price,
         amount=to_cents(line.amount),
         price_version=line.price_version,
+        hosting_class=line.hosting_class,
+        requests=line.requests,
+        use_case=line.tags.get("use_case"),
+        resource_id=line.resource_id,
+        corrects=line.corrects,
+        price_from=line.price_from,
+        pricing_currency=line.pricing_currency,
+        pricing_unit_price=line.pricing_unit_price,
+        fx_rate=line.fx_rate,
+        group=(
+            line.tags.get("use_case"),
+            line.model,
+            line.resource_id,
+            line.price_version,
+            line.fx_rate,
+        ),
     )
 
 
@@ -133,6 +208,12 @@ def build_statement(
     lines: Iterable[ChargeLine],
     *,
     budget: Decimal | None = None,
+    status: str = "provisional",
+    issued_on: date | None = None,
+    issuer: str = "",
+    cost_centre: str | None = None,
+    tz: ZoneInfo | None = None,
+    pools: Iterable[TrueUp] = (),
 ) -> Statement:
     """The statement of ``department_id`` for ``period`` from its charge lines.
 
@@ -150,6 +231,7 @@ def build_statement(
         kept.append(line)
     kept.sort(
         key=lambda ln: (
+            ln.token_class is TokenClass.CORRECTION,
             ln.token_class is TokenClass.TRUE_UP,
             ln.token_class is TokenClass.GPU_TIME,
             ln.model or "",
@@ -164,17 +246,32 @@ def build_statement(
         period=period,
         lines=tuple(_statement_line(line) for line in kept),
         budget=None if budget is None else to_cents(budget),
+        status=status,
+        issued_on=issued_on,
+        issuer=issuer,
+        cost_centre=cost_centre,
+        tz=tz or ZoneInfo("Europe/Paris"),
+        pools=tuple(
+            pool
+            for pool in pools
+            if any(p.department_id == department_id for p in pool.departments)
+        ),
     )
 
 
 CSV_COLUMNS = (
+    "statement_number",
+    "status",
     "department_id",
     "department_name",
+    "cost_centre",
     "period",
     "row_type",
     "description",
+    "use_case",
     "model",
     "token_class",
+    "requests",
     "consumed_quantity",
     "consumed_unit",
     "quantity",
@@ -183,142 +280,107 @@ CSV_COLUMNS = (
     "amount_eur",
     "price_version",
 )
+BOM = "\ufeff"
 
 
-def _text(value: str | None) -> str:
-    return safe_cell(value)
+@dataclass(slots=True)
+class UseCaseRow:
+    """Usage of one model for one use case during the month."""
+
+    use_case: str | None
+    model: str
+    hosting_class: str
+    requests: int = 0
+    tokens: int = 0
+    amount: Decimal = ZERO
 
 
-def _plain(value: Decimal | None) -> str:
-    return "" if value is None else format_plain(value)
+def use_case_breakdown(statement: Statement) -> list[UseCaseRow]:
+    """Token usage by (use case, model), largest amount first.
+
+    Requests are counted once per ledger group (its token classes are separate lines).
+    """
+    rows: dict[tuple[str | None, str], UseCaseRow] = {}
+    seen_groups: set[tuple[object, ...]] = set()
+    for line in statement.usage_lines:
+        if line.token_class is TokenClass.GPU_TIME or line.model is None:
+            continue
+        row = rows.setdefault(
+            (line.use_case, line.model), UseCaseRow(line.use_case, line.model, line.hosting_class)
+        )
+        if line.group not in seen_groups:
+            seen_groups.add(line.group)
+            row.requests += line.requests or 0
+        if line.consumed_quantity is not None:
+            row.tokens += int(line.consumed_quantity)
+        row.amount += line.amount
+    return sorted(rows.values(), key=lambda r: (-r.amount, r.use_case or "", r.model))
 
 
-def _cents(value: Decimal) -> str:
-    return format(to_cents(value), "f")
-
-
-def render_csv(statement: Statement) -> str:
+def render_csv(statement: Statement, lang: str = "fr") -> str:
     """The statement as CSV: one ``line`` row per line, then subtotal/total/budget/variance rows.
 
-    Amounts have two decimals; quantities and unit prices are exact plain decimals. Text that a
-    spreadsheet would run as a formula is prefixed with an apostrophe.
+    In the language's convention (``;`` and decimal comma in French, ``,`` and point in
+    English), with a UTF-8 byte-order mark. Amounts have two decimals; quantities and unit
+    prices are exact. Text that a spreadsheet would run as a formula gets an apostrophe.
     """
+    locale = locale_of(lang)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer = csv.writer(buffer, delimiter=locale.csv_delimiter, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    head = [_text(statement.department_id), _text(statement.department_name), statement.period.key]
+    head = [
+        safe_cell(statement.number),
+        statement.status,
+        safe_cell(statement.department_id),
+        safe_cell(statement.department_name),
+        safe_cell(statement.cost_centre),
+        statement.period.key,
+    ]
+
+    def plain(value: Decimal | None) -> str:
+        return "" if value is None else locale.plain(Decimal(format_plain(value)))
+
     for line in statement.lines:
         writer.writerow(
             [
                 *head,
-                "true_up" if line.is_true_up else "line",
-                _text(line.description),
-                _text(line.model),
+                "adjustment" if line.is_true_up else "line",
+                safe_cell(line.description),
+                safe_cell(line.use_case),
+                safe_cell(line.model),
                 str(line.token_class),
-                _plain(line.consumed_quantity),
-                _text(line.consumed_unit),
-                _plain(line.quantity),
-                _text(line.unit),
-                _plain(line.unit_price),
-                _cents(line.amount),
-                _text(line.price_version),
+                "" if line.requests is None else str(line.requests),
+                plain(line.consumed_quantity),
+                safe_cell(line.consumed_unit),
+                plain(line.quantity),
+                safe_cell(line.unit),
+                plain(line.unit_price),
+                locale.plain(to_cents(line.amount)),
+                safe_cell(line.price_version),
             ]
         )
     summary = [
-        ("usage_subtotal", "Usage subtotal", statement.usage_total),
-        ("true_up_subtotal", "Capacity true-up subtotal", statement.true_up_total),
-        ("total", "Total", statement.total),
+        ("subtotal_external", "external", statement.subtotal("external")),
+        ("subtotal_onprem", "onprem", statement.subtotal("onprem")),
+        ("subtotal_dedicated", "dedicated", statement.subtotal("dedicated")),
+        ("subtotal_true_up", "true_up", statement.subtotal("true_up")),
+        ("subtotal_corrections", "corrections", statement.subtotal("corrections")),
+        ("total", "total", statement.total),
     ]
     if statement.budget is not None and statement.variance is not None:
-        summary.append(("budget", "Budget", statement.budget))
-        summary.append(("variance", "Variance (budget - total)", statement.variance))
+        summary.append(("budget", "budget", statement.budget))
+        summary.append(("variance", "variance", statement.variance))
+    blanks = [""] * (len(CSV_COLUMNS) - len(head) - 4)
     for row_type, label, amount in summary:
-        writer.writerow([*head, row_type, label, "", "", "", "", "", "", "", _cents(amount), ""])
+        writer.writerow([*head, row_type, word(label, locale), *blanks, locale.plain(amount), ""])
     return buffer.getvalue()
 
 
-def _money(value: Decimal) -> str:
-    return f"{to_cents(value):,.2f}"
-
-
-def _number(value: Decimal | None, places: int = 6) -> str:
-    if value is None:
-        return ""
-    if value == value.to_integral_value():
-        return f"{value:,.0f}"
-    shown = value.quantize(Decimal(1).scaleb(-places)).normalize()
-    return f"{shown:,f}"
-
-
-_CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; color: #111; margin: 2em; font-size: 11pt; }
-h1 { font-size: 16pt; margin-bottom: 0.2em; }
-p.meta { color: #444; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; margin-top: 1em; }
-th, td { border-bottom: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.subtotal td { font-weight: bold; border-top: 1px solid #888; }
-tr.total td { font-weight: bold; border-top: 2px solid #111; }
-td.small { font-size: 8pt; color: #555; }
-@media print {
-  body { margin: 0; }
-  tr { page-break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-""".strip()
-
-
-def render_html(statement: Statement) -> str:
-    """The statement as a standalone, print-friendly HTML page (every value escaped)."""
-
-    def esc(value: object) -> str:
-        return html.escape(str(value), quote=True)
-
-    title = f"Chargeback statement {statement.department_name} {statement.period.key}"
-    rows: list[str] = []
-
-    def line_row(line: StatementLine) -> str:
-        return (
-            "<tr>"
-            f"<td>{esc(line.description)}</td>"
-            f'<td class="num">{esc(_number(line.consumed_quantity))} '
-            f"{esc(line.consumed_unit or '')}</td>"
-            f'<td class="num">{esc(_number(line.quantity))}</td>'
-            f"<td>{esc(line.unit or '')}</td>"
-            f'<td class="num">{esc(_number(line.unit_price))}</td>'
-            f'<td class="num">{esc(_money(line.amount))}</td>'
-            f'<td class="small">{esc(line.price_version or "")}</td>'
-            "</tr>"
-        )
-
-    def summary_row(css: str, label: str, amount: Decimal) -> str:
-        return (
-            f'<tr class="{css}"><td colspan="5">{esc(label)}</td>'
-            f'<td class="num">{esc(_money(amount))}</td><td></td></tr>'
-        )
-
-    rows.extend(line_row(line) for line in statement.usage_lines)
-    rows.append(summary_row("subtotal", "Usage subtotal", statement.usage_total))
-    rows.extend(line_row(line) for line in statement.true_up_lines)
-    rows.append(summary_row("subtotal", "Capacity true-up subtotal", statement.true_up_total))
-    rows.append(summary_row("total", f"Total ({CURRENCY})", statement.total))
-    if statement.budget is not None and statement.variance is not None:
-        rows.append(summary_row("subtotal", "Budget", statement.budget))
-        rows.append(summary_row("subtotal", "Variance (budget - total)", statement.variance))
-
-    start = statement.period.start.strftime("%Y-%m-%d %H:%M UTC")
-    end = statement.period.end.strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{esc(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
-        f"<h1>{esc(title)}</h1>\n"
-        f'<p class="meta">Department {esc(statement.department_name)} '
-        f"({esc(statement.department_id)}), period {esc(statement.period.key)}: "
-        f"{esc(start)} to {esc(end)}. Amounts in {CURRENCY}.</p>\n"
-        '<table>\n<thead><tr><th>Description</th><th class="num">Consumed</th>'
-        '<th class="num">Quantity</th><th>Unit</th><th class="num">Unit price</th>'
-        '<th class="num">Amount</th><th>Price version</th></tr></thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>\n</body>\n</html>\n"
-    )
+def lines_by_department(lines: Iterable[ChargeLine]) -> Mapping[str, list[ChargeLine]]:
+    """Lines grouped by department id (the unallocated capacity line is left out)."""
+    grouped: dict[str, list[ChargeLine]] = {}
+    for line in lines:
+        if line.department_id is not None:
+            grouped.setdefault(line.department_id, []).append(line)
+    return grouped

@@ -6,6 +6,7 @@ Shape (every amount is text, never a YAML float, for the reason given in :mod:`b
       billing_currency: EUR
       fx_to_eur: {USD: "0.92"}
       organisation: {name: CHU Exemple, billing_account_id: chu-exemple}
+      cost_centres: {cardiologie: "CC-4410"}   # printed on the statements
       true_up: share                      # or: unallocated
       pools:
         h100-a: {gpu_count: 8, hardware_eur: "350640", amortisation_years: "5",
@@ -32,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -98,6 +99,16 @@ class PoolConfig(_Strict):
     eur_per_kwh: NonNegativeAmount
     hosting_eur_per_month: NonNegativeAmount = Decimal(0)
     staff_eur_per_month: NonNegativeAmount = Decimal(0)
+    effective_from: date | None = Field(
+        default=None, description="First day (local) of these figures; omit for the first."
+    )
+
+
+class FxRateConfig(_Strict):
+    """One dated exchange rate: EUR per unit of the currency from ``effective_from`` on."""
+
+    rate: PositiveAmount
+    effective_from: date | None = None
 
 
 class WeightsConfig(_Strict):
@@ -119,6 +130,9 @@ class TransferConfig(_Strict):
     dedicated_to: str | None = Field(
         default=None, description="Department charged the deployment's GPUs whole each month."
     )
+    effective_from: date | None = Field(
+        default=None, description="First day (local) of these figures; omit for the first."
+    )
 
 
 class PriceEntry(_Strict):
@@ -139,11 +153,16 @@ class CostConfig(_Strict):
     """The whole ``cost:`` section (every key optional: no section means nothing is priced)."""
 
     billing_currency: Literal["EUR"] = "EUR"
-    fx_to_eur: dict[str, PositiveAmount] = Field(default_factory=dict)
+    fx_to_eur: dict[str, PositiveAmount | tuple[FxRateConfig, ...]] = Field(default_factory=dict)
     organisation: OrganisationConfig = OrganisationConfig()
+    cost_centres: dict[str, str] = Field(
+        default_factory=dict, description="Department name -> cost-centre code on statements."
+    )
     true_up: TrueUpMode = TrueUpMode.SHARE
-    pools: dict[str, PoolConfig] = Field(default_factory=dict)
-    deployments: dict[str, TransferConfig] = Field(default_factory=dict)
+    pools: dict[str, PoolConfig | tuple[PoolConfig, ...]] = Field(default_factory=dict)
+    deployments: dict[str, TransferConfig | tuple[TransferConfig, ...]] = Field(
+        default_factory=dict
+    )
     litellm_models: dict[str, str] = Field(
         default_factory=dict, description="Hygie model (or deployment) -> litellm price-map key."
     )
@@ -162,6 +181,18 @@ class CostConfig(_Strict):
                 except InvalidPriceConfig as exc:
                     raise ValueError(str(exc)) from None
         return self
+
+
+T = TypeVar("T")
+
+
+def versions_of(entry: T | tuple[T, ...]) -> tuple[T, ...]:
+    """A configuration entry that may be one version or a list of dated versions."""
+    return entry if isinstance(entry, tuple) else (entry,)
+
+
+def _local_start(day: date | None, tz: ZoneInfo) -> datetime | None:
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,35 +226,62 @@ def _price_versions(config: CostConfig, tz: ZoneInfo) -> list[PriceVersion]:
 
 
 def _pricing_of(
-    row: CatalogDeployment, config: CostConfig, problems: list[str]
-) -> tuple[PricingKind, Deployment | None]:
+    row: CatalogDeployment, config: CostConfig, problems: list[str], tz: ZoneInfo
+) -> tuple[PricingKind, list[Deployment]]:
     on_premise_gpus = row.hosting_class == ON_PREMISE and row.gpus_pool is not None
-    transfer = config.deployments.get(row.deployment)
+    entry = config.deployments.get(row.deployment)
     if row.kind != VLLM_KIND or not on_premise_gpus:
-        return PricingKind.TOKEN_PRICE, None
-    if transfer is None:
-        return PricingKind.UNPRICED, None
+        return PricingKind.TOKEN_PRICE, []
+    if entry is None:
+        return PricingKind.UNPRICED, []
     assert row.gpus_pool is not None
     count = row.gpus_count if row.gpus_count is not None else 1
     if row.gpus_pool not in config.pools:
         problems.append(f"deployment {row.deployment!r} is on undeclared pool {row.gpus_pool!r}")
-        return PricingKind.UNPRICED, None
+        return PricingKind.UNPRICED, []
     if count != int(count):
         problems.append(f"deployment {row.deployment!r} must occupy a whole number of GPUs")
-        return PricingKind.UNPRICED, None
-    weights = transfer.weights
-    deployment = Deployment(
-        name=row.deployment,
-        model=row.model,
-        pool=row.gpus_pool,
-        gpus=int(count),
-        capacity=transfer.capacity,
-        target_utilisation=transfer.target_utilisation,
-        weights=TokenWeights(weights.input, weights.cached_input, weights.output),
-        dedicated_to=transfer.dedicated_to,
-    )
-    kind = PricingKind.DEDICATED if transfer.dedicated_to else PricingKind.TRANSFER_PRICE
-    return kind, deployment
+        return PricingKind.UNPRICED, []
+    versions = [
+        Deployment(
+            name=row.deployment,
+            model=row.model,
+            pool=row.gpus_pool,
+            gpus=int(count),
+            capacity=transfer.capacity,
+            target_utilisation=transfer.target_utilisation,
+            weights=TokenWeights(
+                transfer.weights.input, transfer.weights.cached_input, transfer.weights.output
+            ),
+            dedicated_to=transfer.dedicated_to,
+            effective_from=_local_start(transfer.effective_from, tz),
+        )
+        for transfer in versions_of(entry)
+    ]
+    kind = PricingKind.DEDICATED if versions[-1].dedicated_to else PricingKind.TRANSFER_PRICE
+    return kind, versions
+
+
+def _fx(config: CostConfig, tz: ZoneInfo) -> tuple[dict[str, Decimal], dict[str, Any]]:
+    """The latest rate of each currency, and the dated rates of those given as a list."""
+    latest: dict[str, Decimal] = {}
+    dated: dict[str, tuple[tuple[datetime, Decimal], ...]] = {}
+    for currency, entry in config.fx_to_eur.items():
+        if isinstance(entry, Decimal):
+            latest[currency] = entry
+            continue
+        rates = tuple(
+            sorted(
+                (
+                    _local_start(one.effective_from, tz) or datetime.min.replace(tzinfo=_UTC),
+                    one.rate,
+                )
+                for one in entry
+            )
+        )
+        latest[currency] = rates[-1][1]
+        dated[currency] = rates
+    return latest, dated
 
 
 def build_costing(
@@ -266,9 +324,8 @@ def build_costing(
         or cost_config.organisation.name,
     )
     for row in rows:
-        kind, deployment = _pricing_of(row, cost_config, problems)
-        if deployment is not None:
-            onprem_deployments.append(deployment)
+        kind, versions = _pricing_of(row, cost_config, problems, tz)
+        onprem_deployments.extend(versions)
         default_provider = organisation.name if row.hosting_class == ON_PREMISE else row.deployment
         infos.append(
             DeploymentInfo(
@@ -280,8 +337,13 @@ def build_costing(
             )
         )
 
-    pools = [GpuPool(name=name, **pool.model_dump()) for name, pool in cost_config.pools.items()]
-    onprem = OnPremCostModel({p.name: p for p in pools}, {})
+    pools: list[GpuPool] = []
+    for name, entry in cost_config.pools.items():
+        for pool in versions_of(entry):
+            figures = pool.model_dump(exclude={"effective_from"})
+            start = _local_start(pool.effective_from, tz)
+            pools.append(GpuPool(name=name, effective_from=start, **figures))
+    onprem = OnPremCostModel({}, {})
     try:
         onprem = OnPremCostModel.of(pools, onprem_deployments)
     except InvalidCostModel as exc:
@@ -301,7 +363,8 @@ def build_costing(
             )
         except ModelNotInPriceMap as exc:
             problems.append(str(exc))
-    book = PriceBook(tuple(seed), dict(cost_config.fx_to_eur)).with_versions(
+    latest_fx, dated_fx = _fx(cost_config, tz)
+    book = PriceBook(tuple(seed), latest_fx, dated_fx).with_versions(
         _price_versions(cost_config, tz)
     )
     problems.extend(_book_problems(book))
@@ -313,6 +376,7 @@ def build_costing(
         organisation=organisation,
         true_up_mode=cost_config.true_up,
         tz=tz,
+        cost_centres=cost_config.cost_centres,
     )
     problems.extend(_version_length_problems(costing))
     if problems:

@@ -88,15 +88,18 @@ class DeploymentInfo:
 class VersionPrices:
     """What a price version stored on the ledger means, for the month's charge lines.
 
-    ``unit_prices_eur`` are EUR per million tokens of each class, converted at the exchange
-    rate configured *now* (the ledger keeps the amount charged, not the rate). ``transfer`` is
-    set for on-premise versions (pool, weights, dedicated department).
+    ``unit_prices`` are per million tokens of each class in ``currency``; the month's lines
+    convert them at the rate stored on each ledger row (a later rate rewrites nothing).
+    ``transfer`` is set for on-premise versions (pool, weights, dedicated department).
     """
 
     version: str
     kind: PricingKind
-    unit_prices_eur: Mapping[PriceClass, Decimal]
+    unit_prices: Mapping[PriceClass, Decimal]
     transfer: TransferRate | None = None
+    currency: str = "EUR"
+    effective_from: datetime | None = None
+    """When the version took effect (None: from the beginning)."""
 
 
 class _Tariff:
@@ -152,8 +155,8 @@ class _TransferPrice(_Tariff):
     # Same operations, in the same order, as TransferRate.price, so the amounts agree exactly.
     __slots__ = ("capacity", "cost_per_hour", "rate_id", "utilisation", "w_cached", "w_in", "w_out")
 
-    def __init__(self, rate: TransferRate) -> None:
-        super().__init__(_BEGINNING, _END)
+    def __init__(self, rate: TransferRate, valid_from: datetime, valid_until: datetime) -> None:
+        super().__init__(valid_from, valid_until)
         d = rate.deployment
         self.rate_id = rate.version_id
         self.w_in, self.w_cached, self.w_out = (
@@ -189,6 +192,7 @@ class Costing:
         "_unpriced",
         "_versions",
         "book",
+        "cost_centres",
         "deployments",
         "onprem",
         "organisation",
@@ -205,8 +209,10 @@ class Costing:
         organisation: Organisation,
         true_up_mode: TrueUpMode = TrueUpMode.SHARE,
         tz: ZoneInfo,
+        cost_centres: Mapping[str, str] | None = None,
     ) -> None:
         self.book = book
+        self.cost_centres: Mapping[str, str] = dict(cost_centres or {})
         self.onprem = onprem
         self.deployments: tuple[DeploymentInfo, ...] = tuple(deployments)
         self.organisation = organisation
@@ -298,11 +304,11 @@ class Costing:
 
     def _tariff(self, info: DeploymentInfo, at: datetime) -> _Tariff:
         if info.pricing is PricingKind.TRANSFER_PRICE:
-            return _TransferPrice(self.onprem.rate(info.deployment))
+            return _TransferPrice(*self.onprem.rate_at(info.deployment, at))
         if info.pricing is PricingKind.DEDICATED:
-            rate = self.onprem.rate(info.deployment)
+            rate, valid_from, valid_until = self.onprem.rate_at(info.deployment, at)
             dedicated = RequestCost(0, DEDICATED_PREFIX + rate.version_id, PricingKind.DEDICATED)
-            return _Fixed(dedicated, _BEGINNING, _END)
+            return _Fixed(dedicated, valid_from, valid_until)
         if info.pricing is PricingKind.UNPRICED:
             return _Fixed(_UNPRICED, _BEGINNING, _END)
         history = self.book.history(info.deployment) or self.book.history(info.model)
@@ -312,20 +318,22 @@ class Costing:
         if not started:
             return _Fixed(_UNPRICED, _BEGINNING, valid_until)
         version = started[-1]
-        fx = self.book.fx_rate(version.currency)
-        return _TokenPrice(version, fx, version.effective_from, valid_until)
+        fx, fx_from, fx_until = self.book.fx_rate_at(version.currency, at)
+        return _TokenPrice(
+            version, fx, max(version.effective_from, fx_from), min(valid_until, fx_until)
+        )
 
     def _index_versions(self) -> dict[str, VersionPrices]:
         index: dict[str, VersionPrices] = {}
         for version in self.book.versions:
-            fx = self.book.fx_to_eur.get(version.currency, Decimal(1))
             index[version.version_id] = VersionPrices(
                 version.version_id,
                 PricingKind.TOKEN_PRICE,
-                {pc: version.per_million(pc) * fx for pc in PriceClass},
+                {pc: version.per_million(pc) for pc in PriceClass},
+                currency=version.currency,
+                effective_from=version.effective_from,
             )
-        for name in self.onprem.deployments:
-            rate = self.onprem.rate(name)
+        for rate in self.onprem.all_rates():
             prices = {pc: rate.unit_price_eur(pc) for pc in PriceClass}
             index[rate.version_id] = VersionPrices(
                 rate.version_id, PricingKind.TRANSFER_PRICE, prices, rate

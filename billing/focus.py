@@ -11,7 +11,19 @@ GPU-seconds, the price-book version). Value rules followed (from the FOCUS 1.2 c
   rounded to the cent here, so ``ListCost = ListUnitPrice x PricingQuantity`` holds exactly.
 * Nulls are empty CSV fields and appear only in columns that allow them; no placeholder text.
 * ``ChargeCategory`` is ``Usage`` for token and GPU-time lines and ``Adjustment`` for the
-  true-up; ``ChargeClass`` is null (no row corrects a previously invoiced period).
+  true-up and corrections; ``ChargeClass`` is ``Correction`` on a line that corrects a closed
+  month (named in ``x_CorrectedBillingPeriod``), null otherwise.
+* ``PricingCurrency`` and the ``PricingCurrency*`` columns are filled on every row, because
+  some prices are quoted in USD and billed in EUR: unit prices in the currency of the price,
+  ``PricingCurrencyEffectiveCost`` = ``EffectiveCost`` / the rate used (``x_ExchangeRate``, EUR
+  per unit), to the micro-unit.
+* ``BilledCost`` is the statement's cent amount (one rounding per department, see
+  :mod:`billing.ledger_charges`), so the file and the statements agree to the cent.
+* No text cell can start a spreadsheet formula (``=``, ``+``, ``-``, ``@``...): such a value
+  gets a leading apostrophe (:func:`billing.spreadsheet.safe_cell`), display names included.
+* ``InvoiceId`` is the department's statement number (``2026-10-cardiologie``), so each row
+  points at the statement it is on.
+* ``x_ChargeStatus`` says whether the month is ``closed`` (final) or ``provisional``.
 * Usage rows carry ``PricingQuantity``/``PricingUnit`` (``"1000000 Tokens"`` or
   ``"GPU-Hours"``), ``ConsumedQuantity``/``ConsumedUnit``, ``SkuId``, ``SkuPriceId`` and unit
   prices; adjustment rows leave them null and set ``ListCost`` equal to ``BilledCost``.
@@ -33,6 +45,7 @@ from zoneinfo import ZoneInfo
 from billing.money import InvalidAmount, format_plain
 from billing.periods import PeriodKind, period_containing
 from billing.report_rows import ChargeLine, TokenClass
+from billing.spreadsheet import safe_cell
 
 FOCUS_VERSION = "1.2"
 SERVICE_CATEGORY = "AI and Machine Learning"
@@ -56,10 +69,15 @@ COLUMNS: tuple[str, ...] = (
     "ContractedCost",
     "ContractedUnitPrice",
     "EffectiveCost",
+    "InvoiceId",
     "InvoiceIssuerName",
     "ListCost",
     "ListUnitPrice",
     "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
     "PricingQuantity",
     "PricingUnit",
     "ProviderName",
@@ -84,6 +102,9 @@ COLUMNS: tuple[str, ...] = (
     "x_OutputTokens",
     "x_GpuSeconds",
     "x_PriceVersionId",
+    "x_ExchangeRate",
+    "x_CorrectedBillingPeriod",
+    "x_ChargeStatus",
 )
 """Column order of the export (FOCUS columns, then custom ``x_`` columns)."""
 
@@ -94,6 +115,33 @@ _TOKEN_COLUMNS = {
 }
 
 _POOL_CLASSES = frozenset({TokenClass.GPU_TIME, TokenClass.TRUE_UP})
+_NOT_TEXT = frozenset(
+    {
+        "BilledCost",
+        "BillingPeriodEnd",
+        "BillingPeriodStart",
+        "ChargePeriodEnd",
+        "ChargePeriodStart",
+        "ConsumedQuantity",
+        "ContractedCost",
+        "ContractedUnitPrice",
+        "EffectiveCost",
+        "ListCost",
+        "ListUnitPrice",
+        "PricingCurrencyContractedUnitPrice",
+        "PricingCurrencyEffectiveCost",
+        "PricingCurrencyListUnitPrice",
+        "PricingQuantity",
+        "Tags",
+        "x_InputTokens",
+        "x_CachedInputTokens",
+        "x_OutputTokens",
+        "x_GpuSeconds",
+        "x_ExchangeRate",
+    }
+)
+"""Numeric, date and JSON columns: every other column is text and is neutralised."""
+_MICRO = Decimal("0.000001")
 
 FocusRow = dict[str, str | None]
 
@@ -138,13 +186,14 @@ def _describe(line: ChargeLine) -> str:
         TokenClass.OUTPUT: "Output tokens",
         TokenClass.GPU_TIME: "Dedicated GPU time",
         TokenClass.TRUE_UP: "Capacity true-up",
+        TokenClass.CORRECTION: "Correction",
     }[line.token_class]
     subject = f" of {line.model}" if line.model else ""
     return f"{what}{subject} ({line.hosting_class})"
 
 
-def focus_row(line: ChargeLine, account: FocusAccount) -> FocusRow:
-    """One FOCUS row for ``line`` (values as text, ``None`` for null)."""
+def focus_row(line: ChargeLine, account: FocusAccount, status: str = "provisional") -> FocusRow:
+    """One FOCUS row for ``line`` (values as text, ``None`` for null, text neutralised)."""
     billing = period_containing(PeriodKind.MONTH, line.period_start, account.tz)
     if line.period_end > billing.end:
         raise ExportError(
@@ -164,6 +213,12 @@ def focus_row(line: ChargeLine, account: FocusAccount) -> FocusRow:
     else:
         list_cost = billed
         unit_price = sku = sku_price = None
+    correction = line.token_class is TokenClass.CORRECTION
+    fx = line.fx_rate or Decimal(1)
+    pricing_unit_price = (
+        None if line.unit_price is None else (line.pricing_unit_price or line.unit_price)
+    )
+    pricing_unit = None if pricing_unit_price is None else format_decimal(pricing_unit_price)
     resource = line.resource_id or line.model
     consumed = line.consumed_quantity if line.consumed_quantity is not None else line.quantity
     row: FocusRow = {
@@ -174,9 +229,9 @@ def focus_row(line: ChargeLine, account: FocusAccount) -> FocusRow:
         "BillingPeriodEnd": format_instant(billing.end),
         "BillingPeriodStart": format_instant(billing.start),
         "ChargeCategory": "Usage" if usage else "Adjustment",
-        "ChargeClass": None,
+        "ChargeClass": "Correction" if correction else None,
         "ChargeDescription": _describe(line),
-        "ChargeFrequency": "Usage-Based" if usage else "Recurring",
+        "ChargeFrequency": "Usage-Based" if usage else ("One-Time" if correction else "Recurring"),
         "ChargePeriodEnd": format_instant(line.period_end),
         "ChargePeriodStart": format_instant(line.period_start),
         "ConsumedQuantity": format_decimal(consumed) if usage and consumed is not None else None,
@@ -184,10 +239,17 @@ def focus_row(line: ChargeLine, account: FocusAccount) -> FocusRow:
         "ContractedCost": list_cost,
         "ContractedUnitPrice": unit_price,
         "EffectiveCost": billed,
+        "InvoiceId": (
+            f"{billing.key}-{line.department_id}" if line.department_id is not None else None
+        ),
         "InvoiceIssuerName": account.invoice_issuer_name,
         "ListCost": list_cost,
         "ListUnitPrice": unit_price,
         "PricingCategory": "Standard" if usage else None,
+        "PricingCurrency": line.pricing_currency,
+        "PricingCurrencyContractedUnitPrice": pricing_unit,
+        "PricingCurrencyEffectiveCost": format_decimal((line.amount / fx).quantize(_MICRO)),
+        "PricingCurrencyListUnitPrice": pricing_unit,
         "PricingQuantity": format_decimal(line.quantity) if line.quantity is not None else None,
         "PricingUnit": line.unit,
         "ProviderName": line.provider,
@@ -216,24 +278,33 @@ def focus_row(line: ChargeLine, account: FocusAccount) -> FocusRow:
         "x_OutputTokens": None,
         "x_GpuSeconds": format_decimal(line.gpu_seconds),
         "x_PriceVersionId": line.price_version,
+        "x_ExchangeRate": None if line.fx_rate is None else format_decimal(line.fx_rate),
+        "x_CorrectedBillingPeriod": line.corrects,
+        "x_ChargeStatus": status,
     }
     token_column = _TOKEN_COLUMNS.get(line.token_class)
     if token_column is not None and line.consumed_quantity is not None:
         row[token_column] = format_decimal(line.consumed_quantity)
-    return {column: _clean(row[column]) for column in COLUMNS}
+    return {column: _clean(column, row[column]) for column in COLUMNS}
 
 
-def _clean(value: str | None) -> str | None:
+def _clean(column: str, value: str | None) -> str | None:
     # FOCUS forbids empty strings standing for absent values: an empty text is a null.
-    return value if value else None
+    if not value:
+        return None
+    return value if column in _NOT_TEXT else safe_cell(value)
 
 
-def focus_rows(lines: Iterable[ChargeLine], account: FocusAccount) -> list[FocusRow]:
+def focus_rows(
+    lines: Iterable[ChargeLine], account: FocusAccount, status: str = "provisional"
+) -> list[FocusRow]:
     """FOCUS rows for ``lines``, in the given order."""
-    return [focus_row(line, account) for line in lines]
+    return [focus_row(line, account, status) for line in lines]
 
 
-def write_focus_csv(lines: Iterable[ChargeLine], account: FocusAccount, out: TextIO) -> int:
+def write_focus_csv(
+    lines: Iterable[ChargeLine], account: FocusAccount, out: TextIO, status: str = "provisional"
+) -> int:
     """Write the CSV (header + one row per line) to ``out``; returns the number of rows.
 
     Nulls are empty fields. Fields are quoted only when needed (RFC 4180, ``\\r\\n`` endings).
@@ -242,14 +313,16 @@ def write_focus_csv(lines: Iterable[ChargeLine], account: FocusAccount, out: Tex
     writer.writeheader()
     count = 0
     for line in lines:
-        row = focus_row(line, account)
+        row = focus_row(line, account, status)
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
         count += 1
     return count
 
 
-def focus_csv(lines: Iterable[ChargeLine], account: FocusAccount) -> str:
-    """The FOCUS CSV as text."""
+def focus_csv(
+    lines: Iterable[ChargeLine], account: FocusAccount, status: str = "provisional"
+) -> str:
+    """The FOCUS CSV as text (``status``: ``closed`` or ``provisional``, on every row)."""
     buffer = io.StringIO()
-    write_focus_csv(lines, account, buffer)
+    write_focus_csv(lines, account, buffer, status)
     return buffer.getvalue()

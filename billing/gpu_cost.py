@@ -32,7 +32,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from billing.money import ZERO
 from billing.periods import Period
@@ -42,6 +44,8 @@ HOURS_PER_YEAR = Decimal("8766")
 """Mean Julian year (365.25 days), so leap years need no special case in amortisation."""
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 SECONDS_PER_HOUR = Decimal(3600)
+BEGINNING = datetime.min.replace(tzinfo=UTC)
+END = datetime.max.replace(tzinfo=UTC)
 
 
 class InvalidCostModel(ValueError):
@@ -94,8 +98,11 @@ class GpuPool:
     eur_per_kwh: Decimal
     hosting_eur_per_month: Decimal = ZERO
     staff_eur_per_month: Decimal = ZERO
+    effective_from: datetime | None = None
+    """When these figures take effect; None for the first version (in effect from the start)."""
 
     def __post_init__(self) -> None:
+        _check_start(self.effective_from)
         if isinstance(self.gpu_count, bool) or not isinstance(self.gpu_count, int):
             raise InvalidCostModel("gpu_count must be an int")
         if self.gpu_count <= 0:
@@ -141,12 +148,23 @@ class GpuPool:
             self.eur_per_kwh,
             self.hosting_eur_per_month,
             self.staff_eur_per_month,
+            *_start_part(self.effective_from),
         )
 
     def cost_of(self, period: Period, gpus: int | None = None) -> Decimal:
         """Exact cost of ``gpus`` (default: the whole pool) during ``period``."""
         count = self.gpu_count if gpus is None else gpus
         return Decimal(count) * period_hours(period) * self.cost_per_gpu_hour
+
+
+def _check_start(start: datetime | None) -> None:
+    if start is not None and start.tzinfo is None:
+        raise InvalidCostModel("effective_from must be timezone-aware")
+
+
+def _start_part(start: datetime | None) -> tuple[str, ...]:
+    # Versions without a start keep the ids they had before figures were dated.
+    return () if start is None else (start.astimezone(UTC).isoformat(),)
 
 
 def period_hours(period: Period) -> Decimal:
@@ -193,8 +211,11 @@ class Deployment:
     target_utilisation: Decimal
     weights: TokenWeights = field(default_factory=TokenWeights)
     dedicated_to: str | None = None
+    effective_from: datetime | None = None
+    """When this capacity and these weights take effect; None for the first version."""
 
     def __post_init__(self) -> None:
+        _check_start(self.effective_from)
         if isinstance(self.gpus, bool) or not isinstance(self.gpus, int) or self.gpus <= 0:
             raise InvalidCostModel(f"deployment {self.name!r} must occupy at least one GPU")
         _positive("capacity", self.capacity)
@@ -252,6 +273,7 @@ class TransferRate:
             d.weights.input,
             d.weights.cached_input,
             d.weights.output,
+            *_start_part(d.effective_from),
         )
 
     def price(self, usage: TokenUsage) -> TransferCharge:
@@ -271,48 +293,140 @@ class TransferRate:
         )
 
 
+V = TypeVar("V", GpuPool, Deployment)
+
+
+def _start(version: GpuPool | Deployment) -> datetime:
+    return version.effective_from or BEGINNING
+
+
+def _in_effect(history: tuple[V, ...], at: datetime) -> tuple[V, datetime, datetime]:
+    """The version of ``history`` in effect at ``at`` and the interval it holds for.
+
+    The first version holds from the beginning, whatever its date: there is no earlier figure.
+    """
+    index = max(0, sum(1 for v in history if _start(v) <= at) - 1)
+    start = BEGINNING if index == 0 else _start(history[index])
+    until = _start(history[index + 1]) if index + 1 < len(history) else END
+    return history[index], start, until
+
+
+def _histories(versions: Iterable[V]) -> dict[str, tuple[V, ...]]:
+    grouped: dict[str, list[V]] = {}
+    for version in versions:
+        grouped.setdefault(version.name, []).append(version)
+    histories: dict[str, tuple[V, ...]] = {}
+    for name, group in grouped.items():
+        ordered = sorted(group, key=_start)
+        starts = [_start(v) for v in ordered]
+        if len(set(starts)) != len(starts):
+            raise InvalidCostModel(f"two versions of {name!r} take effect at the same instant")
+        histories[name] = tuple(ordered)
+    return histories
+
+
 @dataclass(frozen=True, slots=True)
 class OnPremCostModel:
-    """All GPU pools and the deployments placed on them, checked for consistency."""
+    """All GPU pools and the deployments placed on them, checked for consistency.
+
+    ``pools`` and ``deployments`` hold the latest version of each; ``pool_history`` and
+    ``deployment_history`` every dated version, oldest first (built from the latest alone when
+    not given). Requests are priced with the versions in effect when they started, and a
+    month's true-up with the versions in effect during the month, so a new version never
+    changes an earlier month.
+    """
 
     pools: Mapping[str, GpuPool]
     deployments: Mapping[str, Deployment]
+    pool_history: Mapping[str, tuple[GpuPool, ...]] = field(default_factory=dict)
+    deployment_history: Mapping[str, tuple[Deployment, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        pools = {**{n: (p,) for n, p in self.pools.items()}, **self.pool_history}
+        deployments = {
+            **{n: (d,) for n, d in self.deployments.items()},
+            **self.deployment_history,
+        }
+        object.__setattr__(self, "pool_history", pools)
+        object.__setattr__(self, "deployment_history", deployments)
         used: dict[str, int] = {}
-        for deployment in self.deployments.values():
-            if deployment.pool not in self.pools:
-                raise InvalidCostModel(
-                    f"deployment {deployment.name!r} is on unknown pool {deployment.pool!r}"
-                )
-            used[deployment.pool] = used.get(deployment.pool, 0) + deployment.gpus
+        for history in deployments.values():
+            for deployment in history:
+                if deployment.pool not in pools:
+                    raise InvalidCostModel(
+                        f"deployment {deployment.name!r} is on unknown pool {deployment.pool!r}"
+                    )
+            latest = history[-1]
+            used[latest.pool] = used.get(latest.pool, 0) + max(d.gpus for d in history)
         for name, count in used.items():
-            if count > self.pools[name].gpu_count:
+            smallest = min(p.gpu_count for p in pools[name])
+            if count > smallest:
                 raise InvalidCostModel(
-                    f"pool {name!r} has {self.pools[name].gpu_count} GPUs, deployments use {count}"
+                    f"pool {name!r} has {smallest} GPUs, deployments use {count}"
                 )
 
     @classmethod
     def of(cls, pools: Iterable[GpuPool], deployments: Iterable[Deployment]) -> OnPremCostModel:
-        """Build from lists, keyed by name."""
-        return cls({p.name: p for p in pools}, {d.name: d for d in deployments})
+        """Build from lists, keyed by name; several versions of one name form its history."""
+        pool_history = _histories(pools)
+        deployment_history = _histories(deployments)
+        return cls(
+            {n: h[-1] for n, h in pool_history.items()},
+            {n: h[-1] for n, h in deployment_history.items()},
+            pool_history,
+            deployment_history,
+        )
 
     def rate(self, deployment: str) -> TransferRate:
-        """The transfer rate of a deployment."""
+        """The transfer rate of a deployment, with its latest figures."""
         try:
             d = self.deployments[deployment]
         except KeyError:
             raise UnknownDeployment(deployment) from None
         return TransferRate(self.pools[d.pool], d)
 
+    def rate_at(self, deployment: str, at: datetime) -> tuple[TransferRate, datetime, datetime]:
+        """The transfer rate of a deployment at ``at``, and the interval it holds for."""
+        try:
+            history = self.deployment_history[deployment]
+        except KeyError:
+            raise UnknownDeployment(deployment) from None
+        d, d_start, d_until = _in_effect(history, at)
+        pool, p_start, p_until = _in_effect(self.pool_history[d.pool], at)
+        return TransferRate(pool, d), max(d_start, p_start), min(d_until, p_until)
+
+    def all_rates(self) -> list[TransferRate]:
+        """Every rate a request may have been priced with (each pool x deployment version)."""
+        return [
+            TransferRate(pool, d)
+            for history in self.deployment_history.values()
+            for d in history
+            for pool in self.pool_history[d.pool]
+        ]
+
+    def pool_segments(self, pool: str, period: Period) -> list[tuple[GpuPool, Decimal]]:
+        """The versions of ``pool`` in effect during ``period``, each with its hours in it."""
+        segments: list[tuple[GpuPool, Decimal]] = []
+        history = self.pool_history[pool]
+        for index, version in enumerate(history):
+            start = BEGINNING if index == 0 else _start(version)
+            until = _start(history[index + 1]) if index + 1 < len(history) else END
+            lo, hi = max(start, period.start), min(until, period.end)
+            if lo < hi:
+                seconds = Decimal(int((hi - lo).total_seconds()))
+                segments.append((version, seconds / SECONDS_PER_HOUR))
+        return segments
+
     def transfer_price(self, deployment: str, usage: TokenUsage) -> TransferCharge:
-        """Transfer price of one request served by ``deployment``."""
+        """Transfer price of one request served by ``deployment`` (latest figures)."""
         return self.rate(deployment).price(usage)
 
-    def dedicated_gpus(self, pool: str) -> dict[str, int]:
-        """GPUs of ``pool`` dedicated to each department (departments without any are absent)."""
+    def dedicated_gpus(self, pool: str, at: datetime | None = None) -> dict[str, int]:
+        """GPUs of ``pool`` dedicated to each department at ``at`` (default: latest figures);
+        departments without any are absent."""
         dedicated: dict[str, int] = {}
-        for d in self.deployments.values():
+        for history in self.deployment_history.values():
+            d = history[-1] if at is None else _in_effect(history, at)[0]
             if d.pool == pool and d.dedicated_to is not None:
                 dedicated[d.dedicated_to] = dedicated.get(d.dedicated_to, 0) + d.gpus
         return dedicated

@@ -2,21 +2,25 @@
 
 :func:`month_charges` reads one calendar month (in the organisation's time zone) and returns:
 
-* one usage line per department x model x deployment x price version x token class, from the
-  price version recorded on each ledger row (a price change within the month gives two lines);
+* one usage line per department x use case x model x deployment x price version x exchange
+  rate x token class, from the price version recorded on each ledger row (a price change
+  within the month gives two lines; the use case goes in the line's tags);
 * for every GPU pool, the dedicated-GPU and true-up lines of :func:`billing.true_up.true_up`.
 
-Rounding, step by step (all half-even):
+Rounding, step by step (all half-even), so that every document agrees to the cent:
 
 1. Each ledger row holds its cost rounded to the micro-euro when the request ended.
 2. A group's cost is the exact sum of its rows' micro-euros. It is split across token classes
    in proportion to quantity x unit price, to the micro-euro, by the largest-remainder method,
-   so **the usage lines add up to the ledger exactly** (checked: :class:`ReconciliationError`).
-   The line's ``unit_price`` is the version's price (the FOCUS ``ListCost`` is quantity x unit
-   price; ``BilledCost`` is the ledger's amount and may differ from it by rounding).
-3. The true-up gets, per department and pool, the sum of its transfer lines rounded to the cent
-   one by one, which is what the statement shows; so statements add up to the pool's cost.
-4. Statements round each line to the cent (:mod:`billing.chargeback`); FOCUS rows are exact.
+   so the exact usage lines add up to the ledger (checked: :class:`ReconciliationError`).
+3. **One rounding per department**: its exact usage total is rounded to the cent once and
+   spread over its lines by largest remainder (:func:`billing.money.round_parts`), so its
+   lines add up to ``round(ledger sum)``, which is also what the usage report shows.
+4. The true-up gets, per department and pool, the sum of those rounded transfer lines; so
+   statements, FOCUS rows (which carry the same cent amounts) and the pool's cost agree.
+
+Unit prices in another currency are converted at the rate stored on each ledger row (rows
+with different rates give different lines), never at today's rate.
 
 Rows of dedicated deployments cost nothing per request (the GPU-time line charges them) and
 unpriced rows have no price to show; both are left out of the usage lines and counted. A row
@@ -26,8 +30,10 @@ without a department is charged to ``unassigned``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,28 +41,35 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
+from billing.charge_builder import ChargeBuilder, LedgerGroup
 from billing.chargeback import Statement, build_statement
 from billing.costing import (
     DEDICATED_PREFIX,
     UNPRICED_VERSION,
     Costing,
     PricingKind,
-    VersionPrices,
 )
-from billing.money import ZERO, allocate, from_micros, to_cents, to_micros
+from billing.money import to_micros
 from billing.periods import Period, month_period
-from billing.price_book import TOKENS_PER_PRICE_UNIT, PriceClass
-from billing.report_rows import ChargeLine, token_line
+from billing.price_book import PriceClass
+from billing.report_rows import ChargeLine
 from billing.schema import ledger
-from billing.true_up import ON_PREMISE, DepartmentUsage, TrueUp, true_up
+from billing.true_up import TrueUp
 
-MICRO = Decimal("0.000001")
 UNASSIGNED = "unassigned"
-UNKNOWN = "unknown"
 
 
 class LedgerChargesError(ValueError):
     """A month cannot be read or turned into charge lines."""
+
+
+class MonthStatus(StrEnum):
+    """Whether a month's figures are final."""
+
+    CLOSED = "closed"
+    """Closed by finance: read from the stored records, never recomputed."""
+    PROVISIONAL = "provisional"
+    """Still open: recomputed from the ledger and today's figures at every request."""
 
 
 class ReconciliationError(LedgerChargesError):
@@ -89,27 +102,60 @@ class MonthCharges:
     unknown_versions: tuple[str, ...]
     """Versions on the ledger no longer configured: their lines use a blended unit price."""
     department_names: Mapping[str, str]
+    department_ledger_micros: Mapping[str, int] = field(default_factory=dict)
+    """Exact ledger cost of each department; its usage lines add up to it rounded once."""
+    status: MonthStatus = MonthStatus.PROVISIONAL
+    closed_at: datetime | None = None
+    issuer: str = ""
+    """Who issues the statements (the organisation's invoice issuer)."""
+    late_ledger_micros: int = 0
+    """For a closed month: ledger cost recorded for it after the close (to correct)."""
+    tz_key: str = "Europe/Paris"
+    cost_centres: Mapping[str, str] = field(default_factory=dict)
+    """Department name -> cost-centre code, as configured when the month was computed."""
+
+    def knows(self, department: str) -> bool:
+        """True when ``department`` exists in the directory or has lines this month."""
+        return department in self.department_names or any(
+            line.department_id == department for line in self.lines
+        )
 
     def lines_for(self, department: str) -> list[ChargeLine]:
         """The lines of one department (its usage, dedicated GPUs and true-up)."""
         return [line for line in self.lines if line.department_id == department]
 
-    def statement(self, department: str, *, budget: Decimal | None = None) -> Statement:
-        """The chargeback statement of ``department`` (a department name) for the month."""
-        name = self.department_names.get(department, department)
+    def statement(
+        self, department: str, *, budget: Decimal | None = None, now: datetime | None = None
+    ) -> Statement:
+        """The chargeback statement of ``department`` (a department name) for the month.
+
+        A closed month's statement is dated by its closing day, so it prints the same every
+        time; a provisional one by ``now`` (default: the current instant).
+        """
+        tz = ZoneInfo(self.tz_key)
+        instant = self.closed_at if self.closed_at is not None else now or datetime.now(UTC)
         return build_statement(
-            department, name, self.period, self.lines_for(department), budget=budget
+            department,
+            self.department_names.get(department, department),
+            self.period,
+            self.lines_for(department),
+            budget=budget,
+            status=str(self.status),
+            issued_on=instant.astimezone(tz).date(),
+            issuer=self.issuer,
+            cost_centre=self.cost_centres.get(department),
+            tz=tz,
+            pools=self.true_ups,
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    department: str
-    model: str | None
-    deployment: str | None
-    version: str | None
-    tokens: Mapping[PriceClass, int]
-    cost_micros: int
+async def ledger_total_micros(engine: AsyncEngine, period: Period) -> int:
+    """The ledger's cost of ``period`` now, in micro-euros."""
+    query = select(func.coalesce(func.sum(ledger.c.cost_micro_eur), 0)).where(
+        ledger.c.started_at >= period.start, ledger.c.started_at < period.end
+    )
+    async with engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
 
 
 async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
@@ -118,7 +164,14 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
         (ledger.c.cached_tokens > ledger.c.prompt_tokens, ledger.c.prompt_tokens),
         else_=ledger.c.cached_tokens,
     )
-    keys = (ledger.c.department_id, ledger.c.model, ledger.c.deployment, ledger.c.price_version)
+    keys = (
+        ledger.c.department_id,
+        ledger.c.use_case,
+        ledger.c.model,
+        ledger.c.deployment,
+        ledger.c.price_version,
+        ledger.c.fx_rate,
+    )
     query = (
         select(
             *keys,
@@ -135,110 +188,6 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
         return list((await connection.execute(query)).all())
 
 
-def _class_amounts(group: _Group, prices: VersionPrices | None) -> list[tuple[PriceClass, Decimal]]:
-    classes = [pc for pc in PriceClass if group.tokens[pc] > 0]
-    if not classes:
-        # A cost without tokens (Hygie never records one) still has to reach the export, or
-        # the lines would not add up to the ledger: it goes on an input line of zero tokens.
-        return [(PriceClass.INPUT, from_micros(group.cost_micros))]
-    if prices is None:
-        weights = [Decimal(group.tokens[pc]) for pc in classes]
-    else:
-        weights = [prices.unit_prices_eur[pc] * group.tokens[pc] for pc in classes]
-    amounts = allocate(from_micros(group.cost_micros), weights, quantum=MICRO)
-    return list(zip(classes, amounts, strict=True))
-
-
-def _unit_price(group: _Group, prices: VersionPrices | None, price_class: PriceClass) -> Decimal:
-    """The version's EUR price per million tokens; for a version no longer configured, the
-    group's blended price (its cost over all its tokens), to the micro-euro."""
-    if prices is not None:
-        return prices.unit_prices_eur[price_class]
-    tokens = sum(group.tokens.values())
-    if tokens == 0:
-        return ZERO
-    blended = from_micros(group.cost_micros) * TOKENS_PER_PRICE_UNIT / tokens
-    return blended.quantize(MICRO)
-
-
-class _Builder:
-    """Collects the lines of one month and what the true-up needs from them."""
-
-    def __init__(self, costing: Costing, period: Period, names: Mapping[str, str]) -> None:
-        self.costing = costing
-        self.period = period
-        self.names = names
-        self.lines: list[ChargeLine] = []
-        self.unknown: set[str] = set()
-        # pool -> department -> (weighted tokens, transfer charges as the statement shows them)
-        self.pool_usage: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
-
-    def where(self, group: _Group, prices: VersionPrices | None) -> tuple[str, str]:
-        info = self.costing.deployment(group.deployment) if group.deployment else None
-        if info is not None:
-            return info.provider, info.hosting_class
-        if prices is not None and prices.transfer is not None:
-            return self.costing.organisation.name, ON_PREMISE
-        return UNKNOWN, UNKNOWN
-
-    def add(self, group: _Group) -> None:
-        prices = self.costing.prices_of(group.version) if group.version else None
-        if prices is None and group.version is not None:
-            self.unknown.add(group.version)
-        provider, hosting_class = self.where(group, prices)
-        rate = prices.transfer if prices is not None else None
-        # Only shared (transfer-priced) usage takes part in its pool's true-up.
-        pool = (
-            rate.pool.name
-            if rate and prices and prices.kind is PricingKind.TRANSFER_PRICE
-            else None
-        )
-        for price_class, amount in _class_amounts(group, prices):
-            tokens = group.tokens[price_class]
-            weighted = ZERO if rate is None else rate.deployment.weights.of(price_class) * tokens
-            line = token_line(
-                self.period,
-                department_id=group.department,
-                department_name=self.names.get(group.department, group.department),
-                model=group.model or UNKNOWN,
-                provider=provider,
-                hosting_class=hosting_class,
-                price_class=price_class,
-                tokens=tokens,
-                unit_price_per_million=_unit_price(group, prices, price_class),
-                price_version=group.version or UNKNOWN,
-                amount=amount,
-                gpu_seconds=ZERO if rate is None else weighted / rate.deployment.capacity,
-                resource_id=group.deployment,
-            )
-            self.lines.append(line)
-            if pool is not None:
-                by_dept = self.pool_usage.setdefault(pool, {})
-                old_weighted, old_cents = by_dept.get(group.department, (ZERO, ZERO))
-                by_dept[group.department] = (
-                    old_weighted + weighted,
-                    old_cents + to_cents(line.amount),
-                )
-
-    def true_ups(self) -> list[TrueUp]:
-        results = []
-        for name, pool in sorted(self.costing.onprem.pools.items()):
-            usage = [
-                DepartmentUsage(dept, weighted, cents)
-                for dept, (weighted, cents) in sorted(self.pool_usage.get(name, {}).items())
-            ]
-            results.append(
-                true_up(
-                    pool,
-                    self.period,
-                    usage,
-                    dedicated=self.costing.onprem.dedicated_gpus(name),
-                    mode=self.costing.true_up_mode,
-                )
-            )
-        return results
-
-
 def _free_kind(version: str | None) -> PricingKind | None:
     """Why a zero-cost group has no line: unpriced, or served by a dedicated deployment."""
     if version is None or version == UNPRICED_VERSION:
@@ -248,22 +197,32 @@ def _free_kind(version: str | None) -> PricingKind | None:
     return None
 
 
-async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -> MonthCharges:
+async def month_charges(
+    engine: AsyncEngine, costing: Costing, period: Period, *, until: datetime | None = None
+) -> MonthCharges:
     """Every charge line of ``period`` (a calendar month), reconciled with the ledger.
 
     Lines are computed for the whole organisation, because a department's true-up depends on
-    everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`.
+    everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`. With ``until``
+    inside the month (a month in progress), the pools' cost, dedicated GPUs and true-up cover
+    only ``[start, until)``: nobody is charged the rest of the month's capacity in advance.
     """
     rows = await _groups(engine, period)
     directory_rows = await directory.list_departments(engine)
     departments = {d.id: d.name for d in directory_rows}
     names = {d.name: d.display_name for d in directory_rows}
-    builder = _Builder(costing, period, names)
+    cost_period = period
+    if until is not None and period.start < until < period.end:
+        cost_period = Period(period.kind, period.key, period.start, until)
+    builder = ChargeBuilder(costing, period, names, cost_period)
     ledger_micros = unpriced = dedicated = 0
+    per_department: dict[str, int] = {}
     for row in sorted(rows, key=_row_order(departments)):
         cost = int(row.cost or 0)
         ledger_micros += cost
-        group = _Group(
+        name = departments.get(row.department_id, UNASSIGNED)
+        per_department[name] = per_department.get(name, 0) + cost
+        group = LedgerGroup(
             department=departments.get(row.department_id, UNASSIGNED),
             model=row.model,
             deployment=row.deployment,
@@ -274,6 +233,9 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
                 PriceClass.OUTPUT: int(row.completion or 0),
             },
             cost_micros=cost,
+            fx=_parse_fx(row.fx_rate),
+            requests=int(row.requests),
+            use_case=row.use_case,
         )
         free = _free_kind(row.price_version) if cost == 0 else None
         if row.cost is None or free is PricingKind.UNPRICED:
@@ -286,13 +248,14 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
             continue
         builder.add(group)
 
-    usage_micros = sum(to_micros(line.amount) for line in builder.lines)
+    usage_micros = sum(to_micros(item.line.amount) for item in builder.pending)
     if usage_micros != ledger_micros:
         raise ReconciliationError(
             f"usage lines add up to {usage_micros} micro-euros, the ledger to {ledger_micros}"
         )
-    results = builder.true_ups()
-    lines = list(builder.lines)
+    rounded = builder.rounded()
+    results = builder.true_ups(rounded)
+    lines = [item.line for item in rounded]
     for result in results:
         lines.extend(result.charge_lines(names, provider=costing.organisation.name))
     return MonthCharges(
@@ -305,16 +268,34 @@ async def month_charges(engine: AsyncEngine, costing: Costing, period: Period) -
         dedicated_requests=dedicated,
         unknown_versions=tuple(sorted(builder.unknown)),
         department_names=names,
+        department_ledger_micros=per_department,
+        issuer=costing.organisation.invoice_issuer_name,
+        tz_key=costing.tz.key,
+        cost_centres=dict(costing.cost_centres),
     )
 
 
-def _row_order(departments: Mapping[int, str]) -> Callable[[Any], tuple[str, str, str, str]]:
-    def key(row: Any) -> tuple[str, str, str, str]:
+def _parse_fx(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        return None
+    return rate if rate.is_finite() and rate > 0 else None
+
+
+def _row_order(
+    departments: Mapping[int, str],
+) -> Callable[[Any], tuple[str, str, str, str, str, str]]:
+    def key(row: Any) -> tuple[str, str, str, str, str, str]:
         return (
             departments.get(row.department_id, UNASSIGNED),
+            row.use_case or "",
             row.model or "",
             row.deployment or "",
             row.price_version or "",
+            row.fx_rate or "",
         )
 
     return key

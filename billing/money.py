@@ -9,12 +9,15 @@ Guarantees:
 * Micro-euros (1 EUR = 1,000,000 µEUR) are the unit of the quota counters, which must be
   integers to be incremented atomically; the conversion rounds half-even too unless told
   otherwise (a quota reservation may ask for ``ROUND_CEILING`` to never under-reserve).
+* :func:`round_parts` rounds amounts to the cent so that the rounded parts add up to their
+  exact sum rounded once (largest-remainder method).
 * :func:`allocate` splits an amount into parts, in proportion to weights, whose rounded values
   add up to the rounded amount exactly (largest-remainder method).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
@@ -117,3 +120,24 @@ def allocate(
     for index in by_remainder[:left_over]:
         floors[index] += 1
     return [(sign * units_i) * quantum for units_i in floors]
+
+
+def round_parts(amounts: Sequence[Decimal], quantum: Decimal = CENT) -> list[Decimal]:
+    """``amounts`` rounded to ``quantum`` so that they add up to their exact sum rounded once.
+
+    Largest-remainder method: every amount is first rounded down (towards minus infinity); the
+    quanta still missing to reach the rounded sum go one each to the amounts with the largest
+    discarded remainders, ties broken by position. For any signs, each part stays within one
+    ``quantum`` of its exact value, and ``sum(parts) == round(sum(amounts))`` exactly.
+    """
+    if not amounts:
+        return []
+    target = int((sum(amounts, ZERO) / quantum).to_integral_value(rounding=ROUNDING))
+    scaled = [Fraction(a) / Fraction(quantum) for a in amounts]
+    floors = [math.floor(x) for x in scaled]
+    left_over = target - sum(floors)
+    by_remainder = sorted(range(len(scaled)), key=lambda i: (-(scaled[i] - floors[i]), i))
+    for index in by_remainder[:left_over]:
+        floors[index] += 1
+    parts = [units * quantum for units in floors]
+    return [part if part != 0 else ZERO.quantize(quantum) for part in parts]

@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 from billing.money import InvalidAmount, parse_amount, to_micros
 
 BILLING_CURRENCY = "EUR"
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+_END = datetime.max.replace(tzinfo=UTC)
 TOKENS_PER_PRICE_UNIT = 1_000_000
 """Prices are quoted per million tokens."""
 
@@ -183,6 +185,9 @@ class PriceBook:
 
     versions: tuple[PriceVersion, ...]
     fx_to_eur: Mapping[str, Decimal] = field(default_factory=dict)
+    fx_history: Mapping[str, tuple[tuple[datetime, Decimal], ...]] = field(default_factory=dict)
+    """Dated exchange rates, ``currency -> ((effective_from, EUR per unit), ...)``; a currency
+    absent here has the one rate of ``fx_to_eur`` from the beginning."""
 
     def __post_init__(self) -> None:
         seen: set[tuple[str, datetime]] = set()
@@ -196,8 +201,19 @@ class PriceBook:
         for currency, rate in self.fx_to_eur.items():
             if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
                 raise InvalidPriceConfig(f"exchange rate for {currency} must be a positive Decimal")
+        for currency, dated in self.fx_history.items():
+            if not dated or any(
+                not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0
+                for _, rate in dated
+            ):
+                raise InvalidPriceConfig(f"exchange rates for {currency} must be positive Decimals")
         ordered = sorted(self.versions, key=lambda v: (v.model, v.effective_from))
         object.__setattr__(self, "versions", tuple(ordered))
+        object.__setattr__(
+            self,
+            "fx_history",
+            {code: tuple(sorted(dated)) for code, dated in self.fx_history.items()},
+        )
 
     def models(self) -> list[str]:
         """Every model with at least one price, sorted."""
@@ -217,18 +233,34 @@ class PriceBook:
         return in_effect[-1]
 
     def fx_rate(self, currency: str) -> Decimal:
-        """EUR per unit of ``currency``."""
+        """EUR per unit of ``currency`` (the latest dated rate, when rates are dated)."""
         if currency == BILLING_CURRENCY:
             return Decimal(1)
+        if currency in self.fx_history:
+            return self.fx_history[currency][-1][1]
         try:
             return self.fx_to_eur[currency]
         except KeyError:
             raise InvalidPriceConfig(f"no exchange rate configured for {currency}") from None
 
+    def fx_rate_at(self, currency: str, instant: datetime) -> tuple[Decimal, datetime, datetime]:
+        """EUR per unit of ``currency`` at ``instant``, with the interval that rate holds for.
+
+        The first dated rate also applies before its start (there is no earlier figure), so
+        every instant has a rate; a later rate never changes what an earlier instant got.
+        """
+        dated = self.fx_history.get(currency)
+        if not dated:
+            return self.fx_rate(currency), _BEGINNING, _END
+        index = max(0, sum(1 for start, _ in dated if start <= instant) - 1)
+        start = _BEGINNING if index == 0 else dated[index][0]
+        until = dated[index + 1][0] if index + 1 < len(dated) else _END
+        return dated[index][1], start, until
+
     def charge(self, model: str, usage: TokenUsage, instant: datetime) -> Charge:
         """Price ``usage`` of ``model`` with the version in effect at ``instant``, in EUR."""
         version = self.price_at(model, instant)
-        rate = self.fx_rate(version.currency)
+        rate = self.fx_rate_at(version.currency, instant)[0]
         unit_prices = {pc: version.per_million(pc) * rate for pc in PriceClass}
         amounts = {pc: unit_prices[pc] * usage.of(pc) / TOKENS_PER_PRICE_UNIT for pc in PriceClass}
         return Charge(
@@ -247,7 +279,7 @@ class PriceBook:
         replaced = {(v.model, v.effective_from): v for v in self.versions}
         for version in extra:
             replaced[(version.model, version.effective_from)] = version
-        return PriceBook(tuple(replaced.values()), self.fx_to_eur)
+        return PriceBook(tuple(replaced.values()), self.fx_to_eur, self.fx_history)
 
     @classmethod
     def from_config(

@@ -43,11 +43,13 @@ class TokenClass(StrEnum):
     """GPUs dedicated to one department, charged whole."""
     TRUE_UP = "true_up"
     """The department's share of the month's idle or over-recovered capacity."""
+    CORRECTION = "correction"
+    """An amount that corrects a closed month, booked in a later open month."""
 
     @property
     def is_usage(self) -> bool:
-        """True for every class but the true-up adjustment."""
-        return self is not TokenClass.TRUE_UP
+        """True for every class but the adjustments (true-up, correction)."""
+        return self not in (TokenClass.TRUE_UP, TokenClass.CORRECTION)
 
     @classmethod
     def of(cls, price_class: PriceClass) -> TokenClass:
@@ -92,6 +94,18 @@ class ChargeLine:
     resource_id: str | None = None
     """The deployment or GPU pool behind the line."""
     description: str | None = None
+    pricing_currency: str = "EUR"
+    """The currency the price is quoted in (USD for some external providers)."""
+    pricing_unit_price: Decimal | None = None
+    """``unit_price`` in ``pricing_currency`` (None: the same as ``unit_price``, in EUR)."""
+    fx_rate: Decimal | None = None
+    """EUR per unit of ``pricing_currency`` used for this line (None for EUR prices)."""
+    requests: int | None = None
+    """How many requests the line aggregates (usage lines from the ledger)."""
+    corrects: str | None = None
+    """For a correction: the key (``YYYY-MM``) of the closed month it corrects."""
+    price_from: datetime | None = None
+    """When the line's price version took effect (shown on statements as its date)."""
 
     def __post_init__(self) -> None:
         for name in ("period_start", "period_end"):
@@ -114,6 +128,8 @@ class ChargeLine:
                 raise ValueError("usage quantities and unit prices are never negative")
         if self.department_id is None and self.token_class is not TokenClass.TRUE_UP:
             raise ValueError("only a true-up line may have no department")
+        if (self.corrects is not None) != (self.token_class is TokenClass.CORRECTION):
+            raise ValueError("a correction line, and only one, names the month it corrects")
 
     @property
     def is_usage(self) -> bool:
@@ -137,11 +153,17 @@ def token_line(
     tags: Mapping[str, str] | None = None,
     publisher: str | None = None,
     resource_id: str | None = None,
+    pricing_currency: str = "EUR",
+    pricing_unit_price: Decimal | None = None,
+    fx_rate: Decimal | None = None,
+    requests: int | None = None,
+    price_from: datetime | None = None,
 ) -> ChargeLine:
     """A line for ``tokens`` tokens of one class, priced per million tokens.
 
     ``amount`` defaults to quantity x unit price; pass the ledger's sum when it differs (e.g.
-    per-request amounts stored in micro-euros).
+    per-request amounts stored in micro-euros). A price quoted in another currency gives its
+    ``pricing_currency``, ``pricing_unit_price`` and the ``fx_rate`` to EUR used.
     """
     quantity = Decimal(tokens) / TOKENS_PER_PRICE_UNIT
     return ChargeLine(
@@ -164,6 +186,11 @@ def token_line(
         consumed_unit=TOKEN_CONSUMED_UNIT,
         publisher=publisher,
         resource_id=resource_id,
+        pricing_currency=pricing_currency,
+        pricing_unit_price=pricing_unit_price,
+        fx_rate=fx_rate,
+        requests=requests,
+        price_from=price_from,
     )
 
 
@@ -295,4 +322,34 @@ def true_up_line(
         tags=dict(tags or {}),
         resource_id=resource_id,
         description=f"{what}, {resource_id or 'GPU pool'}",
+    )
+
+
+def correction_line(
+    period: Period,
+    *,
+    department_id: str,
+    department_name: str,
+    provider: str,
+    amount: Decimal,
+    corrects: str,
+    reason: str,
+) -> ChargeLine:
+    """A correction of closed month ``corrects`` (``YYYY-MM``), booked in ``period``."""
+    return ChargeLine(
+        period_start=period.start,
+        period_end=period.end,
+        department_id=department_id,
+        department_name=department_name,
+        model=None,
+        provider=provider,
+        hosting_class="correction",
+        token_class=TokenClass.CORRECTION,
+        quantity=None,
+        unit=None,
+        unit_price=None,
+        amount=amount,
+        price_version=None,
+        corrects=corrects,
+        description=f"Correction of {corrects}: {reason}",
     )

@@ -44,6 +44,13 @@ from billing.true_up import ON_PREMISE
 MICRO = Decimal("0.000001")
 NONE_LABEL = "(none)"
 UNKNOWN = "unknown"
+COST_COVERS = (
+    "cost_eur is the per-request cost recorded in the ledger: external providers' token "
+    "prices and on-premise transfer prices. It leaves out the month-end capacity true-up and "
+    "dedicated GPUs, which only the chargeback statements and the FOCUS export carry. Rounded "
+    "to the cent per department, it equals the statement's usage lines."
+)
+"""What a usage report's cost is, said in every report (JSON, and the CSV's last row)."""
 DeploymentView = Mapping[str, tuple[str, str]]
 """Deployment name -> (provider, hosting class), from :meth:`Costing.deployment_view`."""
 
@@ -227,6 +234,7 @@ class UsageReport:
             "group_by": [d.value for d in self.group_by],
             "department": self.department,
             "currency": "EUR",
+            "cost_covers": COST_COVERS,
             "data": [{**b.key, **b.figures.as_dict()} for b in self.buckets],
             "total": self.total.as_dict(),
             "split": {name: figures.as_dict() for name, figures in self.split.items()},

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -141,3 +142,29 @@ quota_alerts = Table(
     Column("last_error", String(300), nullable=True),
     UniqueConstraint("node_id", "threshold_pct", "period_key", "unit"),
 )
+
+closed_months = Table(
+    "closed_months",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("closed_by", String(200), nullable=False, default=""),
+    Column("snapshot", Text, nullable=False),
+    Column("snapshot_sha256", String(64), nullable=False),
+)
+"""A closed month: its lines, true-ups and the figures and versions used, frozen as JSON."""
+
+charge_corrections = Table(
+    "charge_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("booked_month", String(7), nullable=False),
+    Column("corrects_month", String(7), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+    Index("ix_charge_corrections_booked_month", "booked_month"),
+)
+"""A correction of a closed month, booked as a dated line of a later open month."""

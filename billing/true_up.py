@@ -6,7 +6,8 @@ hours, an October 745), all amounts in EUR rounded half-even to the cent::
     pool_cost  = round(gpu_count * hours * C)
     dedicated  = the part of pool_cost for GPUs dedicated to departments, by GPU count
     shared     = pool_cost - sum(dedicated)
-    transfers  = sum over departments of round(transfer charges on the pool's shared GPUs)
+    transfers  = sum over departments of their transfer lines, in cents as their statements
+                 show them (each department's usage is rounded once, see ledger_charges)
     difference = shared - transfers          # > 0: idle capacity, < 0: over-recovered
 
 The difference is either shared across departments in proportion to their weighted tokens
@@ -25,11 +26,11 @@ dedicated deployments must not also be billed transfer prices, and are not passe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.gpu_cost import GpuPool, period_hours
+from billing.gpu_cost import HOURS_PER_MONTH, GpuPool, period_hours
 from billing.money import ZERO, allocate, to_cents
 from billing.periods import Period
 from billing.report_rows import ChargeLine, gpu_time_line, true_up_line
@@ -101,6 +102,10 @@ class TrueUp:
     difference_eur: Decimal
     departments: tuple[DepartmentTrueUp, ...]
     unallocated_eur: Decimal
+    gpu_count: int = 0
+    cost_breakdown_eur: Mapping[str, Decimal] = field(default_factory=dict)
+    """The month's exact cost by component: ``amortisation``, ``energy`` (PUE included),
+    ``hosting`` and ``staff``; they add up to the pool cost before it is rounded."""
 
     @property
     def allocated_total_eur(self) -> Decimal:
@@ -179,12 +184,17 @@ def true_up(
     *,
     dedicated: Mapping[str, int] | None = None,
     mode: TrueUpMode = TrueUpMode.SHARE,
+    segments: Sequence[tuple[GpuPool, Decimal]] | None = None,
 ) -> TrueUp:
     """Reconcile ``pool`` over ``period`` (formulas in the module docstring).
 
     ``usage`` lists the departments that used the pool's shared GPUs; ``dedicated`` maps a
     department to the number of GPUs dedicated to it (see
-    :meth:`billing.gpu_cost.OnPremCostModel.dedicated_gpus`).
+    :meth:`billing.gpu_cost.OnPremCostModel.dedicated_gpus`). ``segments`` gives the versions
+    of the pool's figures in effect during the month with their hours
+    (:meth:`billing.gpu_cost.OnPremCostModel.pool_segments`); by default ``pool`` holds all
+    month. The pool cost is the exact sum over segments, rounded once; segments that cover only
+    the elapsed part of a month in progress give that part's cost.
     """
     dedicated_gpus = {dept: gpus for dept, gpus in (dedicated or {}).items() if gpus}
     if any(gpus < 0 for gpus in dedicated_gpus.values()):
@@ -196,13 +206,19 @@ def true_up(
     if len(set(ids)) != len(ids):
         raise InvalidTrueUp("a department appears twice in the usage")
 
-    hours = period_hours(period)
-    rate = pool.cost_per_gpu_hour
-    pool_cost = to_cents(pool.gpu_count * hours * rate)
+    parts_of_month = list(segments) if segments else [(pool, period_hours(period))]
+    # Hours actually covered: the whole month, or the part of it elapsed for a month in progress.
+    hours = sum((h for _, h in parts_of_month), ZERO)
+    gpu_hours = sum((Decimal(p.gpu_count) * h for p, h in parts_of_month), ZERO)
+    breakdown = _breakdown(parts_of_month)
+    exact_cost = sum(breakdown.values(), ZERO)
+    rate = exact_cost / gpu_hours if gpu_hours else pool.cost_per_gpu_hour
+    pool_cost = to_cents(exact_cost)
 
     dedicated_ids = sorted(dedicated_gpus)
+    dedicated_hours = [dedicated_gpus[d] * hours for d in dedicated_ids]
     *dedicated_parts, shared_cost = allocate(
-        pool_cost, [dedicated_gpus[d] for d in dedicated_ids] + [shared_gpus]
+        pool_cost, [*dedicated_hours, gpu_hours - sum(dedicated_hours, ZERO)]
     )
     dedicated_eur = dict(zip(dedicated_ids, dedicated_parts, strict=True))
 
@@ -236,7 +252,7 @@ def true_up(
     )
     return TrueUp(
         pool=pool.name,
-        pool_version=pool.version_id,
+        pool_version="+".join(dict.fromkeys(p.version_id for p, _ in parts_of_month)),
         period=period,
         mode=mode,
         hours=hours,
@@ -247,4 +263,20 @@ def true_up(
         difference_eur=difference,
         departments=parts,
         unallocated_eur=to_cents(unallocated),
+        gpu_count=max(p.gpu_count for p, _ in parts_of_month),
+        cost_breakdown_eur=breakdown,
     )
+
+
+def _breakdown(segments: Sequence[tuple[GpuPool, Decimal]]) -> dict[str, Decimal]:
+    """Exact cost of the segments by component (the terms of ``C``, times GPU-hours)."""
+    totals = dict.fromkeys(("amortisation", "energy", "hosting", "staff"), ZERO)
+    for pool, hours in segments:
+        gpu_hours = Decimal(pool.gpu_count) * hours
+        parts = pool.cost_breakdown()
+        per_gpu_month = Decimal(pool.gpu_count) * HOURS_PER_MONTH
+        totals["amortisation"] += gpu_hours * parts.hardware
+        totals["energy"] += gpu_hours * parts.power
+        totals["hosting"] += gpu_hours * pool.hosting_eur_per_month / per_gpu_month
+        totals["staff"] += gpu_hours * pool.staff_eur_per_month / per_gpu_month
+    return totals

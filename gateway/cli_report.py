@@ -1,8 +1,11 @@
-"""``hygie report usage|top|focus|chargeback``: the ``/admin/reports`` routes from a shell.
+"""``hygie report usage|top|focus|chargeback|close|correct``: the ``/admin/reports`` routes
+from a shell.
 
 Reads the ledger at ``--database-url`` (env ``HYGIE_DATABASE_URL``) and the configuration at
 ``--config`` (env ``HYGIE_CONFIG``), whose ``cost:`` section prices the FOCUS export and the
-statements. Output goes to stdout, or to ``--output``.
+statements. Output goes to stdout, or to ``--output``. A month that is not closed is reported
+as provisional (a warning on stderr, and in the document itself); an unknown department or a
+month that has not started is an error (exit code 1), never an empty statement.
 """
 
 from __future__ import annotations
@@ -19,18 +22,20 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.chargeback import render_csv, render_html
+from billing.chargeback import render_csv
+from billing.closing.closed_months import close_month, month_report
+from billing.closing.corrections import book_correction
 from billing.costing import Costing
 from billing.database import make_engine
 from billing.date_range import DateRange, ReportError
-from billing.focus import focus_csv
+from billing.focus import FocusAccount, focus_csv
 from billing.ledger_charges import (
     LedgerChargesError,
     MonthCharges,
-    month_charges,
+    MonthStatus,
     parse_month,
 )
-from billing.money import InvalidAmount, parse_amount
+from billing.money import InvalidAmount, from_micros, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports import (
     Dimension,
@@ -39,10 +44,13 @@ from billing.reports import (
     top_consumers,
     usage_report,
 )
+from billing.statement_html import render_html
+from billing.statement_locale import LANGS
+from billing.statement_pdf import PdfUnavailable, html_to_pdf
 from billing.usage_csv import usage_csv
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.pricing import build_request_costing
-from gateway.routes_reports import statement_as_dict
+from gateway.routes_reports import close_summary, statement_as_dict
 from gateway.settings import Settings, settings_with
 
 report_app = typer.Typer(
@@ -145,11 +153,16 @@ def usage(
     department: DepartmentOpt = None,
     budget: BudgetOpt = None,
     format: Annotated[str, typer.Option(help="json | csv")] = "json",
+    lang: Annotated[
+        str | None, typer.Option(help="CSV for a spreadsheet: fr (; and 0,5) or en; BOM")
+    ] = None,
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    if lang is not None and lang not in LANGS:
+        _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     settings = _settings(config, database_url)
     tz = ZoneInfo(settings.org_timezone)
     costing = _costing(settings, required=False)
@@ -169,7 +182,7 @@ def usage(
             budget=_budget(budget),
         ),
     )
-    _emit(usage_csv(report) if format == "csv" else _json(report.as_dict()), output)
+    _emit(usage_csv(report, lang) if format == "csv" else _json(report.as_dict()), output)
 
 
 @report_app.command("top")
@@ -199,15 +212,38 @@ def top(
     _emit(_json([{**b.key, **b.figures.as_dict()} for b in ranked]), output)
 
 
-def _month_charges(
+def _costed_month(
     month: str | None, config: Path | None, database_url: str | None
-) -> tuple[Costing, MonthCharges]:
-    """The cost model and the charges of ``month`` (default: the current one)."""
+) -> tuple[Settings, Costing, Period]:
+    """The settings, the cost model (required) and ``month`` (default: the current one)."""
     settings = _settings(config, database_url)
     costing = _costing(settings, required=True)
     assert costing is not None
-    period = _month(month, costing.tz)
-    return costing, _run(settings, lambda engine: month_charges(engine, costing, period))
+    return settings, costing, _month(month, costing.tz)
+
+
+def _month_charges(
+    month: str | None, config: Path | None, database_url: str | None
+) -> tuple[FocusAccount, MonthCharges]:
+    """The charges of ``month`` (default: the current one): stored when closed, else
+    provisional, which is said on stderr."""
+    settings, costing, period = _costed_month(month, config, database_url)
+    charges, account = _run(
+        settings, lambda engine: month_report(engine, costing, period, now=datetime.now(UTC))
+    )
+    if charges.late_ledger_micros:
+        typer.echo(
+            f"NOTE: {from_micros(charges.late_ledger_micros)} EUR of {period.key} requests were "
+            "recorded after the close; they are not on these figures (book a correction).",
+            err=True,
+        )
+    if charges.status is MonthStatus.PROVISIONAL:
+        typer.echo(
+            f"PROVISIONAL: {period.key} is not closed; these figures may still change "
+            f"(close it with `hygie report close --month {period.key}`).",
+            err=True,
+        )
+    return account, charges
 
 
 @report_app.command("focus")
@@ -218,10 +254,12 @@ def focus(
     database_url: DatabaseOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """The month's charges as a FOCUS 1.2 CSV."""
-    costing, charges = _month_charges(month, config, database_url)
+    """The month's charges as a FOCUS 1.2 CSV (``x_ChargeStatus``: closed or provisional)."""
+    account, charges = _month_charges(month, config, database_url)
+    if department is not None and not charges.knows(department):
+        _fail(f"no department {department!r}")
     lines = charges.lines if department is None else charges.lines_for(department)
-    _emit(focus_csv(lines, costing.focus_account()), output)
+    _emit(focus_csv(lines, account, charges.status), output)
 
 
 @report_app.command("chargeback")
@@ -229,17 +267,79 @@ def chargeback(
     department: Annotated[str, typer.Option(help="Department name.")],
     month: MonthOpt = None,
     budget: BudgetOpt = None,
-    format: Annotated[str, typer.Option(help="csv | html | json")] = "csv",
+    format: Annotated[str, typer.Option(help="csv | html | json | pdf (needs -o)")] = "csv",
+    lang: Annotated[str, typer.Option(help="fr | en (words, numbers, CSV separator)")] = "fr",
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """One department's chargeback statement for a month."""
+    if lang not in LANGS:
+        _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     _, charges = _month_charges(month, config, database_url)
+    if not charges.knows(department):
+        _fail(f"no department {department!r}")
     statement = charges.statement(department, budget=_budget(budget))
-    if format == "html":
-        _emit(render_html(statement), output)
+    if format == "pdf":
+        if output is None:
+            _fail("a PDF is written to a file: pass --output releve.pdf", 2)
+        try:
+            output.write_bytes(html_to_pdf(render_html(statement, lang)))
+        except PdfUnavailable as exc:
+            _fail(str(exc))
+        typer.echo(f"written to {output}", err=True)
+    elif format == "html":
+        _emit(render_html(statement, lang), output)
     elif format == "json":
         _emit(_json(statement_as_dict(statement)), output)
     else:
-        _emit(render_csv(statement), output)
+        _emit(render_csv(statement, lang), output)
+
+
+@report_app.command("close")
+def close(
+    month: Annotated[str, typer.Option(help="YYYY-MM, a month that is over.")],
+    by: Annotated[str, typer.Option(help="Who closes it (kept with the figures).")] = "",
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
+    settings, costing, period = _costed_month(month, config, database_url)
+    charges = _run(
+        settings,
+        lambda engine: close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by),
+    )
+    _emit(_json(close_summary(charges)), None)
+
+
+@report_app.command("correct")
+def correct(
+    month: Annotated[str, typer.Option(help="The closed month being corrected, YYYY-MM.")],
+    department: Annotated[str, typer.Option(help="Department name.")],
+    amount: Annotated[str, typer.Option(help="EUR to add (negative to refund), e.g. -12.40.")],
+    reason: Annotated[str, typer.Option(help="Why (printed on the statement).")],
+    by: Annotated[str, typer.Option(help="Who books it.")] = "",
+    config: ConfigOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Book a correction of a closed month, as a dated line of the month open now."""
+    settings, costing, period = _costed_month(month, config, database_url)
+    value = _budget(amount)
+    assert value is not None
+    booked = _run(
+        settings,
+        lambda engine: book_correction(
+            engine,
+            corrects=period,
+            department=department,
+            amount=value,
+            reason=reason,
+            now=datetime.now(UTC),
+            tz=costing.tz,
+            created_by=by,
+        ),
+    )
+    typer.echo(
+        f"correction of {booked.corrects_month} booked in {booked.booked_month}: "
+        f"{booked.department} {booked.amount} EUR"
+    )

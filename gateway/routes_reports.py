@@ -4,6 +4,11 @@
 * ``GET /admin/reports/top?by=user&limit=10``
 * ``GET /admin/reports/focus?month=2026-11`` (FOCUS 1.2 CSV)
 * ``GET /admin/reports/chargeback?department=cardiologie&month=2026-11&format=html``
+* ``POST /admin/reports/close?month=2026-11`` (freezes the month's figures; admins only)
+
+A month not closed is provisional: its file names end in ``-provisional`` and every response
+carries ``X-Hygie-Month-Status: closed|provisional``. An unknown department or a month that
+has not started is a 404; a malformed department name a 400.
 
 JSON by default, ``format=csv`` (and ``html`` for a statement). Finance and admins see every
 department; a department admin must name their own department, and gets 403 for another one
@@ -13,6 +18,7 @@ period defaults to the current calendar month.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -21,11 +27,12 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from billing.chargeback import Statement, render_csv, render_html
+from billing.chargeback import Statement, render_csv
+from billing.closing.closed_months import close_month, month_report
 from billing.costing import Costing
 from billing.date_range import DateRange, ReportError
-from billing.focus import focus_csv
-from billing.ledger_charges import LedgerChargesError, month_charges, parse_month
+from billing.focus import FocusAccount, focus_csv
+from billing.ledger_charges import LedgerChargesError, MonthCharges, parse_month
 from billing.money import InvalidAmount, format_plain
 from billing.periods import Period, PeriodKind, period_containing
 from billing.quotas.amounts import parse_budget_eur
@@ -36,6 +43,7 @@ from billing.reports import (
     top_consumers,
     usage_report,
 )
+from billing.statement_html import render_html
 from billing.usage_csv import usage_csv
 from gateway.errors import InvalidRequest, NotFound
 from gateway.pricing import catalog_view
@@ -66,17 +74,49 @@ def deployment_view(services: Services) -> dict[str, tuple[str, str]]:
     }
 
 
-def _json(value: Any) -> Response:
-    return Response(orjson.dumps(value), 200, media_type="application/json")
+_DEPARTMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def _attachment(text: str, media_type: str, filename: str) -> Response:
+def _json(value: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(value), 200, media_type="application/json", headers=headers)
+
+
+def _attachment(
+    text: str, media_type: str, filename: str, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         text,
         200,
         media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
+        headers={"content-disposition": f'attachment; filename="{filename}"', **(headers or {})},
     )
+
+
+def _checked_department(department: str | None) -> str | None:
+    """A department parameter that can go in a file name; 400 otherwise."""
+    if department is not None and not _DEPARTMENT_NAME.fullmatch(department):
+        raise InvalidRequest("not a department name", param="department")
+    return department
+
+
+async def _month_report(
+    services: Services, costing: Costing, month: str | None, department: str | None
+) -> tuple[MonthCharges, FocusAccount]:
+    try:
+        charges, account = await month_report(
+            services.engine, costing, _month(services, month), now=datetime.now(UTC)
+        )
+    except LedgerChargesError as exc:
+        raise NotFound(str(exc)) from None
+    if department is not None and not charges.knows(department):
+        raise NotFound(f"no department {department!r}")
+    return charges, account
+
+
+def _status(charges: MonthCharges) -> tuple[str, dict[str, str]]:
+    """The file-name suffix and header that say whether the month is closed."""
+    suffix = "" if charges.status == "closed" else "-provisional"
+    return suffix, {"x-hygie-month-status": str(charges.status)}
 
 
 def _budget(value: str | None) -> Decimal | None:
@@ -113,6 +153,7 @@ async def usage(
     department: str | None = None,
     budget: str | None = None,
     format: Format = "json",
+    lang: Literal["fr", "en"] | None = None,
 ) -> Response:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
     services, principal = await admin_context(request)
@@ -136,7 +177,9 @@ async def usage(
         raise NotFound(str(exc)) from None
     if format == "csv":
         return _attachment(
-            usage_csv(report), "text/csv; charset=utf-8", f"usage-{period.first}-{period.last}.csv"
+            usage_csv(report, lang),
+            "text/csv; charset=utf-8",
+            f"usage-{period.first}-{period.last}.csv",
         )
     return _json(report.as_dict())
 
@@ -180,14 +223,16 @@ async def focus(
     department = department_param(department)
     principal.require_read(department)
     costing = costing_of(services)
-    period = _month(services, month)
-    charges = await month_charges(services.engine, costing, period)
+    department = _checked_department(department)
+    charges, account = await _month_report(services, costing, month, department)
     lines = charges.lines if department is None else charges.lines_for(department)
+    status, headers = _status(charges)
     suffix = f"-{department}" if department else ""
     return _attachment(
-        focus_csv(lines, costing.focus_account()),
+        focus_csv(lines, account, charges.status),
         "text/csv; charset=utf-8",
-        f"focus-{period.key}{suffix}.csv",
+        f"focus-{charges.period.key}{suffix}{status}.csv",
+        headers,
     )
 
 
@@ -198,23 +243,60 @@ async def chargeback(
     month: str | None = None,
     budget: str | None = None,
     format: Literal["json", "csv", "html"] = "json",
+    lang: Literal["fr", "en"] = "fr",
 ) -> Response:
     """One department's statement for a month: rounded lines, subtotals, budget variance."""
     services, principal = await admin_context(request)
     department = department_param(department)
     principal.require_read(department)
     costing = costing_of(services)
-    period = _month(services, month)
-    charges = await month_charges(services.engine, costing, period)
-    if department not in charges.department_names and not charges.lines_for(department):
-        raise NotFound(f"no department {department!r}")
+    _checked_department(department)
+    charges, _ = await _month_report(services, costing, month, department)
     statement = charges.statement(department, budget=_budget(budget))
-    name = f"chargeback-{department}-{period.key}"
+    status, headers = _status(charges)
+    name = f"chargeback-{department}-{charges.period.key}{status}"
     if format == "csv":
-        return _attachment(render_csv(statement), "text/csv; charset=utf-8", f"{name}.csv")
+        return _attachment(render_csv(statement), "text/csv; charset=utf-8", f"{name}.csv", headers)
     if format == "html":
-        return Response(render_html(statement), 200, media_type="text/html; charset=utf-8")
-    return _json(statement_as_dict(statement))
+        return Response(
+            render_html(statement, lang),
+            200,
+            media_type="text/html; charset=utf-8",
+            headers=headers,
+        )
+    return _json(statement_as_dict(statement), headers)
+
+
+@router.post("/close")
+async def close(request: Request, month: str) -> Response:
+    """Close a month that is over: its figures are frozen and later reports read them."""
+    services, principal = await admin_context(request)
+    principal.require_write(None)
+    costing = costing_of(services)
+    try:
+        charges = await close_month(
+            services.engine,
+            costing,
+            _month(services, month),
+            now=datetime.now(UTC),
+            closed_by=principal.username or str(principal.role),
+        )
+    except LedgerChargesError as exc:
+        raise InvalidRequest(str(exc), param="month") from None
+    return _json(close_summary(charges))
+
+
+def close_summary(charges: MonthCharges) -> dict[str, Any]:
+    """What a close froze: each department's total and each pool's cost, in cents."""
+    departments = sorted({ln.department_id for ln in charges.lines if ln.department_id})
+    unallocated = sum((t.unallocated_eur for t in charges.true_ups), Decimal("0.00"))
+    return {
+        "month": charges.period.key,
+        "status": str(charges.status),
+        "departments": {d: format(charges.statement(d).total, "f") for d in departments},
+        "pools": {t.pool: format(t.pool_cost_eur, "f") for t in charges.true_ups},
+        "unallocated_eur": format(unallocated, "f"),
+    }
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -231,7 +313,16 @@ def statement_as_dict(statement: Statement) -> dict[str, Any]:
         "department": statement.department_id,
         "department_name": statement.department_name,
         "month": statement.period.key,
+        "status": statement.status,
+        "number": statement.number,
+        "issued_on": None if statement.issued_on is None else statement.issued_on.isoformat(),
+        "issuer": statement.issuer,
+        "cost_centre": statement.cost_centre,
         "currency": "EUR",
+        "subtotals_eur": {
+            kind: _cents(statement.subtotal(kind))
+            for kind in ("external", "onprem", "dedicated", "true_up", "corrections")
+        },
         "lines": [
             {
                 "description": line.description,

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.chargeback import StatementError, build_statement, render_csv, render_html
+from billing.chargeback import StatementError, build_statement, render_csv
 from billing.periods import Period, month_period
 from billing.price_book import PriceBook, PriceClass, TokenUsage
 from billing.report_rows import ChargeLine, token_line, token_lines_from_charges, true_up_line
+from billing.statement_html import render_html
 
 PARIS = ZoneInfo("Europe/Paris")
 MARCH = month_period(2026, 3, PARIS)
@@ -109,19 +110,29 @@ def test_price_change_within_the_month_shows_both_versions() -> None:
     assert statement.total == Decimal("4.00")
 
 
+def read_csv(text: str, delimiter: str = ",") -> list[dict[str, str]]:
+    """Rows of a statement CSV, which starts with a UTF-8 byte-order mark for Excel."""
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
+
+
 def test_csv_lines_add_up_to_the_total() -> None:
     statement = build_statement("cardiologie", NAME, MARCH, make_lines(), budget=Decimal("100"))
-    rows = list(csv.DictReader(io.StringIO(render_csv(statement), newline="")))
-    detail = [r for r in rows if r["row_type"] in ("line", "true_up")]
+    rows = read_csv(render_csv(statement, "en"))
+    detail = [r for r in rows if r["row_type"] in ("line", "adjustment")]
     summary = {r["row_type"]: r["amount_eur"] for r in rows if r not in detail}
     assert sum(Decimal(r["amount_eur"]) for r in detail) == Decimal(summary["total"])
     assert summary == {
-        "usage_subtotal": "1.75",
-        "true_up_subtotal": "-12.34",
+        "subtotal_external": "1.75",
+        "subtotal_onprem": "0.00",
+        "subtotal_dedicated": "0.00",
+        "subtotal_true_up": "-12.34",
+        "subtotal_corrections": "0.00",
         "total": "-10.59",
         "budget": "100.00",
         "variance": "110.59",
     }
+    assert {r["status"] for r in rows} == {"provisional"}
     first = detail[0]
     assert first["department_name"] == NAME
     assert first["period"] == "2026-03"
@@ -133,8 +144,8 @@ def test_csv_lines_add_up_to_the_total() -> None:
 
 def test_csv_text_cannot_run_as_a_spreadsheet_formula() -> None:
     lines = [make_token_line(model="=HYPERLINK(1)")]
-    text = render_csv(build_statement("cardiologie", "@risk", MARCH, lines))
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    text = render_csv(build_statement("cardiologie", "@risk", MARCH, lines), "en")
+    rows = read_csv(text)
     assert rows[0]["model"] == "'=HYPERLINK(1)"
     assert rows[0]["department_name"] == "'@risk"
     assert rows[-1]["amount_eur"] == "0.14"  # numbers are left alone
@@ -142,14 +153,38 @@ def test_csv_text_cannot_run_as_a_spreadsheet_formula() -> None:
 
 def test_html_is_standalone_escaped_and_printable() -> None:
     statement = build_statement("cardiologie", NAME, MARCH, make_lines(), budget=Decimal("100"))
-    page = render_html(statement)
+    page = render_html(statement, "en")
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
-    assert "@media print" in page
+    assert "@media print" in page and "size: A4" in page
     assert "http" not in page  # no external resource
     assert "-10.59" in page and "110.59" in page
-    assert "12,345,678 Tokens" in page
+    assert "12,345,678 tokens" in page and "per million tokens" in page
+    assert "PROVISIONAL" in page
+
+
+def test_the_statement_is_in_french_by_default_with_french_numbers_and_csv() -> None:
+    statement = build_statement(
+        "cardiologie",
+        "Cardiologie",
+        MARCH,
+        make_lines(),
+        budget=Decimal("12345.6"),
+        issuer="CHU Exemple - DSI",
+        cost_centre="CC-4410",
+    )
+    page = render_html(statement)
+    assert '<html lang="fr">' in page
+    assert "Relevé de refacturation interne" in page and "PROVISOIRE" in page
+    assert "cession interne" in page.lower() and "CC-4410" in page
+    # The period is the Paris month, printed in local dates, not UTC instants.
+    assert "du 1er mars 2026 au 31 mars 2026 inclus" in page and "UTC" not in page
+    assert "12\u202f345\u202f678 jetons" in page and "par million de jetons" in page
+    assert "12\u202f345,60\u00a0€" in page  # the budget, in French number format
+    rows = read_csv(render_csv(statement), delimiter=";")
+    total = next(r for r in rows if r["row_type"] == "total")
+    assert total["amount_eur"] == "-10,59" and total["description"] == "Total à refacturer"
 
 
 def test_statement_refuses_foreign_or_out_of_period_lines() -> None:

@@ -191,6 +191,7 @@ def _rule_problems(where: str, row: dict[str, str | None]) -> list[str]:
             problems.append(f"{where}: {cost} != {price} x PricingQuantity")
     if row.get("SkuPriceId") is not None and row.get("SkuId") is None:
         problems.append(f"{where}: SkuPriceId without SkuId")
+    problems.extend(_pricing_currency_problems(where, row))
     for start, end in (
         ("ChargePeriodStart", "ChargePeriodEnd"),
         ("BillingPeriodStart", "BillingPeriodEnd"),
@@ -204,9 +205,60 @@ def _rule_problems(where: str, row: dict[str, str | None]) -> list[str]:
     return problems
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PRICING_CURRENCY_COLUMNS = (
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+)
+
+
+def _pricing_currency_problems(where: str, row: dict[str, str | None]) -> list[str]:
+    """FOCUS 1.2: a price in another currency than the bill needs the PricingCurrency columns,
+    and the pricing-currency unit price times the rate used gives the billing-currency one."""
+    currency = row.get("PricingCurrency")
+    if currency is None:
+        return []
+    problems: list[str] = []
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        problems.append(f"{where}: PricingCurrency is not an ISO 4217 code")
+    for name in PRICING_CURRENCY_COLUMNS[1:]:
+        if name not in row:
+            problems.append(f"{where}: {name} missing although PricingCurrency is set")
+    if row.get("PricingCurrencyEffectiveCost") is None:
+        problems.append(f"{where}: PricingCurrencyEffectiveCost is null")
+    if currency == row.get("BillingCurrency"):
+        if row.get("PricingCurrencyListUnitPrice") != row.get("ListUnitPrice"):
+            problems.append(f"{where}: same currency, different list unit prices")
+        return problems
+    rate = _decimal(row.get("x_ExchangeRate"))
+    listed = _decimal(row.get("PricingCurrencyListUnitPrice"))
+    if rate is None:
+        problems.append(f"{where}: a {currency} price without the exchange rate used")
+    elif listed is not None and listed * rate != _decimal(row.get("ListUnitPrice")):
+        problems.append(f"{where}: PricingCurrencyListUnitPrice x rate != ListUnitPrice")
+    return problems
+
+
+def formula_problems(csv_text: str) -> list[str]:
+    """Text cells a spreadsheet would run as a formula (numbers may be negative)."""
+    specs = load_column_specs()
+    problems: list[str] = []
+    for number, row in enumerate(csv.DictReader(io.StringIO(csv_text, newline="")), start=2):
+        for name, value in row.items():
+            spec = specs.get(name)
+            numeric = spec is not None and spec.data_type in ("Decimal", "Date/Time", "JSON")
+            if value and not numeric and value.startswith(FORMULA_STARTS):
+                if name.startswith("x_") and DECIMAL_RE.match(value):
+                    continue
+                problems.append(f"line {number}: {name}={value!r} starts a formula")
+    return problems
+
+
 def assert_focus_conformant(csv_text: str) -> None:
     """Fail with every problem found when ``csv_text`` is not a conformant FOCUS 1.2 file."""
-    problems = focus_problems(csv_text)
+    problems = focus_problems(csv_text) + formula_problems(csv_text)
     assert not problems, "\n".join(problems)
 
 
@@ -417,3 +469,77 @@ def test_the_checker_requires_the_x_prefix_for_custom_columns() -> None:
     writer.writeheader()
     writer.writerows({**r, "Department": "x"} for r in rows)
     assert any("unknown column Department" in p for p in focus_problems(out.getvalue()))
+
+
+HOSTILE_NAMES = ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1")
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_display_names_cannot_become_formulas(name: str) -> None:
+    period = month_period(2026, 3, PARIS)
+    line = token_line(
+        period,
+        department_id="=cmd|' /C calc'!A0",
+        department_name=name,
+        model="@model",
+        provider="-provider",
+        hosting_class="eu_cloud",
+        price_class=PriceClass.INPUT,
+        tokens=1000,
+        unit_price_per_million=Decimal("0.14"),
+        price_version="+v",
+    )
+    text = focus_csv([line], make_account())
+    assert_focus_conformant(text)
+    [row] = csv.DictReader(io.StringIO(text, newline=""))
+    assert row["SubAccountName"] == "'" + name
+    assert row["SubAccountId"].startswith("'=")
+
+
+def test_a_usd_price_fills_the_pricing_currency_columns_with_the_rate_used() -> None:
+    period = month_period(2026, 3, PARIS)
+    line = token_line(
+        period,
+        department_id="urgences",
+        department_name="Urgences",
+        model="gpt-4o-mini",
+        provider="azure",
+        hosting_class="non_eu",
+        price_class=PriceClass.OUTPUT,
+        tokens=1_000_000,
+        unit_price_per_million=Decimal("0.6") * Decimal("0.92"),
+        price_version="gpt-4o-mini@2025-01-01.abc",
+        amount=Decimal("0.55"),
+        pricing_currency="USD",
+        pricing_unit_price=Decimal("0.6"),
+        fx_rate=Decimal("0.92"),
+    )
+    text = focus_csv([line], make_account())
+    assert_focus_conformant(text)
+    [row] = csv.DictReader(io.StringIO(text, newline=""))
+    assert row["PricingCurrency"] == "USD" and row["BillingCurrency"] == "EUR"
+    assert row["InvoiceId"] == "2026-03-urgences"  # the statement the row is on
+    assert row["PricingCurrencyListUnitPrice"] == "0.6"
+    assert row["ListUnitPrice"] == "0.552" and row["x_ExchangeRate"] == "0.92"
+    assert row["BilledCost"] == "0.55"
+    assert row["PricingCurrencyEffectiveCost"] == "0.597826"  # 0.55 / 0.92, to the micro-dollar
+
+
+def test_the_checker_catches_a_usd_row_without_its_rate() -> None:
+    period = month_period(2026, 3, PARIS)
+    line = token_line(
+        period,
+        department_id="urgences",
+        department_name="Urgences",
+        model="gpt-4o-mini",
+        provider="azure",
+        hosting_class="non_eu",
+        price_class=PriceClass.OUTPUT,
+        tokens=1_000_000,
+        unit_price_per_million=Decimal("0.552"),
+        price_version="v",
+        pricing_currency="USD",
+        pricing_unit_price=Decimal("0.6"),
+    )
+    problems = focus_problems(focus_csv([line], make_account()))
+    assert any("without the exchange rate" in p for p in problems)

@@ -16,6 +16,7 @@ from billing.money import (
     format_plain,
     from_micros,
     parse_amount,
+    round_parts,
     to_cents,
     to_micros,
 )
@@ -123,3 +124,27 @@ def test_allocation_always_sums_to_the_rounded_total(
     for part, weight in zip(parts, fractions, strict=True):
         exact = Fraction(to_cents(total)) * weight / weight_sum
         assert abs(Fraction(part) - exact) < Fraction(CENT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.decimals(min_value=-1000, max_value=1000, places=6, allow_nan=False),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_round_parts_add_up_to_the_exact_sum_rounded_once(amounts: list[Decimal]) -> None:
+    parts = round_parts(amounts)
+    assert sum(parts, Decimal(0)) == to_cents(sum(amounts, Decimal(0)))
+    for part, exact in zip(parts, amounts, strict=True):
+        assert abs(part - exact) < CENT
+        assert part == part.quantize(CENT)
+
+
+def test_round_parts_spreads_the_missing_cents_by_largest_remainder() -> None:
+    # Rounded one by one these give 0.40 + 0.40 + 0.40 = 1.20 for an exact 1.199901.
+    amounts = [Decimal("0.399967"), Decimal("0.399967"), Decimal("0.399967")]
+    assert round_parts(amounts) == [Decimal("0.40"), Decimal("0.40"), Decimal("0.40")]
+    amounts = [Decimal("0.004"), Decimal("0.004"), Decimal("0.004")]
+    assert round_parts(amounts) == [Decimal("0.01"), Decimal("0.00"), Decimal("0.00")]

@@ -8,10 +8,11 @@ GPU-second, 50 % target utilisation, so 2.30 / 3.6e9 EUR per weighted token) and
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing import directory
 from billing.cost_config import CatalogDeployment, CostConfig, build_costing
 from billing.costing import Costing
+from billing.database import make_engine
 from billing.ledger import insert_records
 from billing.ledger_record import LedgerRecord
 from billing.schema import ledger
 from billing.usage import Usage
 
 PARIS = ZoneInfo("Europe/Paris")
+T = TypeVar("T")
 
 POOL = {
     "gpu_count": 8,
@@ -110,10 +113,12 @@ def make_record(
     costing: Costing | None = None,
 ) -> LedgerRecord:
     """A ledger row; with ``costing``, priced as the gateway prices a request that ends."""
+    fx_rate = None
     if costing is not None:
         usage = Usage(prompt_tokens, completion_tokens, cached_tokens)
         cost = costing.price_request(model, deployment, usage, started_at)
         cost_micro_eur, price_version = cost.micro_eur, cost.version
+        fx_rate = None if cost.fx_rate is None else str(cost.fx_rate)
     return LedgerRecord(
         request_id=f"req-{next(_ids):08d}",
         started_at=started_at,
@@ -131,6 +136,7 @@ def make_record(
         cached_tokens=cached_tokens,
         cost_micro_eur=cost_micro_eur,
         price_version=price_version,
+        fx_rate=fx_rate,
     )
 
 
@@ -146,6 +152,19 @@ async def make_directory(
         for username in usernames:
             user_ids[username] = (await directory.create_user(engine, username, department=name)).id
     return dept_ids, user_ids
+
+
+def run(database_url: str, scenario: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``scenario`` on an engine of ``database_url``, disposed of afterwards."""
+
+    async def main() -> T:
+        engine = make_engine(database_url)
+        try:
+            return await scenario(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
 
 
 async def seed(engine: AsyncEngine, records: Sequence[LedgerRecord]) -> None:

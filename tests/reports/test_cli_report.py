@@ -70,13 +70,24 @@ def test_usage_focus_chargeback_and_top_from_the_shell(
          "--format", "csv", *common],
     )  # fmt: skip
     assert usage.exit_code == 0, usage.output
-    rows = list(csv.DictReader(io.StringIO(usage.stdout, newline="")))
+    *rows, note = list(csv.DictReader(io.StringIO(usage.stdout, newline="")))
+    assert note["row_type"] == "note" and "true-up" in note["requests"]
     assert [(r["hosting_class"], r["cost_eur"]) for r in rows] == [
         ("eu_cloud", "0.600000"),
         ("on_premise", "4600.000000"),
         ("unknown", "0.000000"),
         ("", "4600.600000"),
     ]
+
+    french = runner.invoke(
+        report_app,
+        ["usage", "--group-by", "hosting_class", "--from", "2026-01-01", "--to", "2026-01-31",
+         "--format", "csv", "--lang", "fr", *common],
+    )  # fmt: skip
+    assert french.exit_code == 0, french.output
+    assert french.stdout.startswith("\ufeff")
+    reader = csv.DictReader(io.StringIO(french.stdout[1:], newline=""), delimiter=";")
+    assert [r["cost_eur"] for r in reader][:2] == ["0,600000", "4600,000000"]
 
     target = tmp_path / "focus.csv"
     focus = runner.invoke(report_app, ["focus", "--month", "2026-01", "-o", str(target), *common])
@@ -87,7 +98,8 @@ def test_usage_focus_chargeback_and_top_from_the_shell(
         report_app, ["chargeback", "--department", "urgences", "--month", "2026-01", *common]
     )
     assert statement.exit_code == 0, statement.output
-    assert "3850.20" in statement.stdout
+    assert "3850,20" in statement.stdout  # French CSV by default
+    assert "PROVISIONAL: 2026-01 is not closed" in statement.stderr
 
     top = runner.invoke(
         report_app, ["top", "--from", "2026-01-01", "--to", "2026-01-31", "--database-url", url]
@@ -109,3 +121,49 @@ def test_errors_are_reported_with_an_exit_code(setup: tuple[str, str]) -> None:
         report_app, ["usage", "--department", "pharmacie", "--database-url", url]
     )
     assert unknown.exit_code == 1 and "pharmacie" in unknown.stderr
+
+
+def test_an_unknown_department_or_a_future_month_is_an_error_not_an_empty_statement(
+    setup: tuple[str, str],
+) -> None:
+    config, url = setup
+    runner = CliRunner()
+    common = ["--config", config, "--database-url", url]
+    typo = runner.invoke(
+        report_app, ["chargeback", "--department", "cardiolgie", "--month", "2026-01", *common]
+    )
+    assert typo.exit_code == 1 and "no department 'cardiolgie'" in typo.stderr
+    focus = runner.invoke(
+        report_app, ["focus", "--department", "cardiolgie", "--month", "2026-01", *common]
+    )
+    assert focus.exit_code == 1
+    future = runner.invoke(
+        report_app, ["chargeback", "--department", "urgences", "--month", "2999-01", *common]
+    )
+    assert future.exit_code == 1 and "has not started" in future.stderr
+
+
+def test_close_freezes_a_month_and_refuses_to_close_it_twice(setup: tuple[str, str]) -> None:
+    config, url = setup
+    runner = CliRunner()
+    common = ["--config", config, "--database-url", url]
+    closed = runner.invoke(report_app, ["close", "--month", "2026-01", "--by", "dfc", *common])
+    assert closed.exit_code == 0, closed.output
+    summary = json.loads(closed.stdout)
+    assert summary["status"] == "closed"
+    assert summary["departments"] == {
+        "cardiologie": "6417.60",
+        "radiologie": "3422.40",
+        "urgences": "3850.20",
+    }
+    again = runner.invoke(report_app, ["close", "--month", "2026-01", *common])
+    assert again.exit_code == 1 and "already closed" in again.stderr
+    statement = runner.invoke(
+        report_app,
+        ["chargeback", "--department", "urgences", "--month", "2026-01", "--format", "html",
+         *common],
+    )  # fmt: skip
+    assert statement.exit_code == 0 and "PROVISIONAL" not in statement.stderr
+    assert "DÉFINITIF" in statement.stdout
+    current = runner.invoke(report_app, ["close", "--month", "2999-01", *common])
+    assert current.exit_code == 1 and "not over" in current.stderr

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import random
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -14,10 +12,9 @@ from typing import Any, TypeVar
 import pytest
 
 from billing.chargeback import render_csv
-from billing.database import make_engine
 from billing.focus import focus_csv
 from billing.ledger_charges import LedgerChargesError, MonthCharges, month_charges, parse_month
-from billing.money import ZERO, to_cents, to_micros
+from billing.money import ZERO, from_micros, to_cents
 from billing.report_rows import TokenClass
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (
@@ -26,6 +23,7 @@ from tests.reports.factories import (
     make_costing,
     make_directory,
     make_record,
+    run,
     seed,
     seed_january,
     utc,
@@ -35,17 +33,6 @@ T = TypeVar("T")
 JANUARY = parse_month("2026-01", PARIS)
 MARCH = parse_month("2026-03", PARIS)
 OCTOBER = parse_month("2026-10", PARIS)
-
-
-def run(database_url: str, scenario: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def amounts(month: MonthCharges, department: str | None) -> dict[tuple[str, str | None], Decimal]:
@@ -165,19 +152,19 @@ def test_a_price_change_mid_month_gives_one_line_per_version(database_url: str) 
             line.amount,
         )
     retired, v1, v2 = sorted(by_version)
+    # Lines carry cents: the department's exact 1.271238 EUR rounded once (1.27) and spread
+    # by largest remainder (v2's exact amounts were 0.400002 / 0.020000 / 0.250002).
     assert by_version[v1] == {
-        "input": (Decimal("0.4"), Decimal("0.320000")),
-        "cached_input": (Decimal("0.4"), Decimal("0.080000")),
-        "output": (Decimal("2"), Decimal("0.200000")),
+        "input": (Decimal("0.4"), Decimal("0.32")),
+        "cached_input": (Decimal("0.4"), Decimal("0.08")),
+        "output": (Decimal("2"), Decimal("0.20")),
     }
-    # v2: the ledger holds 670,004 micro-euros (670,005 before per-request rounding); the
-    # largest-remainder split keeps the lines equal to the ledger, not to the exact prices.
     assert by_version[v2] == {
-        "input": (Decimal("0.5"), Decimal("0.400002")),
-        "cached_input": (Decimal("0.1"), Decimal("0.020000")),
-        "output": (Decimal("2.5"), Decimal("0.250002")),
+        "input": (Decimal("0.5"), Decimal("0.40")),
+        "cached_input": (Decimal("0.1"), Decimal("0.02")),
+        "output": (Decimal("2.5"), Decimal("0.25")),
     }
-    assert by_version[retired] == {"input": (Decimal("1.234000"), Decimal("0.001234"))}
+    assert by_version[retired] == {"input": (Decimal("1.234000"), Decimal("0.00"))}
 
     statement = month.statement("cardiologie", budget=Decimal("2"))
     # Ordered by model, token class, then version (the retired one is the oldest id).
@@ -185,7 +172,7 @@ def test_a_price_change_mid_month_gives_one_line_per_version(database_url: str) 
         Decimal(x) for x in ("0.00", "0.32", "0.40", "0.08", "0.02", "0.20", "0.25")
     ]
     assert statement.total == Decimal("1.27") and statement.variance == Decimal("0.73")
-    assert "0.73" in render_csv(statement)
+    assert "0.73" in render_csv(statement, "en") and "0,73" in render_csv(statement)
     assert_focus_conformant(focus_csv(month.lines, costing.focus_account()))
 
 
@@ -240,7 +227,16 @@ def test_random_october_reconciles_to_the_micro_euro_and_the_cent(database_url: 
 
     month, ledger_total = run(database_url, scenario)
     usage = [line for line in month.lines if line.token_class not in _POOL_CLASSES]
-    assert sum(to_micros(line.amount) for line in usage) == ledger_total == month.ledger_cost_micros
+    assert month.usage_line_micros == ledger_total == month.ledger_cost_micros
+    # One rounding: each department's lines add up to its exact ledger sum rounded once.
+    by_department: dict[str | None, Decimal] = {}
+    for line in usage:
+        by_department[line.department_id] = by_department.get(line.department_id, ZERO) + (
+            line.amount
+        )
+    assert sum(by_department.values(), ZERO) == sum(
+        (to_cents(v) for v in _exact_by_department(month).values()), ZERO
+    )
     assert month.unknown_versions == ("v",)
     [pool] = month.true_ups
     assert pool.pool_cost_eur == Decimal("13708.00") and pool.hours == 745
@@ -253,6 +249,10 @@ def test_random_october_reconciles_to_the_micro_euro_and_the_cent(database_url: 
 
 
 _POOL_CLASSES = {TokenClass.GPU_TIME, TokenClass.TRUE_UP}
+
+
+def _exact_by_department(month: MonthCharges) -> dict[str, Decimal]:
+    return {d: from_micros(m) for d, m in month.department_ledger_micros.items()}
 
 
 def test_months_are_parsed_strictly() -> None:

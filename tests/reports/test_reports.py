@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 
-from billing.database import make_engine
 from billing.date_range import DateRange, ReportError
 from billing.reports import (
     Dimension,
@@ -23,22 +20,19 @@ from billing.reports import (
     usage_report,
 )
 from billing.usage_csv import usage_csv
-from tests.reports.factories import PARIS, ledger_cost, make_directory, make_record, seed, utc
+from tests.reports.factories import (
+    PARIS,
+    ledger_cost,
+    make_directory,
+    make_record,
+    run,
+    seed,
+    utc,
+)
 
 T = TypeVar("T")
 MARCH = DateRange(date(2026, 3, 1), date(2026, 3, 31), PARIS)
 VIEW = {"mm-cloud": ("mistral", "eu_cloud"), "ms-onprem": ("CHU Exemple", "on_premise")}
-
-
-def run(database_url: str, scenario: Callable[..., Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = make_engine(database_url)
-        try:
-            return await scenario(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def seed_march(engine: Any) -> dict[str, int]:
@@ -169,8 +163,12 @@ def test_dimensions_split_filter_and_top_consumers(database_url: str) -> None:
     assert [b.key["use_case"] for b in top_cases] == ["=cmd", "notes", "(none)"]
 
     rows = list(csv.DictReader(io.StringIO(usage_csv(by_dept_model), newline="")))
-    assert rows[-1]["row_type"] == "total" and rows[-1]["cost_eur"] == "3.750001"
-    assert sum(Decimal(r["cost_eur"]) for r in rows[:-1]) == Decimal(rows[-1]["cost_eur"])
+    *buckets, total, note = rows
+    assert total["row_type"] == "total" and total["cost_eur"] == "3.750001"
+    assert sum(Decimal(r["cost_eur"]) for r in buckets) == Decimal(total["cost_eur"])
+    # The report says what its cost covers (the GPU true-up is only on the statements).
+    assert note["row_type"] == "note" and "true-up" in note["requests"]
+    assert "true-up" in by_dept_model.as_dict()["cost_covers"]
 
 
 def test_october_25_hour_day_is_one_paris_day(database_url: str) -> None:

@@ -84,18 +84,22 @@ def make_catalog() -> Catalog:
     return parse_catalog({"models": [{"name": "mistral-medium", "deployments": [deployment]}]})
 
 
-async def exercise(database_url: str, with_costing: bool = True) -> dict[str, httpx.Response]:
-    costing = make_costing()
-    keys = Keys()
-    engine = make_engine(database_url)
-    services = FakeServices(
-        engine=engine,
+def make_services(database_url: str, keys: Keys, costing: Costing | None) -> FakeServices:
+    return FakeServices(
+        engine=make_engine(database_url),
         settings=Settings(database_url=database_url, admin_token="admin-token"),
         authenticator=Authenticator(keys.lookup, ttl_s=60),
         catalog=make_catalog(),
-        costing=costing if with_costing else None,
+        costing=costing,
         timezone=PARIS,
     )
+
+
+async def exercise(database_url: str, with_costing: bool = True) -> dict[str, httpx.Response]:
+    costing = make_costing()
+    keys = Keys()
+    services = make_services(database_url, keys, costing if with_costing else None)
+    engine = services.engine
     finance, chief, member = (keys.headers[r] for r in ("finance", "department_admin", "member"))
     calls: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
         "usage": (finance, "usage", {"group_by": "department", **JANUARY}),
@@ -124,6 +128,10 @@ async def exercise(database_url: str, with_costing: bool = True) -> dict[str, ht
         "unknown_dept": (finance, "usage", {"department": "pharmacie"}),
         "unknown_statement": (finance, "chargeback", {"department": "pharmacie",
                                                       "month": "2026-01"}),
+        "unknown_focus": (finance, "focus", {"department": "pharmacie", "month": "2026-01"}),
+        "hostile_focus": (finance, "focus", {"department": 'x"\r\nSet-Cookie: a=b\u00e9',
+                                             "month": "2026-01"}),
+        "future_month": (finance, "chargeback", {"department": "urgences", "month": "2999-01"}),
     }  # fmt: skip
     try:
         await seed_january(engine, costing)
@@ -154,7 +162,8 @@ def test_finance_and_department_admin_see_what_they_may(database_url: str) -> No
     assert r["usage_csv"].headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r["usage_csv"].text, newline="")))
     assert rows[0]["department"] == "cardiologie" and rows[0]["day"] == "2026-01-05"
-    assert rows[-1]["row_type"] == "total" and rows[-1]["cost_eur"] == "4600.600000"
+    assert rows[-2]["row_type"] == "total" and rows[-2]["cost_eur"] == "4600.600000"
+    assert rows[-1]["row_type"] == "note"
 
     assert [row["user"] for row in r["top"].json()["data"]][:2] == ["alice", "carol"]
 
@@ -162,16 +171,25 @@ def test_finance_and_department_admin_see_what_they_may(database_url: str) -> No
         r["focus"].status_code == 200 and "attachment" in r["focus"].headers["content-disposition"]
     )
     assert_focus_conformant(r["focus"].text)
+    # An open month says so: in the file name, a header and every FOCUS row.
+    assert 'filename="focus-2026-01-provisional.csv"' in r["focus"].headers["content-disposition"]
+    assert r["focus"].headers["x-hygie-month-status"] == "provisional"
+    assert {row["x_ChargeStatus"] for row in csv.DictReader(io.StringIO(r["focus"].text))} == {
+        "provisional"
+    }
 
     statement = r["chargeback"].json()
     assert (statement["total_eur"], statement["variance_eur"]) == ("6417.60", "582.40")
     assert r["chargeback_html"].text.startswith("<!DOCTYPE html>")
-    assert "3,850.20" in r["chargeback_html"].text
+    assert "3\u202f850,20\u00a0€" in r["chargeback_html"].text and "PROVISOIRE" in (
+        r["chargeback_html"].text
+    )
+    assert statement["status"] == "provisional"
 
     chief = r["chief_usage"].json()
     assert [row["user"] for row in chief["data"]] == ["alice"]
     assert chief["total"]["cost_eur"] == "2875.600000"
-    assert r["chief_statement"].status_code == 200 and "6417.60" in r["chief_statement"].text
+    assert r["chief_statement"].status_code == 200 and "6417,60" in r["chief_statement"].text
     focus_rows = list(csv.DictReader(io.StringIO(r["chief_focus"].text, newline="")))
     assert {row["SubAccountId"] for row in focus_rows} == {"cardiologie"}
     for refused in (
@@ -190,6 +208,9 @@ def test_finance_and_department_admin_see_what_they_may(database_url: str) -> No
     assert error_code(r["bad_budget"]) == (400, "invalid_request")
     assert error_code(r["unknown_dept"]) == (404, "not_found")
     assert error_code(r["unknown_statement"]) == (404, "not_found")
+    assert error_code(r["unknown_focus"]) == (404, "not_found")
+    assert error_code(r["hostile_focus"]) == (400, "invalid_request")
+    assert error_code(r["future_month"]) == (404, "not_found")
 
 
 def test_without_a_cost_model_usage_still_works_and_exports_say_why_not(sqlite_url: str) -> None:
@@ -228,3 +249,44 @@ def test_catalog_view_reads_pools_and_providers() -> None:
         ("ms-onprem", "vllm", "on_premise", "h100-a", 2, None),
         ("ms-azure", "litellm", "non_eu", None, None, "azure"),
     ]  # fmt: skip
+
+
+async def close_and_read(database_url: str) -> dict[str, httpx.Response]:
+    costing = make_costing()
+    keys = Keys()
+    services = make_services(database_url, keys, costing)
+    engine = services.engine
+    month = {"month": "2026-01"}
+    try:
+        await seed_january(engine, costing)
+        transport = httpx.ASGITransport(app=make_app(services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hygie") as client:
+            finance = keys.headers["finance"]
+            return {
+                "by_finance": await client.post(
+                    "/admin/reports/close", headers=finance, params=month
+                ),
+                "close": await client.post("/admin/reports/close", headers=ADMIN, params=month),
+                "again": await client.post("/admin/reports/close", headers=ADMIN, params=month),
+                "focus": await client.get("/admin/reports/focus", headers=ADMIN, params=month),
+                "statement": await client.get(
+                    "/admin/reports/chargeback",
+                    headers=ADMIN,
+                    params={**month, "department": "urgences", "format": "csv"},
+                ),
+            }
+    finally:
+        await engine.dispose()
+
+
+def test_closing_through_the_api_freezes_the_month(sqlite_url: str) -> None:
+    r = asyncio.run(close_and_read(sqlite_url))
+    assert error_code(r["by_finance"]) == (403, "forbidden")
+    assert r["close"].status_code == 200 and r["close"].json()["status"] == "closed"
+    assert r["close"].json()["departments"]["urgences"] == "3850.20"
+    assert error_code(r["again"]) == (400, "invalid_request")
+    assert 'filename="focus-2026-01.csv"' in r["focus"].headers["content-disposition"]
+    assert r["focus"].headers["x-hygie-month-status"] == "closed"
+    assert_focus_conformant(r["focus"].text)
+    assert 'chargeback-urgences-2026-01.csv"' in r["statement"].headers["content-disposition"]
+    assert ";closed;" in r["statement"].text

@@ -1,0 +1,1 @@
+"""Closing a month: frozen statements, true-ups and FOCUS rows, and later corrections."""
