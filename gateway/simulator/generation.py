@@ -463,9 +463,7 @@ async def completions(runtime: SimulatorRuntime, raw: bytes) -> Response:
             token,
             chunk_logprobs,
             (generation.finish_reason, generation.stop_reason) if last else None,
-            payloads.continuous_usage(sequences[index].prompt_tokens, step + 1)
-            if continuous
-            else None,
+            payloads.stream_usage(sequences[index].prompt_tokens, step + 1) if continuous else None,
             None,
         )
 

@@ -20,7 +20,7 @@ from gateway.simulator.errors import InvalidParameter, validation_failure
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool | None = True
+    include_usage: bool | None = False  # vLLM's default: `{}` or continuous stats alone get none
     continuous_usage_stats: bool | None = False
 
 
