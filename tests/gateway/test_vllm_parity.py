@@ -138,3 +138,32 @@ def test_a_request_the_model_server_refuses_is_not_billed(
             break
         time.sleep(0.02)
     assert Decimal(department["spent_eur"]) == 0 == Decimal(department["reserved_eur"])
+
+
+@pytest.mark.parametrize(
+    "stream_options", [None, {}, {"continuous_usage_stats": True}, {"include_usage": False}]
+)
+def test_the_gateway_asks_for_usage_whatever_the_client_sent(
+    sqlite_gateway: RunningGateway, simulator: BackgroundServer, stream_options: Any
+) -> None:
+    # vLLM (and now the simulator) sends no usage unless `include_usage` is true, even with
+    # `continuous_usage_stats`: the gateway must ask for it itself, or the stream is estimated.
+    body: dict[str, Any] = {
+        "model": CHAT_MODEL,
+        "messages": [{"role": "user", "content": PROMPTS[0]}],
+        "max_tokens": 4,
+        "stream": True,
+    }
+    if stream_options is not None:
+        body["stream_options"] = stream_options
+    answer = httpx.post(
+        f"{sqlite_gateway.base_url}/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {sqlite_gateway.key}"},
+        timeout=10,
+    )
+    events = [e for e in answer.content.split(b"\n\n") if e.startswith(b"data: {")]
+    assert events and all(b'"usage"' not in e for e in events)  # the client did not ask
+    [record] = sqlite_gateway.records([answer.headers["x-request-id"]])
+    assert not record.tokens_estimated and record.completion_tokens == 4
+    assert record.prompt_tokens == upstream_prompt_tokens(simulator.url, "chat/completions", body)
