@@ -284,6 +284,34 @@ def test_streams_carry_no_usage_unless_include_usage_is_asked(
     assert all(chunk["choices"] for chunk in chunks)
 
 
+@pytest.mark.parametrize("path", ["chat/completions", "completions"])
+def test_stream_options_without_a_stream_are_refused_as_vllm_does(
+    tiny_url: str, client: httpx.Client, path: str
+) -> None:
+    # The body vLLM 0.32 answered (checked against the team's CPU server); `{}` is accepted.
+    field = (
+        {"messages": [chat_body("Hi")["messages"][0]]}
+        if path.startswith("chat")
+        else {"prompt": "Hi"}
+    )
+    request: dict[str, Any] = {"model": "tiny-llama", "max_tokens": 2, **field}
+    refused = client.post(
+        f"{tiny_url}/v1/{path}", json={**request, "stream_options": {"include_usage": True}}
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": {
+            "message": "Stream options can only be defined when `stream=True`. "
+            "(parameter=stream_options)",
+            "type": "BadRequestError",
+            "param": "stream_options",
+            "code": 400,
+        }
+    }
+    accepted = client.post(f"{tiny_url}/v1/{path}", json={**request, "stream_options": {}})
+    assert accepted.status_code == 200
+
+
 def test_completions_continuous_usage_has_vllms_completions_form(
     tiny_url: str, client: httpx.Client
 ) -> None:

@@ -176,6 +176,14 @@ def parse_body(schema: type[SchemaT], body: Any) -> SchemaT:
         raise validation_failure(errors) from None
 
 
+def check_stream_options(body: Any) -> None:
+    """vLLM's check before any other: stream options (any non-empty value) need a stream."""
+    if isinstance(body, dict) and body.get("stream_options") and not body.get("stream"):
+        raise InvalidParameter(
+            "Stream options can only be defined when `stream=True`.", parameter="stream_options"
+        )
+
+
 def check_sampling(request: SamplingRequest, max_tokens: int | None) -> None:
     """vLLM's checks on sampling parameters (SamplingParams._verify_args), same wording."""
     if request.n < 1:

@@ -30,6 +30,7 @@ PROMPTS = ["Douleur thoracique", "Quels examens demander pour une suspicion d'em
 def upstream_prompt_tokens(upstream_url: str, path: str, body: dict[str, Any]) -> int:
     """The prompt count the model server itself reports for ``body`` (one token generated)."""
     plain = {**body, "stream": False, "max_tokens": 1}
+    plain.pop("stream_options", None)  # refused without a stream, as vLLM does
     answer = httpx.post(f"{upstream_url}/v1/{path}", json=plain, timeout=10).json()
     return int(answer["usage"]["prompt_tokens"])
 
