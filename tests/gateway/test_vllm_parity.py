@@ -11,19 +11,17 @@ import httpx
 import orjson
 import pytest
 
-from gateway.catalog import parse_catalog
 from gateway.local_server import BackgroundServer
 from gateway.simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
-    HEALTH_CLEARED,
     GatewayFactory,
     RunningGateway,
     make_catalog,
     simulator_config,
 )
+from tests.gateway.test_quotas import ADMIN, priced_catalog
 
-ADMIN = {"Authorization": "Bearer admin-test-token"}
 PROMPTS = ["Douleur thoracique", "Quels examens demander pour une suspicion d'embolie pulmonaire ?"]
 
 
@@ -80,17 +78,6 @@ def test_a_left_stream_bills_each_prompt_once(
     assert record.client_disconnected and not record.tokens_estimated
     assert record.prompt_tokens == expected
     assert 0 < record.completion_tokens < 300 * (len(PROMPTS) * 2)
-
-
-def priced_catalog(simulator_url: str) -> Any:
-    replicas = [f"{simulator_url}/v1"]
-    deployment = {"name": "sim", "replicas": replicas, "hosting": HEALTH_CLEARED}
-    return parse_catalog(
-        {
-            "models": [{"name": CHAT_MODEL, "deployments": [deployment]}],
-            "prices": {CHAT_MODEL: {"input": "1000", "output": "1000"}},
-        }
-    )
 
 
 @pytest.mark.parametrize(
