@@ -46,7 +46,7 @@ from gateway.request_id import request_id_of
 from gateway.router import Forward, Router, model_for
 from gateway.scan_worker import ScanWorker
 from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
-from gateway.sse import StreamMeter
+from gateway.sse import StreamMeter, choices_per_prompt
 from gateway.stream_response import StreamBudget, UpstreamStreamResponse
 from gateway.upstream.affinity import affinity_key
 from gateway.upstream.answer_usage import usage_of
@@ -349,6 +349,8 @@ class Pipeline:
                 body = restore_body(body, verdict.pseudonyms)
         else:
             exchange.error_class = "upstream_rejected"
+            if reply.status < 500:
+                usage = Usage()  # refused before any work (as vLLM counts it): not estimated
         exchange.settle_usage(usage)
         headers = _answer_headers(replica, verdict, exchange.hold, forward)
         return Response(body, reply.status, headers, reply.content_type)
@@ -384,6 +386,7 @@ class Pipeline:
             StreamMeter(
                 keep_usage_chunk=call.client_wants_usage,
                 strip_chunk_usage=not call.client_wants_continuous_usage,
+                choices_per_prompt=choices_per_prompt(call.body),
                 rewrite=rewrite,
                 chunk_cap=self._chunk_cap(exchange),
             ),

@@ -20,7 +20,13 @@ from gateway.sse_events import DEFAULT_MAX_EVENT_BYTES, Event, EventParser, Even
 
 _DONE = b"[DONE]"
 
-__all__ = ["EventTooLong", "MalformedEvent", "StreamMeter"]
+__all__ = ["EventTooLong", "MalformedEvent", "StreamMeter", "choices_per_prompt"]
+
+
+def choices_per_prompt(body: dict[str, Any]) -> int:
+    """The request's ``n`` (choices per prompt); 1 when absent or not a positive integer."""
+    n = body.get("n")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
 
 
 class MalformedEvent(Exception):
@@ -44,6 +50,8 @@ class StreamMeter:
     chunk_cap: int | None = None
     """Chunks with choices that may be forwarded before more budget is granted (None: any)."""
     strip_chunk_usage: bool = False
+    choices_per_prompt: int = 1
+    """``n``: choice ``i`` answers prompt ``i // n`` (completions with a list of prompts)."""
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     usage: Usage | None = None
     content_chunks: int = 0
@@ -51,6 +59,7 @@ class StreamMeter:
     _parser: EventParser | None = field(default=None, repr=False)
     _held: list[Event] = field(default_factory=list, repr=False)
     _completion_by_choice: dict[int, int] = field(default_factory=dict, repr=False)
+    _prompt_by_prompt: dict[int, int] = field(default_factory=dict, repr=False)
 
     @property
     def holding(self) -> bool:
@@ -124,19 +133,21 @@ class StreamMeter:
     def _count_running(self, usage: Usage, choices: Any) -> None:
         """Keep the server's running count from a content chunk (continuous usage stats).
 
-        With several choices, vLLM counts each choice's tokens on its own chunks: the sum over
-        choices is what the final usage chunk would have said.
+        With several choices, vLLM counts each choice's tokens on its own chunks, and each
+        chunk carries the prompt count of its own prompt: the sums over choices and over prompts
+        are what the final usage chunk would have said (a prompt counted once, whatever ``n``).
         """
         index = 0
         if isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], dict):
             found = choices[0].get("index", 0)
             index = found if isinstance(found, int) else 0
         self._completion_by_choice[index] = usage.completion_tokens
+        self._prompt_by_prompt[index // max(self.choices_per_prompt, 1)] = usage.prompt_tokens
         if len(self._completion_by_choice) == 1:
             self.usage = usage  # one choice: the server's figures as they are
             return
         self.usage = Usage(
-            prompt_tokens=usage.prompt_tokens,
+            prompt_tokens=sum(self._prompt_by_prompt.values()),
             completion_tokens=sum(self._completion_by_choice.values()),
             cached_tokens=usage.cached_tokens,
         )

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+_NO_VALUE: Any = object()
+"""Some of vLLM's checks name the parameter without its value."""
+
 
 class SimulatorError(Exception):
     """An error answered as vLLM does: `{"error": {message, type, param, code}}`."""
@@ -34,8 +37,9 @@ class InvalidParameter(SimulatorError):
     """A parameter vLLM rejects (VLLMValidationError): the message ends with
     `(parameter=..., value=...)`."""
 
-    def __init__(self, message: str, *, parameter: str, value: Any) -> None:
-        super().__init__(f"{message} (parameter={parameter}, value={value})", param=parameter)
+    def __init__(self, message: str, *, parameter: str, value: Any = _NO_VALUE) -> None:
+        detail = parameter if value is _NO_VALUE else f"{parameter}, value={value}"
+        super().__init__(f"{message} (parameter={detail})", param=parameter)
 
 
 class RequestValidationFailure(SimulatorError):

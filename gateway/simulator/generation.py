@@ -27,6 +27,7 @@ from gateway.simulator.protocol import (
     SamplingRequest,
     SimulationFields,
     check_sampling,
+    check_stream_options,
     decode_json_body,
     parse_body,
 )
@@ -219,6 +220,7 @@ def _logprobs_for(
 async def chat_completions(runtime: SimulatorRuntime, raw: bytes) -> Response:
     """POST /v1/chat/completions."""
     body = decode_json_body(raw)
+    check_stream_options(body)
     request = parse_body(ChatRequest, body)
     served = runtime.resolve(request.model, "chat")
     max_tokens = request.requested_max_tokens
@@ -362,6 +364,7 @@ def _event_stream(
 async def completions(runtime: SimulatorRuntime, raw: bytes) -> Response:
     """POST /v1/completions (a batch of prompts gives prompt-major choices, n per prompt)."""
     body = decode_json_body(raw)
+    check_stream_options(body)
     request = parse_body(CompletionRequest, body)
     served = runtime.resolve(request.model, "chat")
     max_tokens = request.requested_max_tokens
@@ -463,9 +466,7 @@ async def completions(runtime: SimulatorRuntime, raw: bytes) -> Response:
             token,
             chunk_logprobs,
             (generation.finish_reason, generation.stop_reason) if last else None,
-            payloads.continuous_usage(sequences[index].prompt_tokens, step + 1)
-            if continuous
-            else None,
+            payloads.stream_usage(sequences[index].prompt_tokens, step + 1) if continuous else None,
             None,
         )
 

@@ -37,7 +37,8 @@ def usage(prompt: int, completion: int) -> dict[str, Any]:
 
 
 def stream_usage(prompt: int, completion: int) -> dict[str, Any]:
-    """The usage of the final `choices: []` chunk."""
+    """The usage of the final `choices: []` chunk, and of every completions chunk under
+    `continuous_usage_stats` (vLLM's completions form: no `completion_tokens_details`)."""
     return {
         "prompt_tokens": prompt,
         "total_tokens": prompt + completion,
@@ -46,7 +47,7 @@ def stream_usage(prompt: int, completion: int) -> dict[str, Any]:
 
 
 def continuous_usage(prompt: int, completion: int) -> dict[str, Any]:
-    """The usage carried by every chunk when `continuous_usage_stats` is set."""
+    """The usage carried by every chat chunk when `continuous_usage_stats` is set."""
     return {
         "prompt_tokens": prompt,
         "total_tokens": prompt + completion,

@@ -20,7 +20,7 @@ from gateway.simulator.errors import InvalidParameter, validation_failure
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool | None = True
+    include_usage: bool | None = False  # vLLM's default: `{}` or continuous stats alone get none
     continuous_usage_stats: bool | None = False
 
 
@@ -174,6 +174,14 @@ def parse_body(schema: type[SchemaT], body: Any) -> SchemaT:
             {**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)
         ]
         raise validation_failure(errors) from None
+
+
+def check_stream_options(body: Any) -> None:
+    """vLLM's check before any other: stream options (any non-empty value) need a stream."""
+    if isinstance(body, dict) and body.get("stream_options") and not body.get("stream"):
+        raise InvalidParameter(
+            "Stream options can only be defined when `stream=True`.", parameter="stream_options"
+        )
 
 
 def check_sampling(request: SamplingRequest, max_tokens: int | None) -> None:

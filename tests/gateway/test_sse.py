@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from gateway.sse import EventTooLong, MalformedEvent, StreamMeter
+from gateway.sse import EventTooLong, MalformedEvent, StreamMeter, choices_per_prompt
 
 
 def event(payload: object) -> bytes:
@@ -116,3 +116,30 @@ def test_continuous_usage_is_kept_and_stripped_from_chunks_the_client_sees() -> 
         counted("b", 1, 1)
     )
     assert two_choices.usage is not None and two_choices.usage.completion_tokens == 2
+
+
+def test_continuous_usage_adds_each_prompts_count_once() -> None:
+    # vLLM's completions with a list of prompts: choice i answers prompt i // n, and each chunk
+    # carries its own prompt's count. A stream cut here owes both prompts (20 + 37), once each.
+    def counted(index: int, prompt: int, completion: int) -> bytes:
+        choice = {"index": index, "text": "x", "finish_reason": None}
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        return event({"choices": [choice], "usage": usage})
+
+    two_prompts_n2 = StreamMeter(keep_usage_chunk=False, choices_per_prompt=2)
+    two_prompts_n2.feed(
+        counted(0, 20, 1) + counted(1, 20, 1) + counted(2, 37, 1) + counted(3, 37, 1)
+    )
+    two_prompts_n2.feed(counted(0, 20, 2) + counted(2, 37, 2))
+    assert two_prompts_n2.usage is not None
+    assert (two_prompts_n2.usage.prompt_tokens, two_prompts_n2.usage.completion_tokens) == (57, 6)
+    # Chat with n=2: one prompt for both choices, counted once (as vLLM's usage does).
+    chat_n2 = StreamMeter(keep_usage_chunk=False, choices_per_prompt=2)
+    chat_n2.feed(counted(0, 18, 1) + counted(1, 18, 1) + counted(0, 18, 2))
+    assert chat_n2.usage is not None
+    assert (chat_n2.usage.prompt_tokens, chat_n2.usage.completion_tokens) == (18, 3)
+
+
+@pytest.mark.parametrize(("body", "n"), [({}, 1), ({"n": 3}, 3), ({"n": 0}, 1), ({"n": True}, 1)])
+def test_choices_per_prompt_is_a_positive_n(body: dict[str, object], n: int) -> None:
+    assert choices_per_prompt(body) == n
