@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.schema import api_keys, departments, users
+from billing.spreadsheet import could_be_formula
 
 # The roles a user may have; gateway.admin_auth says what each may do.
 ROLES = ("member", "department_admin", "finance", "admin")
@@ -87,7 +88,13 @@ async def create_department(
     display_name: str = "",
     default_data_class: str | None = None,
 ) -> Department:
-    """Create a department; raises :class:`DirectoryError` if the name is taken."""
+    """Create a department; raises :class:`DirectoryError` if the name is taken, or if its
+    display name would be a formula in the spreadsheets finance opens (every export neutralises
+    such cells too; refusing them here keeps the name as people will read it)."""
+    if could_be_formula(display_name):
+        raise DirectoryError(
+            "a display name may not start with =, +, -, @ or a tab (spreadsheets run it)"
+        )
     try:
         async with engine.begin() as connection:
             result = await connection.execute(

@@ -8,4 +8,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def safe_cell(value: str | None) -> str:
     """``value`` as a text cell: a leading apostrophe when it would start a formula."""
     text = value or ""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if could_be_formula(text) else text
+
+
+def could_be_formula(value: str) -> bool:
+    """True when a spreadsheet would read ``value``, alone in a cell, as a formula."""
+    return value.startswith(_FORMULA_STARTS)

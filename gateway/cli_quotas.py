@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import quota_limits_repo as repo
 from billing.database import make_engine
-from billing.money import from_micros, to_micros
+from billing.money import InvalidAmount, from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quota_nodes import UnknownNode, resolve_node
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
+from billing.quotas.amounts import parse_budget_eur
 from billing.reconcile import reconcile
 from gateway.cli_common import migrate_database
 from gateway.services import quota_store
@@ -29,6 +30,14 @@ quotas_app = typer.Typer(
 DatabaseOpt = Annotated[
     str | None, typer.Option("--database-url", help="Ledger database URL. Env: HYGIE_DATABASE_URL.")
 ]
+
+
+def _budget(text: str) -> Decimal:
+    """A budget option, bounded as the admin API bounds it."""
+    try:
+        return parse_budget_eur(text)
+    except InvalidAmount as exc:
+        raise typer.BadParameter(str(exc), param_hint="--budget-eur") from None
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -73,7 +82,7 @@ def quotas_set(
         limits = NodeLimits(
             node_id=node.node_id,
             level=node.level,
-            budget_micro_eur=to_micros(Decimal(budget_eur)) if budget_eur else None,
+            budget_micro_eur=to_micros(_budget(budget_eur)) if budget_eur else None,
             budget_tokens=budget_tokens,
             period=period,
             rolling_window_s=rolling_window_s,

@@ -196,6 +196,8 @@ async def set_quota(body: QuotaSpec, request: Request) -> Response:
     await quota_scope.check_setting(services.engine, principal, node, limits)
     await repo.save_limits(services.engine, limits, label=node.label)
     await services.quotas.reload_limits()
+    # The counters are rebuilt from the ledger: records not yet stored would be forgotten.
+    await services.ledger.flush()
     await services.quotas.rebuild_from_ledger()
     return _json({"node_id": node.node_id, "label": node.label, **_figures(limits, None, None)})
 

@@ -34,3 +34,21 @@ def test_an_unknown_role_is_refused_and_a_key_tells_its_owners_role(database_url
             await engine.dispose()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("display_name", ["=HYPERLINK(1)", "+33", "-cardio", "@SUM(A1)", "\tx"])
+def test_a_display_name_a_spreadsheet_would_run_is_refused(
+    sqlite_url: str, display_name: str
+) -> None:
+    async def run() -> None:
+        engine = make_engine(sqlite_url)
+        try:
+            with pytest.raises(directory.DirectoryError, match="display name"):
+                await directory.create_department(engine, "pharmacie", display_name=display_name)
+            assert await directory.find_department(engine, "pharmacie") is None
+            kept = await directory.create_department(engine, "pharmacie", display_name="Pharmacie")
+            assert kept.display_name == "Pharmacie"
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

@@ -290,3 +290,23 @@ def test_quotas_set_and_list(cli_env: dict[str, str]) -> None:
         check=False,
     )
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_quotas_set_refuses_an_amount_out_of_bounds(cli_env: dict[str, str]) -> None:
+    hygie("keys", "create", "--user", "u1", "--department", "radiologie", env=cli_env)
+    for amount in ("1e999999999", "-5", "NaN", "0.0000001"):
+        refused = hygie(
+            "quotas",
+            "set",
+            "--level",
+            "department",
+            "--department",
+            "radiologie",
+            "--budget-eur",
+            amount,
+            "--period",
+            "month",
+            env=cli_env,
+            check=False,
+        )
+        assert refused.returncode == 2 and "--budget-eur" in refused.stderr, amount
