@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from gateway.catalog import parse_catalog
+from gateway.settings import Settings
 from policies.policy_file import parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +233,12 @@ def test_gateway_runs_the_contracted_command_and_environment(helm: str) -> None:
     assert env["HYGIE_AUTO_MIGRATE"]["value"] == "false"
     assert env["HYGIE_ORG_TIMEZONE"]["value"] == "Europe/Paris"
     assert env["HYGIE_OTLP_ENDPOINT"]["value"] == "http://otel-collector.observability:4318"
+    # The ingress's pods, whose X-Forwarded-For the failed-authentication throttle believes.
+    proxies = env["HYGIE_TRUSTED_PROXIES"]["value"]
+    assert json.loads(proxies) == ["10.42.0.0/16", "10.43.0.12"]
+    assert Settings(trusted_proxies=json.loads(proxies)).trusted_proxies == tuple(
+        json.loads(proxies)
+    )
     secret_refs = {
         name: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
         for name, e in env.items()
@@ -257,6 +264,7 @@ def test_default_values_read_credentials_from_existing_secrets_only(helm: str) -
     assert env["HYGIE_ADMIN_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "hygie-admin"
     assert "HYGIE_REDIS_URL" not in env
     assert "HYGIE_OTLP_ENDPOINT" not in env
+    assert "HYGIE_TRUSTED_PROXIES" not in env
     # No policy in the values: the gateway's built-in default policy applies.
     assert "HYGIE_POLICY" not in env
 

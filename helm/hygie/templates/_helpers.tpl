@@ -137,4 +137,8 @@ Environment shared by the gateway and the migration Job: settings that are not s
 - name: HYGIE_OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.server.trustedProxies }}
+- name: HYGIE_TRUSTED_PROXIES
+  value: {{ toJson . | quote }}
+{{- end }}
 {{- end }}
