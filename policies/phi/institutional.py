@@ -39,6 +39,9 @@ _BLOCK_KINDS = frozenset(
     {PhiKind.PHONE.value, PhiKind.ADDRESS.value, PhiKind.ZIP.value, PhiKind.CITY.value,
      PhiKind.EMAIL.value}
 )  # fmt: skip
+_SITE_KINDS = frozenset({PhiKind.ADDRESS.value, PhiKind.ZIP.value, PhiKind.CITY.value})
+_DATE = PhiKind.DATE.value
+_FILTERED_KINDS = _BLOCK_KINDS | {_DATE}
 _MAX_BLOCK_LINES = 6
 _PHONE = PhiKind.PHONE.value
 _EMAIL = PhiKind.EMAIL.value
@@ -67,12 +70,42 @@ _PHONE_KEYWORDS = re.compile(
     + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('santé')}"
     + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('sante')}"
 )  # fmt: skip
+# Words before a phone number that make it a service's line even in a sentence that also
+# talks about reaching someone ("interne de garde joignable 24h/24 au ..."), or a product's
+# batch number. Searched in lower-cased text.
+_SERVICE_LINE = re.compile(
+    r"24\s*h?\s*/\s*24|astreinte|\bde\s+garde|pharmaci|\bpui\b|standard|secr[ée]tariat"
+    r"|\bbip\b|\bposte\b|\bfax\b|t[ée]l[ée]copie|\blot\b|\bbatch\b|\bcadre\b|\binterne\b"
+    r"|\bbloc\b|laboratoire|\bstandard"
+)
+# Words on the line before an address that make it a site of the hospital: where samples are
+# delivered, orders sent, a laboratory or platform (searched in lower-cased text).
+_SITE_WORDS = re.compile(
+    r"laboratoire|livraison|livrer|d[ée]poser|d[ée]p[ôo]t|envoy|exp[ée]di|achemin|plateforme"
+    r"|pharmacie|\bpui\b|magasin|logistique|secr[ée]tariat|\bsi[èe]ge\b|b[âa]timent|pavillon"
+    r"|\bbloc\b|courrier|retourner|renvoyer|r[ée]ception|prélèvements|prelevements"
+)
+# Words before a date that make it the date of a document (its version, validation or
+# review), not of a patient's care (searched in the lower-cased line before the date).
+_DOCUMENT_DATE = re.compile(
+    r"(?:version|application|mise?\s+[àa]\s+jour|r[ée]vision|vigueur|p[ée]remption|expiration"
+    r"|(?:protocole|proc[ée]dure|document|fiche|note|charte|r[ée]f[ée]rentiel)\b[^\n]{0,40}"
+    r"(?:valid|r[ée]dig|approuv|v[ée]rifi|diffus|cr[ée]|[ée]dit|publi|sign))[^\n]{0,30}\Z"
+)
+# Every match of _DOCUMENT_DATE holds one of these.
+_DOCUMENT_DATE_WORDS = (
+    "version", "application", "jour", "vision", "vigueur", "remption", "expiration", "protocole",
+    "proc", "document", "fiche", "note", "charte", "rentiel",
+)  # fmt: skip
 _GENERIC_LOCAL = re.compile(
     r"(?i:(?:[a-z0-9]+[._\-])?(?:secr[ée]tariat|secretariat|secretary|secr|accueil|contact|info"
     r"|infos|direction|admissions?|standard|rdv|rendez-?vous|consultations?|urgences|service"
     r"|dpo|communication|courrier|no-?reply|bureau|cadre|pharmacie|labo|laboratoire|radiologie"
     r"|imagerie|facturation|qualit[ée]|helpdesk|support|dim|bloc|hdj|reception|enquiries|office"
-    r"|admin|webmaster|postmaster|relations-?usagers|usagers|cardio|neuro|pneumo)(?:[._\-][a-z0-9]+)*)"
+    r"|admin|webmaster|postmaster|relations-?usagers|usagers|cardio|neuro|pneumo|pui|pharma\w*"
+    r"|st[ée]ril\w*|astreinte|garde|hygi[eè]ne|biologie|bact[ée]rio|logistique|magasin|achats"
+    r"|planning|equipe|[ée]quipe|p[ôo]le|unite|hopital|chu|medecine|chirurgie|maternite|pediatrie"
+    r"|samu|smur|transports?|archives|cme|rh|drh|dsi|informatique|\w*vigilance|soins|ide)(?:[._\-][a-z0-9]+)*)"
 )
 # FINESS / SIRET / VAT numbers after their keyword (matched at each keyword found in the
 # lower-cased text), and bare 14-digit numbers that pass the SIRET Luhn check.
@@ -138,12 +171,25 @@ class InstitutionalFilter:
                 return False
             line_start = text.rfind("\n", 0, span.start) + 1
             before = text[max(line_start, span.start - 40) : span.start]
-            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
+            lowered = before.lower()
+            if _SERVICE_LINE.search(lowered):
+                return True
+            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
                 return True
         if span.type == _EMAIL and self.is_institutional_email(text[span.start : span.end]):
             return True
-        if not self._heuristics or span.type not in _BLOCK_KINDS:
+        if not self._heuristics:
             return False
+        if span.type == _DATE:
+            before = _line_before(text, span.start, 90).lower()
+            # Substring tests first: most dates of care have none of these words before them.
+            if not any(word in before for word in _DOCUMENT_DATE_WORDS):
+                return False
+            return _DOCUMENT_DATE.search(before) is not None
+        if span.type in _SITE_KINDS:
+            line = _line_before(text, span.start, 120).lower()
+            if _SITE_WORDS.search(line) and not _PATIENT_WORDS.search(line):
+                return True
         return letterheads.holds(span.start)
 
     def filter(
@@ -169,7 +215,7 @@ class InstitutionalFilter:
                 continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
-            if span.type in _BLOCK_KINDS and self._institutional(text, span, letterheads):
+            if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads):
                 continue
             kept.append(span)
         return kept
@@ -262,6 +308,12 @@ class _Letterheads:
             known = _BLOCK_END.search(line.lower()) is not None
             self._about_patient[line_start] = known
         return known
+
+
+def _line_before(text: str, position: int, width: int) -> str:
+    """At most ``width`` characters before ``position`` on its line."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text[max(line_start, position - width) : position]
 
 
 def _opens_letterhead(line: str) -> bool:
