@@ -17,6 +17,7 @@ from .institutional import REGISTRY_KEYWORDS, InstitutionalFilter
 from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
+from .lone_spans import drop_lone_spans
 from .name_contexts import RELATIVE_KEYWORDS, NameContextFinder
 from .names import SIGN_OFF_KEYWORDS, NameFinder
 from .numeric_scanner import scan_numbers
@@ -78,7 +79,9 @@ class PhiDetector:
         # Capitalised words after "à" that are not communes ("à Domicile", "à Mme").
         self._not_cities = self._lexicons.common_words | self._lexicons.first_names | NOT_CITY_WORDS
         self._institutional = InstitutionalFilter(
-            self.config.institutional, heuristics=self.config.institutional_heuristics
+            self.config.institutional,
+            heuristics=self.config.institutional_heuristics,
+            names=self._lexicons.first_names | self._lexicons.surnames,
         )
         self._keywords = KeywordIndex(
             {
@@ -142,7 +145,7 @@ class PhiDetector:
         chosen = _resolve(self._candidates(scanned, hits))
         registry = starts(hits[_REGISTRY]) if hits is not None else None
         kept = self._institutional.filter(scanned, chosen, registry)
-        return _merge(text, kept)
+        return _merge(text, drop_lone_spans(scanned.lowered, kept))
 
 
 def _resolve(candidates: list[Span]) -> list[Span]:

@@ -19,20 +19,27 @@ from .kinds import PhiKind
 from .scanned_text import ScannedText
 
 _SEP = r"[ \t]*(?i:n°|no\.?|num(?:[ée]ro)?\.?|#)?[ \t]*[:=]?[ \t]*"
+# The number: digits, letters then digits, or digits in groups ("123 456 789", "2024-001234").
+_ID = (
+    r"(?P<id>\d{5,12}|[A-Z]{1,3}-?\d{5,10}|\d{2,4}(?:[ .\-/]\d{2,6}){1,3})"
+    r"(?![\w]|[ .\-/]\d)"
+)
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP\b|\bI\.P\.P\.?|identifiant\s+(?:permanent\s+)?(?:du\s+)?patient|\bMRN\b"
-    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient)"
-    + _SEP
-    + r"(?P<id>\d{5,12}|[A-Z]{1,3}\d{5,10})(?![\w])",
+    r"(?i:\bIPP\b|\bI\.P\.P\.?|\bNIP\b|\bPID\b|\bID[ \t]+patient|\bMRN\b"
+    r"|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
+    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
+    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient"
+    r"|patiente?(?=[ \t]*(?:n°|no\b|num|#)))" + _SEP + _ID,
 )
 DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
     r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|num[ée]ro\s+(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id)"
-    r"|(?:venue|s[ée]jour|passage)(?=[ \t]*(?:n°|no\b|num)))"
+    r"|(?:venue|s[ée]jour|passage|[ée]pisode)(?=[ \t]*(?:n°|no\b|num))|\bIEP\b"
+    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019]|de\s+l['\u2019])?(?:hospitalisation|admission|entr[ée]e))"
     + _SEP
-    + r"(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,10})(?![\w])",
+    + _ID,
 )
 
 
@@ -40,12 +47,12 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
 # is much faster than running the case-insensitive patterns over the whole text.
 _DEFAULT_ANCHOR = re.compile(
     r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
-    r"|admission|venue|s[ée]jour|passage"
+    r"|admission|venue|s[ée]jour|passage|nip|pid|id|dossier|patient|[ée]pisode|iep"
 )
 DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
     "numéro", "numero", "encounter", "visit", "admission", "venue", "séjour", "sejour",
-    "passage",
+    "passage", "nip", "pid", "id", "dossier", "patient", "épisode", "episode", "iep",
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 # The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening

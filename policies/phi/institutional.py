@@ -26,7 +26,9 @@ _LETTERHEAD_OPENINGS = (
     "groupe hospitalier", "hospices", "institut", "fondation", "service", "pôle", "pole",
     "département", "departement", "unité", "unite", "secrétariat", "secretariat", "standard",
     "accueil", "finess", "siret", "trust", "maison de santé", "centre de santé", "ehpad",
-    "cabinet", "laboratoire",
+    "cabinet", "laboratoire", "pharmacie", "pui", "direction", "cellule", "équipe", "equipe",
+    "plateforme", "site", "siège", "siege", "bâtiment", "batiment", "consultation",
+    "consultations", "urgences", "samu", "smur", "efs", "centre", "ars", "cpam", "had",
 )  # fmt: skip
 # The openings by their first two characters (every opening has at least two).
 _OPENINGS_BY_PREFIX: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -52,6 +54,12 @@ _PATIENT_WORDS = re.compile(
     r"|personnel|portable\s+(?:du|de\s+la)|famille|fille|fils\b|[ée]poux|[ée]pouse|conjoint"
     r"|home\b|mobile\s+of|his\b|her\b|joindre|joignable|contacter\s+(?:le|la)|proche"
 )
+# Words that make a number the patient's or a relative's own, whatever service is named too.
+_PATIENT_OWN = re.compile(
+    r"patient|domicil|demeurant|personnel|portable\s+(?:du|de\s+la|de\s+son|de\s+sa)|famille"
+    r"|fille|fils\b|[ée]poux|[ée]pouse|conjoint|proche|m[èe]re\b|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re"
+    r"|mobile\s+of|home\b|\bhis\b|\bher\b|\bmme\b|\bm\. |monsieur|madame|\bmlle\b"
+)
 # Form fields about the patient end a letterhead block too.
 _BLOCK_END = re.compile(
     _PATIENT_WORDS.pattern + r"|nom\b|pr[ée]nom|name\b|adresse|address|portable|mobile"
@@ -76,27 +84,55 @@ _PHONE_KEYWORDS = re.compile(
 _SERVICE_LINE = re.compile(
     r"24\s*h?\s*/\s*24|astreinte|\bde\s+garde|pharmaci|\bpui\b|standard|secr[ée]tariat"
     r"|\bbip\b|\bposte\b|\bfax\b|t[ée]l[ée]copie|\blot\b|\bbatch\b|\bcadre\b|\binterne\b"
-    r"|\bbloc\b|laboratoire|\bstandard"
+    r"|\bbloc\b|laboratoire|permanence|num[ée]ro\s+(?:vert|unique|d'appel)|hotline|plateforme"
+    r"|cellule|r[ée]gulation|\bsamu\b|\bsmur\b|antipoison|centre\s+(?:de|d'|hospitalier)"
+    r"|[ée]quipe\s+mobile|\bdect\b|infirmerie|accueil|\bservice\s+(?:de|d'|des)|\bunit[ée]\s+"
+    r"|consultations?\b|prise\s+de\s+rendez-vous|\bh[ôo]pital|\bclinique|\bchu\b|\bp[ôo]le\b"
 )
 # Words on the line before an address that make it a site of the hospital: where samples are
 # delivered, orders sent, a laboratory or platform (searched in lower-cased text).
 _SITE_WORDS = re.compile(
     r"laboratoire|livraison|livrer|d[ée]poser|d[ée]p[ôo]t|envoy|exp[ée]di|achemin|plateforme"
     r"|pharmacie|\bpui\b|magasin|logistique|secr[ée]tariat|\bsi[èe]ge\b|b[âa]timent|pavillon"
-    r"|\bbloc\b|courrier|retourner|renvoyer|r[ée]ception|prélèvements|prelevements"
+    r"|\bbloc\b|courrier|retourner|renvoyer|r[ée]ception|pr[ée]l[èe]vements|h[ôo]pital|clinique"
+    r"|\bchu\b|\bchr\b|\bch\b|centre|institut|service|\bp[ôo]le\b|\bunit[ée]|consultation"
+    r"|accueil|bureau|direction|\bsite\b|campus|[ée]tage|\bhall\b|\bporte\b|parking|\befs\b"
+    r"|\bcpam\b|\bars\b|\bmdph\b|mairie|pr[ée]fecture|association|fondation|maison\s+de"
+    r"|cabinet|rendez-vous|\brdv\b|\bcedex\b|\bbp\s*\d|\bcs\s*\d|adresser|s'adresser"
 )
+# Organisations' postal addresses: individuals have no CEDEX, postal box (BP) or sorting code.
+_ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
 # Words before a date that make it the date of a document (its version, validation or
 # review), not of a patient's care (searched in the lower-cased line before the date).
 _DOCUMENT_DATE = re.compile(
-    r"(?:version|application|mise?\s+[àa]\s+jour|r[ée]vision|vigueur|p[ée]remption|expiration"
-    r"|(?:protocole|proc[ée]dure|document|fiche|note|charte|r[ée]f[ée]rentiel)\b[^\n]{0,40}"
-    r"(?:valid|r[ée]dig|approuv|v[ée]rifi|diffus|cr[ée]|[ée]dit|publi|sign))[^\n]{0,30}\Z"
+    r"(?:version|\bv\d+(?:\.\d+)*\b|application|mise?\s+[àa]\s+jour|r[ée]vision|vigueur"
+    r"|p[ée]remption|expiration|\bexp\b|\bdlu\b|utiliser\s+avant|fabriqu|actualis"
+    r"|date\s+d['\u2019](?:effet|[ée]dition|impression|approbation|cr[ée]ation|diffusion)"
+    r"|date\s+de\s+(?:cr[ée]ation|validation|r[ée]vision|diffusion|publication|modification)"
+    r"|\b(?:loi|d[ée]cret|arr[êe]t[ée]|circulaire|instruction|directive|r[èe]glement)\b"
+    r"|journal\s+officiel|\bj\.?o\.?\b|\bcme\b|\bclin\b|comedims|comit[ée]|commission"
+    r"|conseil\s+d|s[ée]ance|\bformation\b|congr[èe]s|s[ée]minaire|webinaire|colloque"
+    r"|(?:protocole|proc[ée]dure|document|fiche|note|charte|r[ée]f[ée]rentiel|recommandation)"
+    r"[^\n]{0,40}"
+    r"(?:valid|r[ée]dig|approuv|v[ée]rifi|diffus|cr[ée]|[ée]dit|publi|sign|modifi|revu|mis))"
+    r"[^\n]{0,30}\Z"
 )
 # Every match of _DOCUMENT_DATE holds one of these.
 _DOCUMENT_DATE_WORDS = (
-    "version", "application", "jour", "vision", "vigueur", "remption", "expiration", "protocole",
-    "proc", "document", "fiche", "note", "charte", "rentiel",
+    "version", "v", "application", "jour", "vision", "vigueur", "remption", "expiration",
+    "exp", "dlu", "avant", "fabriqu", "actualis", "date", "loi", "cret", "arr", "circulaire",
+    "instruction", "directive", "glement", "journal", "j", "cme", "clin", "comedims", "comit",
+    "commission", "conseil", "ance", "formation", "congr", "minaire", "webinaire", "colloque",
+    "protocole", "proc", "document", "fiche", "note", "charte", "rentiel", "recommandation",
 )  # fmt: skip
+# Domains of hospitals, health agencies and public bodies: an address there that does not name
+# a person is a mailbox of the institution.
+_INSTITUTION_DOMAIN = re.compile(
+    r"(?:^|[.\-])(?:chu|chru|chr|chi|ch|ghu|ght|gh|aphp|ap-hp|aphm|ap-hm|hcl|hopital|hopitaux"
+    r"|hospit\w*|clinique|sante|ars|has-sante|gouv|efs|unicancer|institut|curie|gustaveroussy"
+    r"|ameli|assurance-maladie|cpam|mdph|ehpad|centre|univ|inserm)(?:[.\-]|$)"
+)
+_LOCAL_WORDS = re.compile(r"[a-z]+")
 _GENERIC_LOCAL = re.compile(
     r"(?i:(?:[a-z0-9]+[._\-])?(?:secr[ée]tariat|secretariat|secretary|secr|accueil|contact|info"
     r"|infos|direction|admissions?|standard|rdv|rendez-?vous|consultations?|urgences|service"
@@ -123,8 +159,16 @@ _SIRET_DIGITS = 14
 class InstitutionalFilter:
     """Drops institutional spans; built once per detector from its allowlist."""
 
-    def __init__(self, allowlist: InstitutionalAllowlist, *, heuristics: bool) -> None:
+    def __init__(
+        self,
+        allowlist: InstitutionalAllowlist,
+        *,
+        heuristics: bool,
+        names: frozenset[str] = frozenset(),
+    ) -> None:
         self._heuristics = heuristics
+        # First names and surnames: an e-mail's local part holding one names a person.
+        self._names = names
         self._strings = tuple(s for s in allowlist.strings if s)
         self._patterns = tuple(re.compile(p) for p in allowlist.patterns)
         self._phones = frozenset(national_digits(p) for p in allowlist.phone_numbers)
@@ -138,7 +182,14 @@ class InstitutionalFilter:
             return True
         if any(p.fullmatch(local) for p in self._locals):
             return True
-        return self._heuristics and _GENERIC_LOCAL.fullmatch(local) is not None
+        if not self._heuristics:
+            return False
+        if _GENERIC_LOCAL.fullmatch(local) is not None:
+            return True
+        # "pharmacie.centrale@chu-x.fr" is a service; "marie.dupont@chu-x.fr" a person.
+        return _INSTITUTION_DOMAIN.search(domain) is not None and not any(
+            word in self._names for word in _LOCAL_WORDS.findall(local)
+        )
 
     def _masks(
         self, scanned: ScannedText, keyword_starts: list[int] | None
@@ -171,8 +222,10 @@ class InstitutionalFilter:
                 return False
             line_start = text.rfind("\n", 0, span.start) + 1
             before = text[max(line_start, span.start - 40) : span.start]
+            # The words that say whose number it is stand in its own sentence.
+            before = before[max(before.rfind(". "), before.rfind(";")) + 1 :]
             lowered = before.lower()
-            if _SERVICE_LINE.search(lowered):
+            if _SERVICE_LINE.search(lowered) and not _PATIENT_OWN.search(lowered):
                 return True
             if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
                 return True
@@ -189,6 +242,9 @@ class InstitutionalFilter:
         if span.type in _SITE_KINDS:
             line = _line_before(text, span.start, 120).lower()
             if _SITE_WORDS.search(line) and not _PATIENT_WORDS.search(line):
+                return True
+            after = text[span.end : span.end + 40].lower()
+            if _ORGANISATION_ADDRESS.search(line[-60:] + " " + after.split("\n", 1)[0]):
                 return True
         return letterheads.holds(span.start)
 
