@@ -18,7 +18,7 @@ from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
 from .lone_spans import drop_lone_spans
-from .name_contexts import RELATIVE_KEYWORDS, NameContextFinder
+from .name_contexts import RELATIVE_KEYWORDS, TITLE_KEYWORDS, NameContextFinder
 from .names import SIGN_OFF_KEYWORDS, NameFinder
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
@@ -44,9 +44,10 @@ _PRIORITY: dict[str, int] = {
     PhiKind.PERSON.value: 2,
 }
 _K = PhiKind
-_HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF, _RELATIVE = (
-    "hospital", "city", "registry", "birth", "month", "sign-off", "relative"
+_HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF = (
+    "hospital", "city", "registry", "birth", "month", "sign-off"
 )  # fmt: skip
+_TITLE, _RELATIVE, _FIRST_NAME = "title", "relative", "first name"
 
 
 class PhiDetector:
@@ -91,7 +92,9 @@ class PhiDetector:
                 _BIRTH: BIRTH_WORDS,
                 _MONTH: ENGLISH_MONTH_KEYWORDS,
                 _SIGN_OFF: SIGN_OFF_KEYWORDS,
+                _TITLE: TITLE_KEYWORDS,
                 _RELATIVE: RELATIVE_KEYWORDS,
+                _FIRST_NAME: self._name_contexts.first_name_keywords(),
             }
         )
 
@@ -128,8 +131,17 @@ class PhiDetector:
         if self._person:
             sign_offs = starts(aligned[_SIGN_OFF]) if aligned is not None else None
             found.extend(self._names.find(text, sign_offs))
-            relations = starts(aligned[_RELATIVE]) if aligned is not None else None
-            found.extend(self._name_contexts.find(text, relations))
+            if aligned is not None:
+                found.extend(
+                    self._name_contexts.find(
+                        text,
+                        starts(aligned[_TITLE]),
+                        starts(aligned[_RELATIVE]),
+                        aligned[_FIRST_NAME],
+                    )
+                )
+            else:
+                found.extend(self._name_contexts.find(text, None, None, None))
         if self._all_enabled:
             return found
         on = self._enabled

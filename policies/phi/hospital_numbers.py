@@ -52,7 +52,8 @@ _DEFAULT_ANCHOR = re.compile(
 DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
     "numéro", "numero", "encounter", "visit", "admission", "venue", "séjour", "sejour",
-    "passage", "nip", "pid", "id", "dossier", "patient", "épisode", "episode", "iep",
+    "passage", "nip", "pid", "id ", "id:", "dossier", "patient n", "patiente n", "patient #",
+    "patient num", "patiente num", "épisode", "episode", "iep",
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 # The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening

@@ -17,6 +17,7 @@ from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
 from .scanned_text import ScannedText
+from .word_hints import WordHints
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -80,50 +81,58 @@ _PHONE_KEYWORDS = re.compile(
 )  # fmt: skip
 # Words before a phone number that make it a service's line even in a sentence that also
 # talks about reaching someone ("interne de garde joignable 24h/24 au ..."), or a product's
-# batch number. Searched in lower-cased text.
-_SERVICE_LINE = re.compile(
-    r"24\s*h?\s*/\s*24|astreinte|\bde\s+garde|pharmaci|\bpui\b|standard|secr[ée]tariat"
-    r"|\bbip\b|\bposte\b|\bfax\b|t[ée]l[ée]copie|\blot\b|\bbatch\b|\bcadre\b|\binterne\b"
-    r"|\bbloc\b|laboratoire|permanence|num[ée]ro\s+(?:vert|unique|d'appel)|hotline|plateforme"
-    r"|cellule|r[ée]gulation|\bsamu\b|\bsmur\b|antipoison|centre\s+(?:de|d'|hospitalier)"
-    r"|[ée]quipe\s+mobile|\bdect\b|infirmerie|accueil|\bservice\s+(?:de|d'|des)|\bunit[ée]\s+"
-    r"|consultations?\b|prise\s+de\s+rendez-vous|\bh[ôo]pital|\bclinique|\bchu\b|\bp[ôo]le\b"
-)
-# Words on the line before an address that make it a site of the hospital: where samples are
-# delivered, orders sent, a laboratory or platform (searched in lower-cased text).
-_SITE_WORDS = re.compile(
-    r"laboratoire|livraison|livrer|d[ée]poser|d[ée]p[ôo]t|envoy|exp[ée]di|achemin|plateforme"
-    r"|pharmacie|\bpui\b|magasin|logistique|secr[ée]tariat|\bsi[èe]ge\b|b[âa]timent|pavillon"
-    r"|\bbloc\b|courrier|retourner|renvoyer|r[ée]ception|pr[ée]l[èe]vements|h[ôo]pital|clinique"
-    r"|\bchu\b|\bchr\b|\bch\b|centre|institut|service|\bp[ôo]le\b|\bunit[ée]|consultation"
-    r"|accueil|bureau|direction|\bsite\b|campus|[ée]tage|\bhall\b|\bporte\b|parking|\befs\b"
-    r"|\bcpam\b|\bars\b|\bmdph\b|mairie|pr[ée]fecture|association|fondation|maison\s+de"
-    r"|cabinet|rendez-vous|\brdv\b|\bcedex\b|\bbp\s*\d|\bcs\s*\d|adresser|s'adresser"
-)
+# batch number (searched in lower-cased text).
+_SERVICE_LINE = WordHints(
+    words=("bip", "poste", "fax", "lot", "batch", "cadre", "interne", "bloc", "pui", "samu",
+           "smur", "dect", "chu", "pôle", "pole", "hotline", "accueil", "standard"),
+    prefixes=("24h/24", "24 h/24", "24h / 24", "24h sur 24", "astreinte", "de garde",
+              "pharmaci", "secrétariat", "secretariat", "télécopie", "telecopie", "télecopie",
+              "telécopie", "laboratoire", "permanence", "numéro vert", "numero vert",
+              "numéro unique", "numero unique", "numéro d'appel", "plateforme", "cellule",
+              "régulation", "regulation", "antipoison", "centre de", "centre d'",
+              "centre hospitalier", "équipe mobile", "equipe mobile", "infirmerie",
+              "service de", "service d'", "service des", "unité ", "unite ", "consultation",
+              "prise de rendez-vous", "hôpital", "hopital", "clinique"),
+)  # fmt: skip
+# Words on the line before an address that make it a site of the hospital or of another
+# organisation: where samples are delivered, orders sent, a laboratory, a platform.
+_SITE_WORDS = WordHints(
+    words=("pui", "siège", "siege", "bloc", "chu", "chr", "ch", "pôle", "pole", "site", "hall",
+           "porte", "efs", "cpam", "ars", "mdph", "rdv", "cedex"),
+    prefixes=("laboratoire", "livraison", "livrer", "déposer", "deposer", "dépôt", "depot",
+              "envoy", "expédi", "expedi", "achemin", "plateforme", "pharmacie", "magasin",
+              "logistique", "secrétariat", "secretariat", "bâtiment", "batiment", "pavillon",
+              "courrier", "retourner", "renvoyer", "réception", "reception", "prélèvements",
+              "prelevements", "hôpital", "hopital", "clinique", "centre", "institut", "service",
+              "unité", "unite", "consultation", "accueil", "bureau", "direction", "campus",
+              "étage", "etage", "parking", "mairie", "préfecture", "prefecture", "association",
+              "fondation", "maison de", "cabinet", "rendez-vous", "adresser", "s'adresser",
+              "établissement", "etablissement"),
+)  # fmt: skip
 # Organisations' postal addresses: individuals have no CEDEX, postal box (BP) or sorting code.
 _ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
-# Words before a date that make it the date of a document (its version, validation or
-# review), not of a patient's care (searched in the lower-cased line before the date).
-_DOCUMENT_DATE = re.compile(
-    r"(?:version|\bv\d+(?:\.\d+)*\b|application|mise?\s+[àa]\s+jour|r[ée]vision|vigueur"
-    r"|p[ée]remption|expiration|\bexp\b|\bdlu\b|utiliser\s+avant|fabriqu|actualis"
-    r"|date\s+d['\u2019](?:effet|[ée]dition|impression|approbation|cr[ée]ation|diffusion)"
-    r"|date\s+de\s+(?:cr[ée]ation|validation|r[ée]vision|diffusion|publication|modification)"
-    r"|\b(?:loi|d[ée]cret|arr[êe]t[ée]|circulaire|instruction|directive|r[èe]glement)\b"
-    r"|journal\s+officiel|\bj\.?o\.?\b|\bcme\b|\bclin\b|comedims|comit[ée]|commission"
-    r"|conseil\s+d|s[ée]ance|\bformation\b|congr[èe]s|s[ée]minaire|webinaire|colloque"
-    r"|(?:protocole|proc[ée]dure|document|fiche|note|charte|r[ée]f[ée]rentiel|recommandation)"
-    r"[^\n]{0,40}"
-    r"(?:valid|r[ée]dig|approuv|v[ée]rifi|diffus|cr[ée]|[ée]dit|publi|sign|modifi|revu|mis))"
-    r"[^\n]{0,30}\Z"
-)
-# Every match of _DOCUMENT_DATE holds one of these.
-_DOCUMENT_DATE_WORDS = (
-    "version", "v", "application", "jour", "vision", "vigueur", "remption", "expiration",
-    "exp", "dlu", "avant", "fabriqu", "actualis", "date", "loi", "cret", "arr", "circulaire",
-    "instruction", "directive", "glement", "journal", "j", "cme", "clin", "comedims", "comit",
-    "commission", "conseil", "ance", "formation", "congr", "minaire", "webinaire", "colloque",
-    "protocole", "proc", "document", "fiche", "note", "charte", "rentiel", "recommandation",
+# Words just before a date that make it the date of a document (its version, validation or
+# review), of a legal text, a meeting or a product, not of a patient's care.
+_DOCUMENT_DATE = WordHints(
+    words=("exp", "dlu", "loi", "décret", "decret", "arrêté", "arrete", "circulaire",
+           "instruction", "directive", "règlement", "reglement", "cme", "clin", "comedims",
+           "formation", "version"),
+    prefixes=("application", "mise à jour", "mis à jour", "mise a jour", "révision", "revision",
+              "vigueur", "péremption", "peremption", "expiration", "utiliser avant", "fabriqu",
+              "actualis", "date d'effet", "date d'édition", "date d'edition", "date d'impression",
+              "date d'approbation", "date de création", "date de creation", "date de validation",
+              "date de révision", "date de diffusion", "date de publication", "journal officiel",
+              "comité", "comite", "commission", "conseil d", "séance", "seance", "congrès",
+              "congres", "séminaire", "seminaire", "webinaire", "colloque"),
+)  # fmt: skip
+# A document named before a date ("protocole validé le"): the document and what was done to it.
+_DOCUMENT_NOUNS = WordHints(
+    prefixes=("protocole", "procédure", "procedure", "document", "fiche", "note", "charte",
+              "référentiel", "referentiel", "recommandation"),
+)  # fmt: skip
+_DOCUMENT_VERBS = WordHints(
+    prefixes=("valid", "rédig", "redig", "approuv", "vérifi", "verifi", "diffus", "créé", "cree",
+              "édit", "edit", "publi", "sign", "modifi", "revu", "mis "),
 )  # fmt: skip
 # Domains of hospitals, health agencies and public bodies: an address there that does not name
 # a person is a mailbox of the institution.
@@ -225,7 +234,7 @@ class InstitutionalFilter:
             # The words that say whose number it is stand in its own sentence.
             before = before[max(before.rfind(". "), before.rfind(";")) + 1 :]
             lowered = before.lower()
-            if _SERVICE_LINE.search(lowered) and not _PATIENT_OWN.search(lowered):
+            if _SERVICE_LINE.found_in(lowered) and not _PATIENT_OWN.search(lowered):
                 return True
             if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
                 return True
@@ -235,13 +244,12 @@ class InstitutionalFilter:
             return False
         if span.type == _DATE:
             before = _line_before(text, span.start, 90).lower()
-            # Substring tests first: most dates of care have none of these words before them.
-            if not any(word in before for word in _DOCUMENT_DATE_WORDS):
-                return False
-            return _DOCUMENT_DATE.search(before) is not None
+            if _DOCUMENT_DATE.found_in(before[-50:]):
+                return True
+            return _DOCUMENT_VERBS.found_in(before[-40:]) and _DOCUMENT_NOUNS.found_in(before)
         if span.type in _SITE_KINDS:
             line = _line_before(text, span.start, 120).lower()
-            if _SITE_WORDS.search(line) and not _PATIENT_WORDS.search(line):
+            if _SITE_WORDS.found_in(line) and not _PATIENT_WORDS.search(line):
                 return True
             after = text[span.end : span.end + 40].lower()
             if _ORGANISATION_ADDRESS.search(line[-60:] + " " + after.split("\n", 1)[0]):

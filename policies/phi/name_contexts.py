@@ -30,6 +30,8 @@ _LOWER_TITLE = re.compile(
     r"|d(?<![\w.\-]d)(?:r\.?|octeur)|p(?<![\w.\-]p)r\.?)"
     rf"[ \t]+(?P<first>{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
 )
+# Every match of _LOWER_TITLE starts with one of these.
+TITLE_KEYWORDS = ("m.", "mme", "mlle", "mr", "dr", "pr", "docteur", "madame", "monsieur")
 _NEXT_WORD = re.compile(rf"[ \t]+({_WORD})(?![\w\-])")
 _PREVIOUS_WORD = re.compile(rf"(?<![\w\-'\u2019])({_WORD})[ \t]+\Z")
 _FIRST_WORD = re.compile(rf"[ \t]*({_WORD})(?![\w\-'\u2019])")
@@ -44,25 +46,27 @@ _FUNCTION_WORDS = frozenset(
         "xxx",
     }
 )  # fmt: skip
-# A relation, then the relative's name ("son époux Richard"); tried where a relation word
-# occurs (RELATIVE_KEYWORDS, in the lower-cased text), a possessive must come just before.
+# A possessive, a relation, then the relative's name ("son époux Richard"), tried where
+# one of RELATIVE_KEYWORDS (a possessive and a relation) occurs in the lower-cased text.
+_POSSESSIVES = ("son", "sa", "ses", "leur", "leurs", "votre", "notre", "mon", "ma")
+_RELATIONS = (
+    "époux", "epoux", "épouse", "epouse", "mari", "femme", "fille", "fils", "frère", "frere",
+    "sœur", "soeur", "mère", "mere", "père", "pere", "compagne", "compagnon", "conjoint",
+    "conjointe", "concubin", "concubine", "neveu", "nièce", "niece", "gendre", "belle-fille",
+    "beau-fils", "petite-fille", "petit-fils", "tante", "oncle", "cousin", "cousine", "voisin",
+    "voisine", "tuteur", "tutrice", "curateur", "curatrice", "aidant", "aidante", "belle-sœur",
+    "belle-soeur", "beau-frère", "beau-frere", "belle-mère", "belle-mere", "beau-père",
+    "beau-pere",
+)  # fmt: skip
+RELATIVE_KEYWORDS = tuple(f"{p} {r}" for p in _POSSESSIVES for r in _RELATIONS)
 _RELATION = re.compile(
+    r"(?i:son|sa|ses|leurs?|votre|notre|mon|ma)[ \t]+"
     r"(?i:[ée]poux|[ée]pouse|mari|femme|fille|fils|fr[èe]re|s(?:œ|oe)ur|m[èe]re|p[èe]re"
     r"|compagne|compagnon|conjointe?|concubine?|neveu|ni[èe]ce|gendre|belle-fille|beau-fils"
-    r"|petite?-fille|petit-fils|tante|oncle|cousine?|voisine?|tut(?:eur|rice)|curat(?:eur|rice)"
+    r"|petite-fille|petit-fils|tante|oncle|cousine?|voisine?|tut(?:eur|rice)|curat(?:eur|rice)"
     r"|aidante?|belle-s(?:œ|oe)ur|beau-fr[èe]re|belle-m[èe]re|beau-p[èe]re)"
     r"[ \t]*,?[ \t]+(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?)"
 )
-_POSSESSIVE = re.compile(
-    r"(?i:(?<![\w])(?:son|sa|ses|leur|leurs|votre|notre|mon|ma)|(?<![\w])(?:belle|beau|petite?)-)"
-    r"[ \t]*\Z"
-)
-RELATIVE_KEYWORDS = (
-    "époux", "epoux", "épouse", "epouse", "mari", "femme", "fille", "fils", "frère", "frere",
-    "sœur", "soeur", "mère", "mere", "père", "pere", "compagn", "conjoint", "concubin", "neveu",
-    "nièce", "niece", "gendre", "tante", "oncle", "cousin", "voisin", "tuteur", "tutrice",
-    "curat", "aidant", "belle-", "beau-", "petit-", "petite-",
-)  # fmt: skip
 
 
 class NameContextFinder:
@@ -73,28 +77,50 @@ class NameContextFinder:
         self._surnames = lexicons.surnames
         self._names = self._first | self._surnames
         self._stop = lexicons.common_words | _FUNCTION_WORDS
-        # Lower-case first names after a blank, found in one pass of compiled code: a word-by-word
-        # loop over a long record would cost more than all the other name rules together.
+        self._first_keywords = tuple(
+            blank + name for name in sorted(self._first - self._stop) for blank in " \n\t"
+        )
+        # For texts whose lower-cased copy has other offsets (see find).
         self._first_automaton = AhoCorasick(
-            [blank + name for name in sorted(self._first - self._stop) for blank in " \n\t"],
-            matchkind=MatchKind.LeftmostLongest,
+            list(self._first_keywords), matchkind=MatchKind.LeftmostLongest
         )
         self._not_names = self._stop | lexicons.acronyms
 
     def _is_name(self, word: str) -> bool:
         return word in self._names and word not in self._stop
 
-    def find(self, text: str, relation_starts: list[int] | None) -> Iterator[Span]:
+    def first_name_keywords(self) -> tuple[str, ...]:
+        """Keywords for the detector's keyword index: each lower-case first name after a blank.
+
+        Found in the same pass as the other keywords, they lead :meth:`find` to the first
+        names: a word-by-word loop over a long record would cost more than all the other name
+        rules together.
+        """
+        return self._first_keywords
+
+    def find(
+        self,
+        text: str,
+        title_starts: list[int] | None,
+        relation_starts: list[int] | None,
+        first_name_hits: list[tuple[int, int]] | None,
+    ) -> Iterator[Span]:
         """PERSON spans of lower-case names and of relatives named after their relation; they
-        may overlap. ``relation_starts``: where :data:`RELATIVE_KEYWORDS` occur in
-        ``text.lower()``, in order, when that copy has the offsets of ``text``; None to search
-        the whole text."""
-        yield from self._after_titles(text)
-        yield from self._lexicon_pairs(text)
+        may overlap. ``title_starts`` and ``relation_starts``: where :data:`TITLE_KEYWORDS` and
+        :data:`RELATIVE_KEYWORDS` occur in ``text.lower()``, in order; ``first_name_hits``: the
+        ``(start, end)`` offsets of :meth:`first_name_keywords` there; all None to search
+        ``text`` itself, when that copy does not have the offsets of ``text``."""
+        yield from self._after_titles(text, title_starts)
+        yield from self._lexicon_pairs(text, first_name_hits)
         yield from self._relatives(text, relation_starts)
 
-    def _after_titles(self, text: str) -> Iterator[Span]:
-        for match in _LOWER_TITLE.finditer(text):
+    def _after_titles(self, text: str, title_starts: list[int] | None) -> Iterator[Span]:
+        matches: Iterable[re.Match[str]] = (
+            _LOWER_TITLE.finditer(text)
+            if title_starts is None
+            else matches_at(_LOWER_TITLE, text, title_starts)
+        )
+        for match in matches:
             first = match.group("first")
             if first in self._stop or len(first) < 2:
                 continue
@@ -102,19 +128,27 @@ class NameContextFinder:
             end = match.end("second") if second and self._is_name(second) else match.end("first")
             yield Span(match.start("first"), end, _PERSON)
 
-    def _lexicon_pairs(self, text: str) -> Iterator[Span]:
+    def _lexicon_pairs(
+        self, text: str, first_name_hits: list[tuple[int, int]] | None
+    ) -> Iterator[Span]:
         """ "dumont edouard", "edouard dumont": a lower-case first name beside a lower-case
         surname, both from the lexicons."""
-        try:
-            found = self._first_automaton.find_matches_as_indexes(text)
-        except UnicodeEncodeError:
-            return
-        # The automaton's patterns open with the blank before the name; a text may open with it.
+        if first_name_hits is None:
+            try:
+                found = self._first_automaton.find_matches_as_indexes(text)
+            except UnicodeEncodeError:
+                return
+            first_name_hits = [(start, end) for _, start, end in found]
+        # The keywords open with the blank before the name; a text may open with the name.
+        hits = list(first_name_hits)
         opening = _FIRST_WORD.match(text)
         if opening is not None and opening.group(1) in self._first - self._stop:
-            found.insert(0, (0, -1, opening.end(1)))
-        for _, start, end in found:
+            hits.insert(0, (-1, opening.end(1)))
+        for start, end in hits:
             start += 1
+            # The name must be written in lower case, and end where its word ends.
+            if not text[start:end].islower():
+                continue
             if end < len(text) and (text[end].isalnum() or text[end] in "-'\u2019"):
                 continue
             span = self._pair(text, start, end)
@@ -140,9 +174,7 @@ class NameContextFinder:
             matches = matches_at(_RELATION, text, relation_starts)
         for match in matches:
             start = match.start()
-            if (start and text[start - 1].isalnum()) or not _POSSESSIVE.search(
-                text, max(0, start - 8), start
-            ):
+            if start and text[start - 1].isalnum():
                 continue
             name = match.group("name")
             parts = name.split()
