@@ -13,7 +13,7 @@ from .dates import BIRTH_WORDS, ENGLISH_MONTH_KEYWORDS, find_english_month_first
 from .emails import find_emails
 from .hospital_numbers import DEFAULT_ANCHOR_KEYWORDS, HospitalNumberFinder
 from .iban import find_ibans
-from .institutional import REGISTRY_KEYWORDS, InstitutionalFilter
+from .institutional import HINT_KEYWORDS, REGISTRY_KEYWORDS, InstitutionalFilter
 from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
@@ -23,7 +23,7 @@ from .names import SIGN_OFF_KEYWORDS, NameFinder
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
 from .scanned_text import ScannedText
-from .tables import find_table_cells
+from .tables import HEADER_KEYWORDS, find_table_cells
 
 # When two candidates overlap, the more specific evidence wins: checksums and keywords first,
 # context-free shapes next, lexicon-based names last. Ties go to the longer span.
@@ -47,7 +47,7 @@ _K = PhiKind
 _HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF = (
     "hospital", "city", "registry", "birth", "month", "sign-off"
 )  # fmt: skip
-_TITLE, _RELATIVE, _FIRST_NAME = "title", "relative", "first name"
+_TITLE, _RELATIVE, _FIRST_NAME, _HEADER = "title", "relative", "first name", "header"
 
 
 class PhiDetector:
@@ -93,8 +93,10 @@ class PhiDetector:
                 _MONTH: ENGLISH_MONTH_KEYWORDS,
                 _SIGN_OFF: SIGN_OFF_KEYWORDS,
                 _TITLE: TITLE_KEYWORDS,
+                _HEADER: HEADER_KEYWORDS,
                 _RELATIVE: RELATIVE_KEYWORDS,
                 _FIRST_NAME: self._name_contexts.first_name_keywords(),
+                **HINT_KEYWORDS,
             }
         )
 
@@ -103,7 +105,11 @@ class PhiDetector:
         # Offsets found in the lower-cased copy are text offsets only when it is aligned.
         aligned = hits if scanned.aligned else None
         # Cells come first: on a tie with a shape-based candidate, the column's kind wins.
-        found: list[Span] = list(find_table_cells(text, scanned.lowered)) if aligned else []
+        found: list[Span] = (
+            list(find_table_cells(text, scanned.lowered, starts(aligned[_HEADER])))
+            if aligned is not None
+            else []
+        )
         # Dates, phone numbers, NIR, RPPS, addresses and postcodes all hold digits: a short
         # question without any skips their finders.
         if scanned.has_digits:
@@ -156,7 +162,7 @@ class PhiDetector:
         hits = self._keywords.find(scanned.lowered)
         chosen = _resolve(self._candidates(scanned, hits))
         registry = starts(hits[_REGISTRY]) if hits is not None else None
-        kept = self._institutional.filter(scanned, chosen, registry)
+        kept = self._institutional.filter(scanned, chosen, registry, hits)
         return _merge(text, drop_lone_spans(scanned.lowered, kept))
 
 

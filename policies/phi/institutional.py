@@ -83,6 +83,7 @@ _PHONE_KEYWORDS = re.compile(
 # talks about reaching someone ("interne de garde joignable 24h/24 au ..."), or a product's
 # batch number (searched in lower-cased text).
 _SERVICE_LINE = WordHints(
+    "service",
     words=("bip", "poste", "fax", "lot", "batch", "cadre", "interne", "bloc", "pui", "samu",
            "smur", "dect", "chu", "pôle", "pole", "hotline", "accueil", "standard"),
     prefixes=("24h/24", "24 h/24", "24h / 24", "24h sur 24", "astreinte", "de garde",
@@ -97,6 +98,7 @@ _SERVICE_LINE = WordHints(
 # Words on the line before an address that make it a site of the hospital or of another
 # organisation: where samples are delivered, orders sent, a laboratory, a platform.
 _SITE_WORDS = WordHints(
+    "site",
     words=("pui", "siège", "siege", "bloc", "chu", "chr", "ch", "pôle", "pole", "site", "hall",
            "porte", "efs", "cpam", "ars", "mdph", "rdv", "cedex"),
     prefixes=("laboratoire", "livraison", "livrer", "déposer", "deposer", "dépôt", "depot",
@@ -114,6 +116,7 @@ _ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
 # Words just before a date that make it the date of a document (its version, validation or
 # review), of a legal text, a meeting or a product, not of a patient's care.
 _DOCUMENT_DATE = WordHints(
+    "document",
     words=("exp", "dlu", "loi", "décret", "decret", "arrêté", "arrete", "circulaire",
            "instruction", "directive", "règlement", "reglement", "cme", "clin", "comedims",
            "formation", "version"),
@@ -127,13 +130,21 @@ _DOCUMENT_DATE = WordHints(
 )  # fmt: skip
 # A document named before a date ("protocole validé le"): the document and what was done to it.
 _DOCUMENT_NOUNS = WordHints(
+    "noun",
     prefixes=("protocole", "procédure", "procedure", "document", "fiche", "note", "charte",
               "référentiel", "referentiel", "recommandation"),
 )  # fmt: skip
 _DOCUMENT_VERBS = WordHints(
+    "verb",
     prefixes=("valid", "rédig", "redig", "approuv", "vérifi", "verifi", "diffus", "créé", "cree",
               "édit", "edit", "publi", "sign", "modifi", "revu", "mis "),
 )  # fmt: skip
+# The keyword groups the hints above read from the detector's keyword index.
+HINT_KEYWORDS: dict[str, tuple[str, ...]] = {
+    group: words
+    for hints in (_SERVICE_LINE, _SITE_WORDS, _DOCUMENT_DATE, _DOCUMENT_NOUNS, _DOCUMENT_VERBS)
+    for group, words in hints.keyword_groups().items()
+}
 # Domains of hospitals, health agencies and public bodies: an address there that does not name
 # a person is a mailbox of the institution.
 _INSTITUTION_DOMAIN = re.compile(
@@ -223,18 +234,22 @@ class InstitutionalFilter:
             masks.extend(_bare_sirets(scanned))
         return masks
 
-    def _institutional(self, text: str, span: Span, letterheads: _Letterheads) -> bool:
+    def _institutional(
+        self, text: str, span: Span, letterheads: _Letterheads, hints: _Hints
+    ) -> bool:
         if span.type == _PHONE:
             if self._phones and national_digits(text[span.start : span.end]) in self._phones:
                 return True
             if not self._heuristics:
                 return False
             line_start = text.rfind("\n", 0, span.start) + 1
-            before = text[max(line_start, span.start - 40) : span.start]
+            lo = max(line_start, span.start - 40)
+            before = text[lo : span.start]
             # The words that say whose number it is stand in its own sentence.
-            before = before[max(before.rfind(". "), before.rfind(";")) + 1 :]
+            cut = max(before.rfind(". "), before.rfind(";")) + 1
+            before, lo = before[cut:], lo + cut
             lowered = before.lower()
-            if _SERVICE_LINE.found_in(lowered) and not _PATIENT_OWN.search(lowered):
+            if hints.found(_SERVICE_LINE, lo, span.start) and not _PATIENT_OWN.search(lowered):
                 return True
             if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
                 return True
@@ -243,16 +258,22 @@ class InstitutionalFilter:
         if not self._heuristics:
             return False
         if span.type == _DATE:
-            before = _line_before(text, span.start, 90).lower()
-            if _DOCUMENT_DATE.found_in(before[-50:]):
+            lo = _line_start_within(text, span.start, 90)
+            if hints.found(_DOCUMENT_DATE, max(lo, span.start - 50), span.start):
                 return True
-            return _DOCUMENT_VERBS.found_in(before[-40:]) and _DOCUMENT_NOUNS.found_in(before)
+            return hints.found(
+                _DOCUMENT_VERBS, max(lo, span.start - 40), span.start
+            ) and hints.found(_DOCUMENT_NOUNS, lo, span.start)
         if span.type in _SITE_KINDS:
-            line = _line_before(text, span.start, 120).lower()
-            if _SITE_WORDS.found_in(line) and not _PATIENT_WORDS.search(line):
+            lo = _line_start_within(text, span.start, 120)
+            line = text[lo : span.start].lower()
+            if hints.found(_SITE_WORDS, lo, span.start) and not _PATIENT_WORDS.search(line):
                 return True
-            after = text[span.end : span.end + 40].lower()
-            if _ORGANISATION_ADDRESS.search(line[-60:] + " " + after.split("\n", 1)[0]):
+            around = line[-60:] + " " + text[span.end : span.end + 40].lower().split("\n", 1)[0]
+            # Substring tests first: the regex is needed only to check the word boundaries.
+            if any(word in around for word in ("cedex", "bp", "cs", "tsa")) and (
+                _ORGANISATION_ADDRESS.search(around)
+            ):
                 return True
         return letterheads.holds(span.start)
 
@@ -261,11 +282,13 @@ class InstitutionalFilter:
         scanned: ScannedText,
         spans: Sequence[Span],
         keyword_starts: list[int] | None = None,
+        hint_hits: Mapping[str, list[tuple[int, int]]] | None = None,
     ) -> list[Span]:
         """``spans`` less those that are the hospital's own data.
 
         ``keyword_starts``: where :data:`REGISTRY_KEYWORDS` occur in ``scanned.lowered``, in
-        order, if already known.
+        order, if already known; ``hint_hits``: the occurrences of :data:`HINT_KEYWORDS`
+        groups there, when ``scanned.lowered`` has the offsets of the text.
         """
         if not spans:
             # Most texts hold no identifier: the masks and letterheads are not worth building.
@@ -273,13 +296,14 @@ class InstitutionalFilter:
         text = scanned.text
         masks = _Masks(self._masks(scanned, keyword_starts))
         letterheads = _Letterheads(text)
+        hints = _Hints(scanned, hint_hits if scanned.aligned else None)
         kept: list[Span] = []
         for span in spans:
             if masks and masks.overlaps(span.start, span.end):
                 continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
-            if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads):
+            if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads, hints):
                 continue
             kept.append(span)
         return kept
@@ -374,10 +398,26 @@ class _Letterheads:
         return known
 
 
-def _line_before(text: str, position: int, width: int) -> str:
-    """At most ``width`` characters before ``position`` on its line."""
-    line_start = text.rfind("\n", 0, position) + 1
-    return text[max(line_start, position - width) : position]
+def _line_start_within(text: str, position: int, width: int) -> int:
+    """Where the at most ``width`` characters before ``position`` on its line begin."""
+    return max(text.rfind("\n", 0, position) + 1, position - width)
+
+
+class _Hints:
+    """Answers "does this window of the text hold one of these words?" for one text, from
+    the keyword index's hits when it has them, else by searching the window."""
+
+    def __init__(
+        self, scanned: ScannedText, hits: Mapping[str, list[tuple[int, int]]] | None
+    ) -> None:
+        self._scanned = scanned
+        self._hits = hits
+
+    def found(self, hints: WordHints, lo: int, hi: int) -> bool:
+        lowered = self._scanned.lowered
+        if self._hits is None:
+            return hints.found_in(self._scanned.text[lo:hi].lower())
+        return hints.found_between(lowered, self._hits, lo, hi)
 
 
 def _opens_letterhead(line: str) -> bool:

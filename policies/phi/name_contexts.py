@@ -31,7 +31,12 @@ _LOWER_TITLE = re.compile(
     rf"[ \t]+(?P<first>{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
 )
 # Every match of _LOWER_TITLE starts with one of these.
-TITLE_KEYWORDS = ("m.", "mme", "mlle", "mr", "dr", "pr", "docteur", "madame", "monsieur")
+TITLE_KEYWORDS = tuple(
+    title + blank
+    for title in ("m.", "mme", "mme.", "mlle", "mlle.", "mr", "mr.", "mrs", "mrs.", "dr", "dr.",
+                  "pr", "pr.", "docteur", "madame", "monsieur")
+    for blank in " \t"
+)  # fmt: skip
 _NEXT_WORD = re.compile(rf"[ \t]+({_WORD})(?![\w\-])")
 _PREVIOUS_WORD = re.compile(rf"(?<![\w\-'\u2019])({_WORD})[ \t]+\Z")
 _FIRST_WORD = re.compile(rf"[ \t]*({_WORD})(?![\w\-'\u2019])")

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from policies.spans import Span
 
+from .keyword_search import matches_at
 from .kinds import PhiKind
 from .lexicons import strip_accents
 
@@ -45,13 +46,26 @@ _NUMERIC = frozenset(
 )
 _FREE_TEXT = frozenset({_K.ADDRESS.value, _K.EMAIL.value})
 # A column name after a separator (a header has at least two names, so one of them follows a
-# separator): where a header may be. Searched in the lower-cased text; the leading class lets
-# the engine skip from separator to separator.
+# separator): where a header may be. Matched in the lower-cased text where one of
+# HEADER_KEYWORDS occurs; a whole-text search only for texts whose lower-cased copy has other
+# offsets, since even a one-class regex pass costs ~10 ns a character.
 _HEADER_CELL = re.compile(
     r"[;\t|,][ \t\"]*(?P<cell>(?:nom|pr[ée]nom|ddn|d\.d\.n|ipp|nda|date|n[ée]e?|dob|name|mrn|venue"
     r"|s[ée]jour|t[ée]l|ville|adresse|ins\b|nir|n°|num|id|patient|m[ée]decin|portable|e-?mail)"
     r"[^;\t|,\n]{0,25})(?:[;\t|,]|$)",
     re.MULTILINE,
+)
+_HEADER_NAMES = (
+    "nom", "prénom", "prenom", "ddn", "d.d.n", "ipp", "nda", "date", "né", "ne", "dob", "name",
+    "mrn", "venue", "séjour", "sejour", "tél", "tel", "ville", "adresse", "ins", "nir", "n°",
+    "num", "id", "patient", "médecin", "medecin", "portable", "e-mail", "email",
+)  # fmt: skip
+# Every match of _HEADER_CELL starts with one of these.
+HEADER_KEYWORDS = tuple(
+    separator + blank + name
+    for separator in (";", "\t", "|", ",")
+    for blank in ("", " ", '"', ' "', "  ")
+    for name in _HEADER_NAMES
 )
 _SEPARATORS = (";", "\t", "|", ",")
 _MAX_CELL = 60
@@ -85,13 +99,21 @@ def _cell_ok(cell: str, kind: str) -> bool:
     return not has_digit and any(char.isalpha() for char in cell)
 
 
-def find_table_cells(text: str, lowered: str) -> Iterator[Span]:
+def find_table_cells(
+    text: str, lowered: str, keyword_starts: list[int] | None = None
+) -> Iterator[Span]:
     """Spans of the identifying cells of every table whose header names its columns.
 
-    ``lowered`` is ``text.lower()``; only header positions come from it.
+    ``lowered`` is ``text.lower()``; ``keyword_starts``: where :data:`HEADER_KEYWORDS` occur
+    in it, in order, when it has the offsets of ``text``; None to search it whole.
     """
     seen_headers: set[int] = set()
-    for hit in _HEADER_CELL.finditer(lowered):
+    hits = (
+        _HEADER_CELL.finditer(lowered)
+        if keyword_starts is None
+        else matches_at(_HEADER_CELL, lowered, keyword_starts)
+    )
+    for hit in hits:
         # Most hits are prose after a comma (", patient de 45 ans,"): not a column name.
         if _column_kind(hit.group("cell")) is None:
             continue
