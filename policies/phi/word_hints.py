@@ -15,7 +15,7 @@ from ahocorasick_rs import AhoCorasick
 
 # What may stand before a word: each keyword is indexed after each of these, since most words
 # hold some keyword ("ars" in "mars") and a hit per such word would cost more than the search.
-_LEADS = (" ", "\n", "\t", "(", "'", "\u2019", "/", '"', "-")
+_LEADS = (" ", "\n", "\t", "(", "[", "'", "\u2019", "/", '"', "«", "-", ",", ".", ";", ":")
 
 
 def _is_word_char(char: str) -> bool:
@@ -56,6 +56,9 @@ class WordHints:
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
         in the whole lower-cased text."""
+        if lo <= 0:
+            # A word opening the text has no character before it, so no indexed keyword.
+            return self.found_in(lowered[:hi])
         for group, whole in ((self._word_group, True), (self._prefix_group, False)):
             occurrences = hits[group]
             # A hit starts at the character before its word, which may lie just before lo.
