@@ -107,7 +107,7 @@ class PhiDetector:
         # Cells come first: on a tie with a shape-based candidate, the column's kind wins.
         found: list[Span] = (
             list(find_table_cells(text, scanned.lowered, starts(aligned[_HEADER])))
-            if aligned is not None
+            if aligned is not None and aligned[_HEADER]
             else []
         )
         # Dates, phone numbers, NIR, RPPS, addresses and postcodes all hold digits: a short

@@ -50,10 +50,14 @@ class KeywordIndex:
             for name in groups_of[index]:
                 hits[name].append((start, end))
         for occurrences in hits.values():
-            occurrences.sort()
+            if len(occurrences) > 1:
+                occurrences.sort()
         return hits
 
 
 def starts(occurrences: list[tuple[int, int]]) -> list[int]:
     """The distinct start offsets of sorted ``occurrences``, in order."""
+    # Most groups have no hit in a short prompt: no set or sort for them.
+    if len(occurrences) < 2:
+        return [occurrences[0][0]] if occurrences else []
     return sorted({start for start, _ in occurrences})

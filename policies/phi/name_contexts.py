@@ -115,9 +115,12 @@ class NameContextFinder:
         :data:`RELATIVE_KEYWORDS` occur in ``text.lower()``, in order; ``first_name_hits``: the
         ``(start, end)`` offsets of :meth:`first_name_keywords` there; all None to search
         ``text`` itself, when that copy does not have the offsets of ``text``."""
-        yield from self._after_titles(text, title_starts)
+        # Known to be absent (an empty list of hits), a rule is skipped without a call.
+        if title_starts is None or title_starts:
+            yield from self._after_titles(text, title_starts)
         yield from self._lexicon_pairs(text, first_name_hits)
-        yield from self._relatives(text, relation_starts)
+        if relation_starts is None or relation_starts:
+            yield from self._relatives(text, relation_starts)
 
     def _after_titles(self, text: str, title_starts: list[int] | None) -> Iterator[Span]:
         matches: Iterable[re.Match[str]] = (

@@ -69,6 +69,8 @@ HEADER_KEYWORDS = tuple(
 )
 _SEPARATORS = (";", "\t", "|", ",")
 _MAX_CELL = 60
+_MAX_HEADER = 400
+_MAX_NAME = 40
 _QUOTES = " \t\"'\r"
 
 
@@ -124,8 +126,14 @@ def find_table_cells(
         line_end = text.find("\n", line_start)
         line_end = len(text) if line_end == -1 else line_end
         header = text[line_start:line_end]
+        # A header is a short line of short cells; a paragraph holding ", date" is not one.
+        if line_end - line_start > _MAX_HEADER:
+            continue
         separator = max(_SEPARATORS, key=header.count)
-        kinds = [_column_kind(header[a:b]) for a, b in _cells(header, separator)]
+        kinds = [
+            _column_kind(header[a:b]) if b - a <= _MAX_NAME else None
+            for a, b in _cells(header, separator)
+        ]
         if sum(kind is not None for kind in kinds) < 2:
             continue
         yield from _rows(text, line_end + 1, separator, kinds)
