@@ -103,14 +103,14 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 # A city from the lexicon counts only where residence or birth is described: one of these words
 # (searched in lower-cased text), then within a few words "à"/"in"/":" and the city.
 _CITY_CONTEXT = re.compile(
-    r"domicil|habit|demeur|r[ée]sid|vit\b|vivant|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
+    r"domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
     r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
-    "domicil", "vivant", "habit", "demeur", "rési", "resi", "vit", "né", "ne(e)", "nee",
-    "originaire", "liv", "born", "ville", "city", "commune", "naissance", "birth", "adresse",
-    "address",
+    "domicil", "vivant", "install", "héberg", "heberg", "habit", "demeur", "rési", "resi",
+    "vit", "né", "ne(e)", "nee", "originaire", "liv", "born", "ville", "city", "commune",
+    "naissance", "birth", "adresse", "address",
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
@@ -155,9 +155,13 @@ def find_lexicon_cities(
                 yield Span(start, match.end("city"), _CITY)
             elif (first := words.split()[0]).lower() in cities:
                 yield Span(start, start + len(first), _CITY)
-            elif match.group("lead") in {"à", "À"} and first.lower() not in common_words:
+            elif match.group("lead") in {"à", "À"}:
                 # "vivant seul à domicile à Loudéac": the lexicon cannot list every commune.
-                yield Span(start, start + len(first), _CITY)
+                if first.lower() not in common_words:
+                    yield Span(start, start + len(first), _CITY)
+                elif first in {"Le", "La", "Les"} and " " in words:
+                    # "à La Roche-sur-Yon", "au Mans" is not covered: "au" is not a lead.
+                    yield Span(start, match.end("city"), _CITY)
 
 
 # Capitalised words that follow "à" in a residence phrase without naming a commune.

@@ -31,7 +31,9 @@ _FIELD_WORDS = frozenset(
     {"nom", "prénom", "prenom", "prénoms", "prenoms", "patient", "patiente", "name", "surname",
      "first", "last", "given", "family", "full", "médecin", "medecin", "personne", "contact",
      "époux", "epoux", "épouse", "epouse", "conjoint", "conjointe", "identité", "identite",
-     "destinataire", "rédacteur", "redacteur", "signataire", "kin"}
+     "destinataire", "rédacteur", "redacteur", "signataire", "kin", "cc", "attention",
+     "expéditeur", "expediteur", "auteur", "aidant", "aidante", "tuteur", "tutrice", "référent",
+     "referent", "mère", "mere", "père", "pere", "enfant"}
 )  # fmt: skip
 _FIELD_TAIL = re.compile(r"(?:[ \t]+[\w'\u2019/ \-]{1,30}?)?[ \t]*:[ \t]*")
 # Roles after "M. le" / "Mme la": a title followed by a function, not by a name.
@@ -290,6 +292,9 @@ class NameFinder:
             if upper and not nxt.isupper() and nxt.isalpha():
                 return True
             if not upper and nxt.isupper() and word.replace("-", "").isalpha():
+                return True
+            # "Dupont Marie": a lexicon surname before a lexicon first name.
+            if lower in lex.surnames and self._first_name(toks.lowers[following]):
                 return True
         if upper:
             return len(word) >= 3 and lower in lex.surnames

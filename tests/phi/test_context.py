@@ -138,6 +138,7 @@ def test_a_day_and_month_alone_is_a_score() -> None:
         ("Patient vivant seul à domicile à Loudéac.", "Loudéac"),
         ("Retour à domicile prévu à Plougastel-Daoulas", "Plougastel-Daoulas"),
         ("Mme X, née le 12/03/1950 à Paimpol", "Paimpol"),
+        ("Patient installé depuis peu à La Roche-sur-Yon", "La Roche-sur-Yon"),
     ],
 )
 def test_cities_of_residence_or_birth(text: str, city: str) -> None:

@@ -64,3 +64,7 @@ def test_relatives_named_in_nursing_notes(text: str, names: list[str]) -> None:
 )  # fmt: skip
 def test_a_title_followed_by_a_role_is_not_a_name(text: str) -> None:
     assert persons(text) == []
+
+
+def test_a_lexicon_surname_before_a_lexicon_first_name() -> None:
+    assert persons("Compte rendu de Dupont Marie, vue ce jour.") == ["Dupont Marie"]
