@@ -26,7 +26,7 @@ _ID = (
 )
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP\b|\bI\.P\.P\.?|\bNIP\b|\bPID\b|\bID[ \t]+patient|\bMRN\b"
+    r"(?i:\bIPP(?![a-z])|\bI\.P\.P\.?|\bNIP\b|\bPID\b|\bID[ \t]+patient|\bMRN\b"
     r"|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
     r"|(?:n°|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
     r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient"
@@ -36,7 +36,7 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
     r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|num[ée]ro\s+(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id)"
-    r"|(?:venue|s[ée]jour|passage|[ée]pisode)(?=[ \t]*(?:n°|no\b|num))|\bIEP\b"
+    r"|(?:venue|s[ée]jour|passage|[ée]pisode|dossier)(?=[ \t]*(?:n°|no\b|num))|\bIEP\b"
     r"|(?:n°|num[ée]ro)\s*(?:d['\u2019]|de\s+l['\u2019])?(?:hospitalisation|admission|entr[ée]e))"
     + _SEP
     + _ID,

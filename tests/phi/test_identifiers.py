@@ -146,6 +146,8 @@ def test_nir_with_dashes_or_a_separated_key(layout: str) -> None:
         ("Identifiant : 123 456 789", "IPP", "123 456 789"),
         ("Patient n° 7654321", "IPP", "7654321"),
         ("N° d'hospitalisation : 2024-001234", "NDA", "2024-001234"),
+        ("Dossier n° 2024123456", "NDA", "2024123456"),
+        ("IPP12345678 vu ce jour", "IPP", "12345678"),
     ],
 )
 def test_hospital_numbers_after_more_keywords(text: str, kind: str, value: str) -> None:
