@@ -37,6 +37,16 @@ class WordHints:
         whole = len(self._keywords[self._word_group])
         self._whole = [True] * whole + [False] * (len(patterns) - whole)
         self._automaton = AhoCorasick(patterns)
+        self._all = self.words + self.prefixes
+
+    def _opens(self, lowered: str, hi: int) -> bool:
+        """True when ``lowered[:hi]`` opens with a word or a prefix."""
+        if any(lowered.startswith(prefix, 0, hi) for prefix in self.prefixes):
+            return True
+        return any(
+            lowered.startswith(word, 0, hi) and _bounded(lowered, len(word), True, hi)
+            for word in self.words
+        )
 
     def keyword_groups(self) -> dict[str, tuple[str, ...]]:
         """The groups to add to a keyword index whose hits :meth:`found_between` reads."""
@@ -56,9 +66,10 @@ class WordHints:
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
         in the whole lower-cased text."""
-        if lo <= 0:
-            # A word opening the text has no character before it, so no indexed keyword.
-            return self.found_in(lowered[:hi])
+        # A word opening the text has no character before it, so no indexed keyword: one
+        # C-level startswith for all of them, a loop only when one matches.
+        if lo <= 0 and lowered.startswith(self._all, 0, hi) and self._opens(lowered, hi):
+            return True
         for group, whole in ((self._word_group, True), (self._prefix_group, False)):
             occurrences = hits[group]
             # A hit starts at the character before its word, which may lie just before lo.
