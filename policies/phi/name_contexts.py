@@ -82,9 +82,7 @@ class NameContextFinder:
         self._surnames = lexicons.surnames
         self._names = self._first | self._surnames
         self._stop = lexicons.common_words | _FUNCTION_WORDS
-        self._first_keywords = tuple(
-            blank + name for name in sorted(self._first - self._stop) for blank in " \n\t"
-        )
+        self._first_keywords = tuple(" " + name for name in sorted(self._first - self._stop))
         # For texts whose lower-cased copy has other offsets (see find).
         self._first_automaton = AhoCorasick(
             list(self._first_keywords), matchkind=MatchKind.LeftmostLongest

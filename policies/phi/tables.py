@@ -64,7 +64,7 @@ _HEADER_NAMES = (
 HEADER_KEYWORDS = tuple(
     separator + blank + name
     for separator in (";", "\t", "|", ",")
-    for blank in ("", " ", '"', ' "', "  ")
+    for blank in ("", " ", '"')
     for name in _HEADER_NAMES
 )
 _SEPARATORS = (";", "\t", "|", ",")

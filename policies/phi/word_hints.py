@@ -15,7 +15,7 @@ from ahocorasick_rs import AhoCorasick
 
 # What may stand before a word: each keyword is indexed after each of these, since most words
 # hold some keyword ("ars" in "mars") and a hit per such word would cost more than the search.
-_LEADS = (" ", "\n", "\t", "(", "[", "'", "\u2019", "/", '"', "«", "-", ",", ".", ";", ":")
+_LEADS = (" ", "\n", "\t", "(", "'", "/", "-", ",", ".", ":", ";")
 
 
 def _is_word_char(char: str) -> bool:
