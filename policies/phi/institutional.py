@@ -258,6 +258,11 @@ class InstitutionalFilter:
         if not self._heuristics:
             return False
         if span.type == _DATE:
+            # Most texts name no document, law or meeting: their dates need no window search.
+            if not hints.present(_DOCUMENT_DATE) and not (
+                hints.present(_DOCUMENT_NOUNS) and hints.present(_DOCUMENT_VERBS)
+            ):
+                return False
             lo = _line_start_within(text, span.start, 90)
             if hints.found(_DOCUMENT_DATE, max(lo, span.start - 50), span.start):
                 return True
@@ -412,6 +417,18 @@ class _Hints:
     ) -> None:
         self._scanned = scanned
         self._hits = hits
+        self._present: dict[WordHints, bool] = {}
+
+    def present(self, hints: WordHints) -> bool:
+        """False when the text holds none of ``hints`` anywhere (known from the index)."""
+        if self._hits is None:
+            return True
+        known = self._present.get(hints)
+        if known is None:
+            known = self._present[hints] = any(
+                self._hits[group] for group in hints.keyword_groups()
+            ) or self._scanned.lowered.startswith(hints.openings)
+        return known
 
     def found(self, hints: WordHints, lo: int, hi: int) -> bool:
         lowered = self._scanned.lowered

@@ -37,7 +37,8 @@ class WordHints:
         whole = len(self._keywords[self._word_group])
         self._whole = [True] * whole + [False] * (len(patterns) - whole)
         self._automaton = AhoCorasick(patterns)
-        self._all = self.words + self.prefixes
+        self.openings = self.words + self.prefixes
+        """Every word and prefix, for a ``str.startswith`` test."""
 
     def _opens(self, lowered: str, hi: int) -> bool:
         """True when ``lowered[:hi]`` opens with a word or a prefix."""
@@ -68,7 +69,7 @@ class WordHints:
         in the whole lower-cased text."""
         # A word opening the text has no character before it, so no indexed keyword: one
         # C-level startswith for all of them, a loop only when one matches.
-        if lo <= 0 and lowered.startswith(self._all, 0, hi) and self._opens(lowered, hi):
+        if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
             return True
         for group, whole in ((self._word_group, True), (self._prefix_group, False)):
             occurrences = hits[group]
