@@ -60,7 +60,9 @@ def demo_catalog(simulator_url: str) -> Catalog:
                         }
                     ],
                 },
-            ]
+            ],
+            # The demo hospital's patient numbers: ten digits opening with 80, no keyword needed.
+            "detector": {"ipp_shapes": [r"80\d{8}"]},
         },
         source="demo configuration",
     )

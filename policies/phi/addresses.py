@@ -103,16 +103,17 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 # A city from the lexicon counts only where residence or birth is described: one of these words
 # (searched in lower-cased text), then within a few words "à"/"in"/":" and the city.
 _CITY_CONTEXT = re.compile(
-    r"domicili|habit|demeur|r[ée]sid|vit\b|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
+    r"domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
     r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
-    "domicili", "habit", "demeur", "rési", "resi", "vit", "né", "ne(e)", "nee", "originaire",
-    "liv", "born", "ville", "city", "commune", "naissance", "birth", "adresse", "address",
+    "domicil", "vivant", "install", "héberg", "heberg", "habit", "demeur", "rési", "resi",
+    "vit", "né", "ne(e)", "nee", "originaire", "liv", "born", "ville", "city", "commune",
+    "naissance", "birth", "adresse", "address",
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
-    r"(?:(?<![\w])(?:[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
+    r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
     r"(?P<city>[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*"
     r"(?:[ \t][A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*)?)"
 )
@@ -120,9 +121,14 @@ _CITY_WINDOW = 60
 
 
 def find_lexicon_cities(
-    text: str, lowered: str, cities: frozenset[str], keyword_starts: list[int] | None = None
+    text: str,
+    lowered: str,
+    cities: frozenset[str],
+    keyword_starts: list[int] | None = None,
+    common_words: frozenset[str] = frozenset(),
 ) -> Iterator[Span]:
-    """CITY spans for lexicon communes named where residence or birth is described.
+    """CITY spans for communes named where residence or birth is described: any lexicon
+    commune, and after "à" any other capitalised word but ``common_words``.
 
     ``lowered`` is ``text.lower()``; ``keyword_starts``, where :data:`CITY_CONTEXT_KEYWORDS`
     occur in it, in order, if already known.
@@ -149,3 +155,63 @@ def find_lexicon_cities(
                 yield Span(start, match.end("city"), _CITY)
             elif (first := words.split()[0]).lower() in cities:
                 yield Span(start, start + len(first), _CITY)
+            elif match.group("lead") in {"à", "À"}:
+                # "vivant seul à domicile à Loudéac": the lexicon cannot list every commune.
+                if first.lower() not in common_words:
+                    yield Span(start, start + len(first), _CITY)
+                elif first in {"Le", "La", "Les"} and " " in words:
+                    # "à La Roche-sur-Yon", "au Mans" is not covered: "au" is not a lead.
+                    yield Span(start, match.end("city"), _CITY)
+
+
+# Capitalised words that follow "à" in a residence phrase without naming a commune.
+NOT_CITY_WORDS = frozenset(
+    {
+        "domicile",
+        "l'hôpital",
+        "l'ehpad",
+        "ehpad",
+        "mme",
+        "m",
+        "mr",
+        "dr",
+        "pr",
+        "jour",
+        "j",
+        "h",
+        "partir",
+        "noter",
+        "prévoir",
+        "revoir",
+        "distance",
+        "proximité",
+        "proximite",
+        "côté",
+        "cote",
+        "nouveau",
+        "plusieurs",
+        "chaque",
+        "temps",
+        "domicile.",
+        "l'etranger",
+        "l'étranger",
+        "hôpital",
+        "hopital",
+        "clinique",
+        "maison",
+        "foyer",
+        "résidence",
+        "residence",
+        "usld",
+        "ssr",
+        "has",
+        "sa",
+        "son",
+        "ses",
+        "leur",
+        "leurs",
+        "la",
+        "le",
+        "les",
+    }
+)

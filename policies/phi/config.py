@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from .hospital_numbers import DEFAULT_IPP_PATTERNS, DEFAULT_NDA_PATTERNS
+from .hospital_numbers import DEFAULT_IPP_PATTERNS, DEFAULT_IPP_SHAPES, DEFAULT_NDA_PATTERNS
 from .kinds import ALL_KINDS
 
 
@@ -47,7 +47,10 @@ class DetectorConfig(BaseModel):
     """Settings of one :class:`~policies.phi.detector.PhiDetector`; immutable.
 
     ``ipp_patterns`` / ``nda_patterns`` are regexes whose group ``id`` (else group 1, else the
-    whole match) is the number. ``enabled_types`` limits the kinds reported.
+    whole match) is the number. ``ipp_shapes`` / ``nda_shapes`` are regexes of the whole
+    number, found with no keyword wherever they stand alone: configure only shapes that nothing
+    else takes (the default, ten digits opening with 80, is the demo hospital's).
+    ``enabled_types`` limits the kinds reported.
     ``institutional_heuristics`` turns the built-in letterhead/switchboard/generic-mailbox rules
     on or off; the allowlist always applies.
     """
@@ -56,11 +59,13 @@ class DetectorConfig(BaseModel):
 
     ipp_patterns: tuple[str, ...] = DEFAULT_IPP_PATTERNS
     nda_patterns: tuple[str, ...] = DEFAULT_NDA_PATTERNS
+    ipp_shapes: tuple[str, ...] = DEFAULT_IPP_SHAPES
+    nda_shapes: tuple[str, ...] = ()
     institutional: InstitutionalAllowlist = InstitutionalAllowlist()
     enabled_types: frozenset[str] = ALL_KINDS
     institutional_heuristics: bool = True
 
-    @field_validator("ipp_patterns", "nda_patterns")
+    @field_validator("ipp_patterns", "nda_patterns", "ipp_shapes", "nda_shapes")
     @classmethod
     def _check_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _compiles(value)

@@ -44,6 +44,10 @@ DAY_FIRST_AFTER_FIRST_DIGIT = (
     rf"|(?:st|nd|rd|th|)\s++(?:of\s++|)(?:{_EN_MONTHS})(?:,?\s++{_YEAR})?"
     rf")(?![\w])"
 )
+# A day and month with no year ("16/09"), a date only after "le"/"du"/"au" (see
+# :func:`day_month_ok`): alone it is as often a score ("9/10") or a ratio.
+DAY_MONTH_AFTER_FIRST_DIGIT = r"\d?/(?:0?[1-9]|1[0-2])(?![\w/]|[.,]\d)"
+_DAY_MONTH_LEAD = re.compile(r"(?i:(?<![\w])(?:le|du|au|depuis|jusqu'au|jusqu\u2019au))[ \t]+\Z")
 # A bare 19xx/20xx year; the scanner's caller looks just before it for a French month
 # ("mars 2024"), which is cheaper than searching the whole text for month names.
 YEAR_AFTER_FIRST_DIGIT = r"(?:(?<=1)9|(?<=2)0)\d\d(?![\w]|[.,/]\d)"
@@ -116,6 +120,15 @@ def numeric_date_ok(match: re.Match[str], start: int) -> bool:
         return False
     # "1-2-24" is more often a range or a dosing scheme than a date.
     return not (len(match.group("date_y")) == 2 and separator == "-")
+
+
+def day_month_ok(text: str, start: int) -> bool:
+    """Checks a day/month match of the scanner: a real day, announced as a date by the word
+    before it."""
+    day = text[start : text.index("/", start)]
+    if not 1 <= int(day) <= 31:
+        return False
+    return _DAY_MONTH_LEAD.search(text, max(0, start - 12), start) is not None
 
 
 def day_first_ok(text: str, start: int) -> bool:

@@ -7,21 +7,24 @@ from functools import lru_cache
 
 from policies.spans import Span
 
-from .addresses import CITY_CONTEXT_KEYWORDS, find_lexicon_cities
+from .addresses import CITY_CONTEXT_KEYWORDS, NOT_CITY_WORDS, find_lexicon_cities
 from .config import DetectorConfig
 from .dates import BIRTH_WORDS, ENGLISH_MONTH_KEYWORDS, find_english_month_first_dates
 from .emails import find_emails
 from .hospital_numbers import DEFAULT_ANCHOR_KEYWORDS, HospitalNumberFinder
 from .iban import find_ibans
-from .institutional import REGISTRY_KEYWORDS, InstitutionalFilter
+from .institutional import HINT_KEYWORDS, REGISTRY_KEYWORDS, InstitutionalFilter
 from .keyword_index import Hits, KeywordIndex, starts
 from .kinds import ALL_KINDS, PhiKind
 from .lexicons import Lexicons, load_lexicons
+from .lone_spans import drop_lone_spans
+from .name_contexts import RELATIVE_KEYWORDS, TITLE_KEYWORDS, NameContextFinder
 from .names import SIGN_OFF_KEYWORDS, NameFinder
 from .normalise import normalise
 from .numeric_scanner import scan_numbers
 from .phones import find_plus_phones
 from .scanned_text import ScannedText
+from .tables import HEADER_KEYWORDS, find_table_cells
 
 # When two candidates overlap, the more specific evidence wins: checksums and keywords first,
 # context-free shapes next, lexicon-based names last. Ties go to the longer span.
@@ -45,6 +48,7 @@ _K = PhiKind
 _HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF = (
     "hospital", "city", "registry", "birth", "month", "sign-off"
 )  # fmt: skip
+_TITLE, _RELATIVE, _FIRST_NAME, _HEADER = "title", "relative", "first name", "header"
 
 
 class PhiDetector:
@@ -66,10 +70,20 @@ class PhiDetector:
         self._email = _K.EMAIL.value in on
         self._city = _K.CITY.value in on
         self._person = _K.PERSON.value in on
-        self._numbers = HospitalNumberFinder(self.config.ipp_patterns, self.config.nda_patterns)
+        self._numbers = HospitalNumberFinder(
+            self.config.ipp_patterns,
+            self.config.nda_patterns,
+            self.config.ipp_shapes,
+            self.config.nda_shapes,
+        )
         self._names = NameFinder(self._lexicons)
+        self._name_contexts = NameContextFinder(self._lexicons)
+        # Capitalised words after "à" that are not communes ("à Domicile", "à Mme").
+        self._not_cities = self._lexicons.common_words | self._lexicons.first_names | NOT_CITY_WORDS
         self._institutional = InstitutionalFilter(
-            self.config.institutional, heuristics=self.config.institutional_heuristics
+            self.config.institutional,
+            heuristics=self.config.institutional_heuristics,
+            names=self._lexicons.first_names | self._lexicons.surnames,
         )
         self._keywords = KeywordIndex(
             {
@@ -79,6 +93,11 @@ class PhiDetector:
                 _BIRTH: BIRTH_WORDS,
                 _MONTH: ENGLISH_MONTH_KEYWORDS,
                 _SIGN_OFF: SIGN_OFF_KEYWORDS,
+                _TITLE: TITLE_KEYWORDS,
+                _HEADER: HEADER_KEYWORDS,
+                _RELATIVE: RELATIVE_KEYWORDS,
+                _FIRST_NAME: self._name_contexts.first_name_keywords(),
+                **HINT_KEYWORDS,
             }
         )
 
@@ -86,7 +105,12 @@ class PhiDetector:
         text = scanned.text
         # Offsets found in the lower-cased copy are text offsets only when it is aligned.
         aligned = hits if scanned.aligned else None
-        found: list[Span] = []
+        # Cells come first: on a tie with a shape-based candidate, the column's kind wins.
+        found: list[Span] = (
+            list(find_table_cells(text, scanned.lowered, starts(aligned[_HEADER])))
+            if aligned is not None and aligned[_HEADER]
+            else []
+        )
         # Dates, phone numbers, NIR, RPPS, addresses and postcodes all hold digits: a short
         # question without any skips their finders.
         if scanned.has_digits:
@@ -107,11 +131,24 @@ class PhiDetector:
         if self._city:
             contexts = starts(hits[_CITY_CONTEXT]) if hits is not None else None
             found.extend(
-                find_lexicon_cities(text, scanned.lowered, self._lexicons.cities, contexts)
+                find_lexicon_cities(
+                    text, scanned.lowered, self._lexicons.cities, contexts, self._not_cities
+                )
             )
         if self._person:
             sign_offs = starts(aligned[_SIGN_OFF]) if aligned is not None else None
             found.extend(self._names.find(text, sign_offs))
+            if aligned is not None:
+                found.extend(
+                    self._name_contexts.find(
+                        text,
+                        starts(aligned[_TITLE]),
+                        starts(aligned[_RELATIVE]),
+                        aligned[_FIRST_NAME],
+                    )
+                )
+            else:
+                found.extend(self._name_contexts.find(text, None, None, None))
         if self._all_enabled:
             return found
         on = self._enabled
@@ -134,8 +171,8 @@ class PhiDetector:
         hits = self._keywords.find(scanned.lowered)
         chosen = _resolve(self._candidates(scanned, hits))
         registry = starts(hits[_REGISTRY]) if hits is not None else None
-        kept = self._institutional.filter(scanned, chosen, registry)
-        return _merge(text, kept)
+        kept = self._institutional.filter(scanned, chosen, registry, hits)
+        return _merge(text, drop_lone_spans(scanned.lowered, kept))
 
 
 def _resolve(candidates: list[Span]) -> list[Span]:

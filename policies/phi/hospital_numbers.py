@@ -2,6 +2,8 @@
 
 Each hospital formats them its own way, so the patterns are configuration; the defaults need a
 keyword ("IPP : 123456789", "NDA 2024123456") because a bare 9-digit number is not evidence.
+A hospital whose numbers have a distinctive shape (ten digits opening with 80) configures it as
+a *shape*, found without any keyword ("réf. 8012345678", a table cell).
 A pattern reports its named group ``id`` when it has one, else its first group, else the match.
 """
 
@@ -17,19 +19,27 @@ from .kinds import PhiKind
 from .scanned_text import ScannedText
 
 _SEP = r"[ \t]*(?i:n°|no\.?|num(?:[ée]ro)?\.?|#)?[ \t]*[:=]?[ \t]*"
+# The number: digits, letters then digits, or digits in groups ("123 456 789", "2024-001234").
+_ID = (
+    r"(?P<id>\d{5,12}|[A-Z]{1,3}-?\d{5,10}|\d{2,4}(?:[ .\-/]\d{2,6}){1,3})"
+    r"(?![\w]|[ .\-/]\d)"
+)
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP\b|\bI\.P\.P\.?|identifiant\s+(?:permanent\s+)?(?:du\s+)?patient|\bMRN\b"
-    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient)"
-    + _SEP
-    + r"(?P<id>\d{5,12}|[A-Z]{1,3}\d{5,10})(?![\w])",
+    r"(?i:\bIPP(?![a-z])|\bI\.P\.P\.?|\bNIP\b|\bPID\b|\bID[ \t]+patient|\bMRN\b"
+    r"|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
+    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
+    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient"
+    r"|patiente?(?=[ \t]*(?:n°|no\b|num|#)))" + _SEP + _ID,
 )
 DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
     r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|num[ée]ro\s+(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
-    r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id))"
+    r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id)"
+    r"|(?:venue|s[ée]jour|passage|[ée]pisode|dossier)(?=[ \t]*(?:n°|no\b|num))|\bIEP\b"
+    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019]|de\s+l['\u2019])?(?:hospitalisation|admission|entr[ée]e))"
     + _SEP
-    + r"(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,10})(?![\w])",
+    + _ID,
 )
 
 
@@ -37,13 +47,24 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
 # is much faster than running the case-insensitive patterns over the whole text.
 _DEFAULT_ANCHOR = re.compile(
     r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
-    r"|admission"
+    r"|admission|venue|s[ée]jour|passage|nip|pid|id|dossier|patient|[ée]pisode|iep"
 )
 DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
-    "numéro", "numero", "encounter", "visit", "admission",
+    "numéro", "numero", "encounter", "visit", "admission", "venue", "séjour", "sejour",
+    "passage", "nip", "pid", "id ", "id:", "dossier", "patient n", "patiente n", "patient #",
+    "patient num", "patiente num", "épisode", "episode", "iep",
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
+# The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening
+# with 80. A shape is worth configuring only when it is this distinctive: it is matched
+# wherever it stands alone in the text.
+DEFAULT_IPP_SHAPES: tuple[str, ...] = (r"80\d{8}",)
+# A shape stands alone: not glued to a word, a decimal, a date or a longer number. What stands
+# before it is checked in Python (``_glued``): a leading lookbehind would keep the engine from
+# jumping to the shape's literal prefix.
+_SHAPE_AFTER = r"(?![\w]|[.,/\-]\d)"
+_GLUE = frozenset(".,/+-_")
 
 
 def _group(pattern: re.Pattern[str]) -> int | str:
@@ -55,7 +76,13 @@ def _group(pattern: re.Pattern[str]) -> int | str:
 class HospitalNumberFinder:
     """Compiled IPP and NDA patterns; immutable once built."""
 
-    def __init__(self, ipp_patterns: Iterable[str], nda_patterns: Iterable[str]) -> None:
+    def __init__(
+        self,
+        ipp_patterns: Iterable[str],
+        nda_patterns: Iterable[str],
+        ipp_shapes: Iterable[str] = (),
+        nda_shapes: Iterable[str] = (),
+    ) -> None:
         self._patterns: tuple[tuple[re.Pattern[str], int | str, str, bool], ...] = tuple(
             (re.compile(source), _group(re.compile(source)), kind, source in _DEFAULTS)
             for sources, kind in (
@@ -63,6 +90,11 @@ class HospitalNumberFinder:
                 (nda_patterns, PhiKind.NDA.value),
             )
             for source in sources
+        )
+        self._shapes: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+            (re.compile(f"(?:{shape}){_SHAPE_AFTER}"), kind)
+            for shapes, kind in ((ipp_shapes, PhiKind.IPP.value), (nda_shapes, PhiKind.NDA.value))
+            for shape in shapes
         )
 
     def find(
@@ -101,6 +133,19 @@ class HospitalNumberFinder:
                 start, end = match.span(group)
                 if start < end:
                     yield Span(start, end, kind)
+        if self._shapes and scanned.has_digits:
+            yield from self._shaped(text, kinds)
+
+    def _shaped(self, text: str, kinds: frozenset[str]) -> Iterator[Span]:
+        """Numbers of a configured shape standing alone, with no keyword."""
+        for pattern, kind in self._shapes:
+            if kind not in kinds:
+                continue
+            for match in pattern.finditer(text):
+                start = match.start()
+                glued = start and (text[start - 1].isalnum() or text[start - 1] in _GLUE)
+                if not glued and match.end() > start:
+                    yield Span(start, match.end(), kind)
 
 
 def _anchors(lowered: str, keyword_starts: list[int] | None) -> list[int]:

@@ -17,6 +17,7 @@ from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
 from .scanned_text import ScannedText
+from .word_hints import WordHints
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -26,7 +27,9 @@ _LETTERHEAD_OPENINGS = (
     "groupe hospitalier", "hospices", "institut", "fondation", "service", "pôle", "pole",
     "département", "departement", "unité", "unite", "secrétariat", "secretariat", "standard",
     "accueil", "finess", "siret", "trust", "maison de santé", "centre de santé", "ehpad",
-    "cabinet", "laboratoire",
+    "cabinet", "laboratoire", "pharmacie", "pui", "direction", "cellule", "équipe", "equipe",
+    "plateforme", "site", "siège", "siege", "bâtiment", "batiment", "consultation",
+    "consultations", "urgences", "samu", "smur", "efs", "centre", "ars", "cpam", "had",
 )  # fmt: skip
 # The openings by their first two characters (every opening has at least two).
 _OPENINGS_BY_PREFIX: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -39,6 +42,9 @@ _BLOCK_KINDS = frozenset(
     {PhiKind.PHONE.value, PhiKind.ADDRESS.value, PhiKind.ZIP.value, PhiKind.CITY.value,
      PhiKind.EMAIL.value}
 )  # fmt: skip
+_SITE_KINDS = frozenset({PhiKind.ADDRESS.value, PhiKind.ZIP.value, PhiKind.CITY.value})
+_DATE = PhiKind.DATE.value
+_FILTERED_KINDS = _BLOCK_KINDS | {_DATE}
 _MAX_BLOCK_LINES = 6
 _PHONE = PhiKind.PHONE.value
 _EMAIL = PhiKind.EMAIL.value
@@ -48,6 +54,12 @@ _PATIENT_WORDS = re.compile(
     r"patient|domicil|demeurant|habit|née?\b|nee\b|m\. |mme\b|mlle\b|monsieur|madame"
     r"|personnel|portable\s+(?:du|de\s+la)|famille|fille|fils\b|[ée]poux|[ée]pouse|conjoint"
     r"|home\b|mobile\s+of|his\b|her\b|joindre|joignable|contacter\s+(?:le|la)|proche"
+)
+# Words that make a number the patient's or a relative's own, whatever service is named too.
+_PATIENT_OWN = re.compile(
+    r"patient|domicil|demeurant|personnel|portable\s+(?:du|de\s+la|de\s+son|de\s+sa)|famille"
+    r"|fille|fils\b|[ée]poux|[ée]pouse|conjoint|proche|m[èe]re\b|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re"
+    r"|mobile\s+of|home\b|\bhis\b|\bher\b|\bmme\b|\bm\. |monsieur|madame|\bmlle\b"
 )
 # Form fields about the patient end a letterhead block too.
 _BLOCK_END = re.compile(
@@ -67,12 +79,89 @@ _PHONE_KEYWORDS = re.compile(
     + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('santé')}"
     + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('sante')}"
 )  # fmt: skip
+# Words before a phone number that make it a service's line even in a sentence that also
+# talks about reaching someone ("interne de garde joignable 24h/24 au ..."), or a product's
+# batch number (searched in lower-cased text).
+_SERVICE_LINE = WordHints(
+    "service",
+    words=("bip", "poste", "fax", "lot", "batch", "cadre", "interne", "bloc", "pui", "samu",
+           "smur", "dect", "chu", "pôle", "pole", "hotline", "accueil", "standard"),
+    prefixes=("24h/24", "24 h/24", "24h / 24", "24h sur 24", "astreinte", "de garde",
+              "pharmaci", "secrétariat", "secretariat", "télécopie", "telecopie", "télecopie",
+              "telécopie", "laboratoire", "permanence", "numéro vert", "numero vert",
+              "numéro unique", "numero unique", "numéro d'appel", "plateforme", "cellule",
+              "régulation", "regulation", "antipoison", "centre de", "centre d'",
+              "centre hospitalier", "équipe mobile", "equipe mobile", "infirmerie",
+              "service de", "service d'", "service des", "unité ", "unite ", "consultation",
+              "prise de rendez-vous", "hôpital", "hopital", "clinique"),
+)  # fmt: skip
+# Words on the line before an address that make it a site of the hospital or of another
+# organisation: where samples are delivered, orders sent, a laboratory, a platform.
+_SITE_WORDS = WordHints(
+    "site",
+    words=("pui", "siège", "siege", "bloc", "chu", "chr", "ch", "pôle", "pole", "site", "hall",
+           "porte", "efs", "cpam", "ars", "mdph", "rdv", "cedex"),
+    prefixes=("laboratoire", "livraison", "livrer", "déposer", "deposer", "dépôt", "depot",
+              "envoy", "expédi", "expedi", "achemin", "plateforme", "pharmacie", "magasin",
+              "logistique", "secrétariat", "secretariat", "bâtiment", "batiment", "pavillon",
+              "courrier", "retourner", "renvoyer", "réception", "reception", "prélèvements",
+              "prelevements", "hôpital", "hopital", "clinique", "centre", "institut", "service",
+              "unité", "unite", "consultation", "accueil", "bureau", "direction", "campus",
+              "étage", "etage", "parking", "mairie", "préfecture", "prefecture", "association",
+              "fondation", "maison de", "cabinet", "rendez-vous", "adresser", "s'adresser",
+              "établissement", "etablissement"),
+)  # fmt: skip
+# Organisations' postal addresses: individuals have no CEDEX, postal box (BP) or sorting code.
+_ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
+# Words just before a date that make it the date of a document (its version, validation or
+# review), of a legal text, a meeting or a product, not of a patient's care.
+_DOCUMENT_DATE = WordHints(
+    "document",
+    words=("exp", "dlu", "loi", "décret", "decret", "arrêté", "arrete", "circulaire",
+           "instruction", "directive", "règlement", "reglement", "cme", "clin", "comedims",
+           "formation", "version"),
+    prefixes=("application", "mise à jour", "mis à jour", "mise a jour", "révision", "revision",
+              "vigueur", "péremption", "peremption", "expiration", "utiliser avant", "fabriqu",
+              "actualis", "date d'effet", "date d'édition", "date d'edition", "date d'impression",
+              "date d'approbation", "date de création", "date de creation", "date de validation",
+              "date de révision", "date de diffusion", "date de publication", "journal officiel",
+              "comité", "comite", "commission", "conseil d", "séance", "seance", "congrès",
+              "congres", "séminaire", "seminaire", "webinaire", "colloque"),
+)  # fmt: skip
+# A document named before a date ("protocole validé le"): the document and what was done to it.
+_DOCUMENT_NOUNS = WordHints(
+    "noun",
+    prefixes=("protocole", "procédure", "procedure", "document", "fiche", "note", "charte",
+              "référentiel", "referentiel", "recommandation"),
+)  # fmt: skip
+_DOCUMENT_VERBS = WordHints(
+    "verb",
+    prefixes=("valid", "rédig", "redig", "approuv", "vérifi", "verifi", "diffus", "créé", "cree",
+              "édit", "edit", "publi", "sign", "modifi", "revu", "mis "),
+)  # fmt: skip
+# The keyword groups the hints above read from the detector's keyword index.
+HINT_KEYWORDS: dict[str, tuple[str, ...]] = {
+    group: words
+    for hints in (_SERVICE_LINE, _SITE_WORDS, _DOCUMENT_DATE, _DOCUMENT_NOUNS, _DOCUMENT_VERBS)
+    for group, words in hints.keyword_groups().items()
+}
+# Domains of hospitals, health agencies and public bodies: an address there that does not name
+# a person is a mailbox of the institution.
+_INSTITUTION_DOMAIN = re.compile(
+    r"(?:^|[.\-])(?:chu|chru|chr|chi|ch|ghu|ght|gh|aphp|ap-hp|aphm|ap-hm|hcl|hopital|hopitaux"
+    r"|hospit\w*|clinique|sante|ars|has-sante|gouv|efs|unicancer|institut|curie|gustaveroussy"
+    r"|ameli|assurance-maladie|cpam|mdph|ehpad|centre|univ|inserm)(?:[.\-]|$)"
+)
+_LOCAL_WORDS = re.compile(r"[a-z]+")
 _GENERIC_LOCAL = re.compile(
     r"(?i:(?:[a-z0-9]+[._\-])?(?:secr[ée]tariat|secretariat|secretary|secr|accueil|contact|info"
     r"|infos|direction|admissions?|standard|rdv|rendez-?vous|consultations?|urgences|service"
     r"|dpo|communication|courrier|no-?reply|bureau|cadre|pharmacie|labo|laboratoire|radiologie"
     r"|imagerie|facturation|qualit[ée]|helpdesk|support|dim|bloc|hdj|reception|enquiries|office"
-    r"|admin|webmaster|postmaster|relations-?usagers|usagers|cardio|neuro|pneumo)(?:[._\-][a-z0-9]+)*)"
+    r"|admin|webmaster|postmaster|relations-?usagers|usagers|cardio|neuro|pneumo|pui|pharma\w*"
+    r"|st[ée]ril\w*|astreinte|garde|hygi[eè]ne|biologie|bact[ée]rio|logistique|magasin|achats"
+    r"|planning|equipe|[ée]quipe|p[ôo]le|unite|hopital|chu|medecine|chirurgie|maternite|pediatrie"
+    r"|samu|smur|transports?|archives|cme|rh|drh|dsi|informatique|\w*vigilance|soins|ide)(?:[._\-][a-z0-9]+)*)"
 )
 # FINESS / SIRET / VAT numbers after their keyword (matched at each keyword found in the
 # lower-cased text), and bare 14-digit numbers that pass the SIRET Luhn check.
@@ -90,8 +179,16 @@ _SIRET_DIGITS = 14
 class InstitutionalFilter:
     """Drops institutional spans; built once per detector from its allowlist."""
 
-    def __init__(self, allowlist: InstitutionalAllowlist, *, heuristics: bool) -> None:
+    def __init__(
+        self,
+        allowlist: InstitutionalAllowlist,
+        *,
+        heuristics: bool,
+        names: frozenset[str] = frozenset(),
+    ) -> None:
         self._heuristics = heuristics
+        # First names and surnames: an e-mail's local part holding one names a person.
+        self._names = names
         self._strings = tuple(s for s in allowlist.strings if s)
         self._patterns = tuple(re.compile(p) for p in allowlist.patterns)
         self._phones = frozenset(national_digits(p) for p in allowlist.phone_numbers)
@@ -105,7 +202,14 @@ class InstitutionalFilter:
             return True
         if any(p.fullmatch(local) for p in self._locals):
             return True
-        return self._heuristics and _GENERIC_LOCAL.fullmatch(local) is not None
+        if not self._heuristics:
+            return False
+        if _GENERIC_LOCAL.fullmatch(local) is not None:
+            return True
+        # "pharmacie.centrale@chu-x.fr" is a service; "marie.dupont@chu-x.fr" a person.
+        return _INSTITUTION_DOMAIN.search(domain) is not None and not any(
+            word in self._names for word in _LOCAL_WORDS.findall(local)
+        )
 
     def _masks(
         self, scanned: ScannedText, keyword_starts: list[int] | None
@@ -130,20 +234,52 @@ class InstitutionalFilter:
             masks.extend(_bare_sirets(scanned))
         return masks
 
-    def _institutional(self, text: str, span: Span, letterheads: _Letterheads) -> bool:
+    def _institutional(
+        self, text: str, span: Span, letterheads: _Letterheads, hints: _Hints
+    ) -> bool:
         if span.type == _PHONE:
             if self._phones and national_digits(text[span.start : span.end]) in self._phones:
                 return True
             if not self._heuristics:
                 return False
             line_start = text.rfind("\n", 0, span.start) + 1
-            before = text[max(line_start, span.start - 40) : span.start]
-            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
+            lo = max(line_start, span.start - 40)
+            before = text[lo : span.start]
+            # The words that say whose number it is stand in its own sentence.
+            cut = max(before.rfind(". "), before.rfind(";")) + 1
+            before, lo = before[cut:], lo + cut
+            lowered = before.lower()
+            if hints.found(_SERVICE_LINE, lo, span.start) and not _PATIENT_OWN.search(lowered):
+                return True
+            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
                 return True
         if span.type == _EMAIL and self.is_institutional_email(text[span.start : span.end]):
             return True
-        if not self._heuristics or span.type not in _BLOCK_KINDS:
+        if not self._heuristics:
             return False
+        if span.type == _DATE:
+            # Most texts name no document, law or meeting: their dates need no window search.
+            if not hints.present(_DOCUMENT_DATE) and not (
+                hints.present(_DOCUMENT_NOUNS) and hints.present(_DOCUMENT_VERBS)
+            ):
+                return False
+            lo = _line_start_within(text, span.start, 90)
+            if hints.found(_DOCUMENT_DATE, max(lo, span.start - 50), span.start):
+                return True
+            return hints.found(
+                _DOCUMENT_VERBS, max(lo, span.start - 40), span.start
+            ) and hints.found(_DOCUMENT_NOUNS, lo, span.start)
+        if span.type in _SITE_KINDS:
+            lo = _line_start_within(text, span.start, 120)
+            line = text[lo : span.start].lower()
+            if hints.found(_SITE_WORDS, lo, span.start) and not _PATIENT_WORDS.search(line):
+                return True
+            around = line[-60:] + " " + text[span.end : span.end + 40].lower().split("\n", 1)[0]
+            # Substring tests first: the regex is needed only to check the word boundaries.
+            if any(word in around for word in ("cedex", "bp", "cs", "tsa")) and (
+                _ORGANISATION_ADDRESS.search(around)
+            ):
+                return True
         return letterheads.holds(span.start)
 
     def filter(
@@ -151,11 +287,13 @@ class InstitutionalFilter:
         scanned: ScannedText,
         spans: Sequence[Span],
         keyword_starts: list[int] | None = None,
+        hint_hits: Mapping[str, list[tuple[int, int]]] | None = None,
     ) -> list[Span]:
         """``spans`` less those that are the hospital's own data.
 
         ``keyword_starts``: where :data:`REGISTRY_KEYWORDS` occur in ``scanned.lowered``, in
-        order, if already known.
+        order, if already known; ``hint_hits``: the occurrences of :data:`HINT_KEYWORDS`
+        groups there, when ``scanned.lowered`` has the offsets of the text.
         """
         if not spans:
             # Most texts hold no identifier: the masks and letterheads are not worth building.
@@ -163,13 +301,14 @@ class InstitutionalFilter:
         text = scanned.text
         masks = _Masks(self._masks(scanned, keyword_starts))
         letterheads = _Letterheads(text)
+        hints = _Hints(scanned, hint_hits if scanned.aligned else None)
         kept: list[Span] = []
         for span in spans:
             if masks and masks.overlaps(span.start, span.end):
                 continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
-            if span.type in _BLOCK_KINDS and self._institutional(text, span, letterheads):
+            if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads, hints):
                 continue
             kept.append(span)
         return kept
@@ -262,6 +401,40 @@ class _Letterheads:
             known = _BLOCK_END.search(line.lower()) is not None
             self._about_patient[line_start] = known
         return known
+
+
+def _line_start_within(text: str, position: int, width: int) -> int:
+    """Where the at most ``width`` characters before ``position`` on its line begin."""
+    return max(text.rfind("\n", 0, position) + 1, position - width)
+
+
+class _Hints:
+    """Answers "does this window of the text hold one of these words?" for one text, from
+    the keyword index's hits when it has them, else by searching the window."""
+
+    def __init__(
+        self, scanned: ScannedText, hits: Mapping[str, list[tuple[int, int]]] | None
+    ) -> None:
+        self._scanned = scanned
+        self._hits = hits
+        self._present: dict[WordHints, bool] = {}
+
+    def present(self, hints: WordHints) -> bool:
+        """False when the text holds none of ``hints`` anywhere (known from the index)."""
+        if self._hits is None:
+            return True
+        known = self._present.get(hints)
+        if known is None:
+            known = self._present[hints] = any(
+                self._hits[group] for group in hints.keyword_groups()
+            ) or self._scanned.lowered.startswith(hints.openings)
+        return known
+
+    def found(self, hints: WordHints, lo: int, hi: int) -> bool:
+        lowered = self._scanned.lowered
+        if self._hits is None:
+            return hints.found_in(self._scanned.text[lo:hi].lower())
+        return hints.found_between(lowered, self._hits, lo, hi)
 
 
 def _opens_letterhead(line: str) -> bool:

@@ -31,9 +31,23 @@ _FIELD_WORDS = frozenset(
     {"nom", "prénom", "prenom", "prénoms", "prenoms", "patient", "patiente", "name", "surname",
      "first", "last", "given", "family", "full", "médecin", "medecin", "personne", "contact",
      "époux", "epoux", "épouse", "epouse", "conjoint", "conjointe", "identité", "identite",
-     "destinataire", "rédacteur", "redacteur", "signataire", "kin"}
+     "destinataire", "rédacteur", "redacteur", "signataire", "kin", "cc", "attention",
+     "expéditeur", "expediteur", "auteur", "aidant", "aidante", "tuteur", "tutrice", "référent",
+     "referent", "mère", "mere", "père", "pere", "enfant"}
 )  # fmt: skip
 _FIELD_TAIL = re.compile(r"(?:[ \t]+[\w'\u2019/ \-]{1,30}?)?[ \t]*:[ \t]*")
+# Roles after "M. le" / "Mme la": a title followed by a function, not by a name.
+_ROLES = frozenset(
+    {"cadre", "directeur", "directrice", "pharmacien", "pharmacienne", "président",
+     "president", "présidente", "presidente", "chef", "responsable", "coordinateur",
+     "coordinatrice", "coordonnateur", "coordonnatrice", "interne", "infirmier", "infirmière",
+     "infirmiere", "médecin", "medecin", "ministre", "maire", "préfet", "prefet", "doyen",
+     "doyenne", "référent", "referent", "référente", "referente", "secrétaire", "secretaire",
+     "gérant", "gerant", "gérante", "gerante", "praticien", "praticienne", "assistant",
+     "assistante", "surveillant", "surveillante", "administrateur", "administratrice",
+     "délégué", "delegue", "déléguée", "deleguee", "professeur", "docteur", "vice-président",
+     "conseiller", "conseillère", "juge", "procureur", "commissaire", "capitaine"}
+)  # fmt: skip
 _PARTICLES = frozenset({"le", "la", "de", "du", "da", "di", "van", "von", "el", "ben", "ter"})
 # Between two tokens of one name: blanks, a lower-case particle, or an initial's dot. The
 # optional particle is spelled "(?:...|)" rather than "(?:...)?" (same matches): the engine
@@ -42,6 +56,7 @@ _GAP = re.compile(
     r"[ \t]+(?:(?:de|du|des|van|von|der|den|le|la|ben|bin|el|da|di|dos|do|ter)[ \t]+|d['\u2019]|)"
 )
 _INITIAL_GAP = re.compile(r"\.[ \t]*")
+_LOWER_WORD_AFTER = re.compile(r"[ \t]+[a-zß-ÿ]")
 # Words before a lexicon name that make it an eponym ("maladie de Parkinson").
 _EPONYM_WORDS = (
     "maladie", "syndrome", "signe", "score", "test", "manœuvre", "manœeuvre", "manouvre",
@@ -188,7 +203,30 @@ class NameFinder:
             return -1
         if not self._blocks_chain(toks, i) or self._particle_before_name(text, toks, i):
             return i
+        # "Dr A. Barbier": an initial, its dot, then the surname.
+        if self._initial_before_name(text, toks, i):
+            return i
         return -1
+
+    def _initial_before_name(self, text: str, toks: Tokens, i: int) -> bool:
+        """True when token ``i`` is one capital letter whose dot is followed by a name."""
+        if len(toks.words[i]) != 1 or i + 1 >= len(toks.starts):
+            return False
+        # "mg/L. Codage": a unit, not an initial.
+        if toks.starts[i] and text[toks.starts[i] - 1] not in ' \t\n("':
+            return False
+        gap_ok = _INITIAL_GAP.fullmatch(text, toks.ends[i], toks.starts[i + 1]) is not None
+        return gap_ok and len(toks.words[i + 1]) >= 2 and not self._blocks_chain(toks, i + 1)
+
+    def _initial_start(self, text: str, toks: Tokens, i: int) -> bool:
+        """ "N. Maillet" with no title: the surname is a lexicon one, in capitals, or not
+        followed by a lower-case word (a sentence ending "... A. Puis il" is not a name)."""
+        if not self._initial_before_name(text, toks, i):
+            return False
+        surname, lower = toks.words[i + 1], toks.lowers[i + 1]
+        if lower in self._lex.surnames or _is_upper(surname):
+            return True
+        return _LOWER_WORD_AFTER.match(text, toks.ends[i + 1]) is None
 
     def _lexicon_guarded(self, text: str, start: int, end: int, lowers: list[str]) -> bool:
         """True when a lexicon-only name (its tokens' ``lowers``) is really an eponym, a place
@@ -255,11 +293,14 @@ class NameFinder:
                 return True
             if not upper and nxt.isupper() and word.replace("-", "").isalpha():
                 return True
+            # "Dupont Marie": a lexicon surname before a lexicon first name.
+            if lower in lex.surnames and self._first_name(toks.lowers[following]):
+                return True
         if upper:
             return len(word) >= 3 and lower in lex.surnames
         return False
 
-    def _candidates(self, toks: Tokens, sign_offs: set[int]) -> list[int]:
+    def _candidates(self, text: str, toks: Tokens, sign_offs: set[int]) -> list[int]:
         """Indices of the tokens a name may start at, in order; the others need no rule.
 
         A name starts at a lexicon word, title or field word, a hyphenated word, an upper-case
@@ -280,6 +321,10 @@ class NameFinder:
         picked.difference_update(compress(indices, map(self._never_lexicon.__contains__, lowers)))
         if sign_offs:
             picked.update(compress(indices, map(sign_offs.__contains__, toks.starts)))
+        # Initials ("N. Maillet"): one capital letter directly followed by its dot.
+        for i in compress(indices, map((1).__eq__, map(len, words))):
+            if text.startswith(".", toks.ends[i]):
+                picked.add(i)
         return sorted(picked)
 
     def _start(self, text: str, toks: Tokens, i: int, sign_offs: set[int]) -> _Start | None:
@@ -297,6 +342,8 @@ class NameFinder:
                 return None
             # "Mme de La Tour": the span starts at the particle between title and name.
             particle = gap.group().strip()
+            if particle in {"le", "la"} and toks.lowers[index] in _ROLES:
+                return None
             offset = gap.start() + gap.group().index(particle) if particle else starts[index]
             return _Start(index, offset, _TITLE)
         if starts[i] in sign_offs:
@@ -312,6 +359,8 @@ class NameFinder:
             return _Start(index, starts[index], _FIELD) if index >= 0 else None
         if self._may_start(toks, i) and self._lexicon_start(text, toks, i):
             return _Start(i, starts[i], _LEXICON)
+        if len(toks.words[i]) == 1 and self._initial_start(text, toks, i):
+            return _Start(i, starts[i], _LEXICON)
         return None
 
     def find(self, text: str, sign_off_words: list[int] | None = None) -> Iterator[Span]:
@@ -323,7 +372,7 @@ class NameFinder:
         toks = tokenise(text)
         sign_offs = _sign_off_ends(text, sign_off_words)
         resume = 0
-        for i in self._candidates(toks, sign_offs):
+        for i in self._candidates(text, toks, sign_offs):
             if i < resume:
                 continue
             start = self._start(text, toks, i, sign_offs)

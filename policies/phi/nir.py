@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 # What follows the first digit (sex: 1, 2, 3, 7 or 8) in the numeric scanner: year, month,
-# department (2 digits or 2A/2B), commune, order and key, each optionally preceded by one space
-# or dot as people type them ("1 56 03 75 112 345 67").
+# department (2 digits or 2A/2B), commune, order and key, each optionally preceded by one space,
+# dot or dash as people type them ("1 56 03 75 112 345 67"); the key may stand after a slash, a
+# dash or the word "clé" ("1 56 03 75 112 345 / 67").
 NIR_AFTER_FIRST_DIGIT = (
-    r"(?<=[12378])[ .]?\d\d[ .]?\d\d[ .]?(?:\d\d|2[ABab])[ .]?\d\d\d[ .]?\d\d\d[ .]?\d\d"
+    r"(?<=[12378])[ .\-]?\d\d[ .\-]?\d\d[ .\-]?(?:\d\d|2[ABab])[ .\-]?\d\d\d[ .\-]?\d\d\d"
+    r"(?:[ .\-]?|[ ]?[/\-][ ]?|[ ]+(?:cl[ée][ ]?:?[ ]?)?)\d\d"
     r"(?![\w]|[.,]\d)"
 )
 
@@ -29,7 +31,8 @@ def is_valid_nir(value: str) -> bool:
     Months 01-12 are accepted, and 20-42 and 50-99, which registries use for unknown or
     provisional months.
     """
-    compact = value.replace(" ", "").replace(".", "")
+    compact = "".join(char for char in value if char.isalnum())
+    compact = compact.upper().replace("CLÉ", "").replace("CLE", "")
     if len(compact) != 15 or not compact[13:].isdigit() or not compact[3:5].isdigit():
         return False
     month = int(compact[3:5])

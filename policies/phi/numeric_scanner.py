@@ -15,10 +15,12 @@ from policies.spans import Span
 from .addresses import ADDRESS_AFTER_FIRST_DIGIT, ZIP_AFTER_FIRST_DIGIT, postcode_spans
 from .dates import (
     DAY_FIRST_AFTER_FIRST_DIGIT,
+    DAY_MONTH_AFTER_FIRST_DIGIT,
     NUMERIC_DATE_AFTER_FIRST_DIGIT,
     YEAR_AFTER_FIRST_DIGIT,
     date_kind,
     day_first_ok,
+    day_month_ok,
     french_month_year,
     numeric_date_ok,
 )
@@ -34,6 +36,7 @@ _SCANNER = re.compile(
     rf"|(?P<phone>{PHONE_AFTER_ZERO})"
     rf"|(?P<date>{NUMERIC_DATE_AFTER_FIRST_DIGIT})"
     rf"|(?P<day_first>{DAY_FIRST_AFTER_FIRST_DIGIT})"
+    rf"|(?P<day_month>{DAY_MONTH_AFTER_FIRST_DIGIT})"
     rf"|(?P<address>{ADDRESS_AFTER_FIRST_DIGIT})"
     rf"|(?P<zip>{ZIP_AFTER_FIRST_DIGIT})"
     rf"|(?P<year>{YEAR_AFTER_FIRST_DIGIT})"
@@ -85,6 +88,9 @@ def scan_numbers(
             yield Span(start, end, _PHONE)
         elif shape == "day_first":
             if day_first_ok(text, start):
+                yield Span(start, end, date_kind(text, start, birth_words))
+        elif shape == "day_month":
+            if day_month_ok(text, start):
                 yield Span(start, end, date_kind(text, start, birth_words))
         elif shape == "address":
             address_end = end

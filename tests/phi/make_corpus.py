@@ -14,71 +14,17 @@ import argparse
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.phi import fakes
 from tests.phi import lookalikes as look
+from tests.phi import ward_documents as ward
+from tests.phi.labelled_doc import Doc
 
 CORPUS_SEED = 20240601
 HELD_OUT_SEED = 7919
-CORPUS_SIZE = 360
+CORPUS_SIZE = 480
 CORPUS_PATH = Path(__file__).with_name("corpus.jsonl")
-
-
-@dataclass
-class Doc:
-    """A document under construction: its text so far and the gold spans inside it."""
-
-    kind: str
-    parts: list[str] = field(default_factory=list)
-    spans: list[dict[str, int | str]] = field(default_factory=list)
-    length: int = 0
-
-    def add(self, text: str) -> Doc:
-        self.parts.append(text)
-        self.length += len(text)
-        return self
-
-    def phi(self, text: str, kind: str) -> Doc:
-        self.spans.append({"start": self.length, "end": self.length + len(text), "type": kind})
-        return self.add(text)
-
-    def person(
-        self, rng: random.Random, *, female: bool | None = None, english: bool = False
-    ) -> Doc:
-        """A patient's name in one of the usual shapes; the title is not part of the span."""
-        is_female = rng.random() < 0.5 if female is None else female
-        first, last = fakes.first_name(rng), fakes.surname(rng)
-        titles = (
-            (["Mrs", "Ms", "Miss"] if is_female else ["Mr", "Mr."])
-            if english
-            else (fakes.TITLES_F if is_female else fakes.TITLES_M)
-        )
-        style = rng.random()
-        if style < 0.35:
-            self.add(rng.choice(titles) + " ").phi(f"{last.upper()} {first}", "PERSON")
-        elif style < 0.55:
-            self.add(rng.choice(titles) + " ").phi(f"{first} {last}", "PERSON")
-        elif style < 0.7:
-            self.add(rng.choice(titles) + " ").phi(
-                last if rng.random() < 0.5 else last.upper(), "PERSON"
-            )
-        elif style < 0.85:
-            self.phi(f"{first} {last.upper()}", "PERSON")
-        elif style < 0.95:
-            self.phi(f"{last.upper()} {first}", "PERSON")
-        else:
-            self.phi(f"{first} {last}", "PERSON")
-        return self
-
-    def doctor(self, rng: random.Random) -> Doc:
-        name = rng.choice([f"{fakes.first_name(rng)} {fakes.surname(rng)}", fakes.surname(rng),
-                           f"{fakes.first_name(rng)} {fakes.surname(rng).upper()}"])  # fmt: skip
-        return self.add(rng.choice(fakes.DOCTOR_TITLES) + " ").phi(name, "PERSON")
-
-    def record(self, doc_id: str) -> dict[str, object]:
-        return {"id": doc_id, "kind": self.kind, "text": "".join(self.parts), "spans": self.spans}
 
 
 def _birth(doc: Doc, rng: random.Random, *, english: bool = False) -> None:
@@ -273,7 +219,9 @@ def english_note(rng: random.Random) -> Doc:
 
 def clean_text(rng: random.Random) -> Doc:
     """An identifier-free document: look-alikes, letterheads, bad checksums."""
-    shape = rng.randrange(6)
+    shape = rng.randrange(6 + len(ward.CLEAN))
+    if shape >= 6:
+        return ward.CLEAN[shape - 6](rng)
     doc = Doc("clean_" + ["prompt", "letter", "protocol", "lab", "english", "long"][shape])
     if shape == 0:
         doc.add(rng.choice(["Résume ce compte rendu : ", "Rédige une synthèse : ",
@@ -310,6 +258,7 @@ def clean_text(rng: random.Random) -> Doc:
 _BEARING: list[tuple[Callable[[random.Random], Doc], int]] = [
     (prompt, 6), (discharge_letter, 4), (prescription, 3), (operative_report, 2),
     (admission_form, 3), (patient_email, 2), (long_record, 2), (english_note, 2),
+    *ward.BEARING,
 ]  # fmt: skip
 
 

@@ -114,3 +114,32 @@ def test_city_from_the_lexicon_needs_a_residence_context() -> None:
 
 def test_five_digits_before_a_unit_are_not_a_postcode() -> None:
     assert found("Lovenox 40000 UI") == []
+
+
+# Issue 15: care dates without a year, cities of residence not in the lexicon.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Prochain pansement le 16/09, à domicile.", "16/09"),
+        ("Transmissions IDE du 3/11 : patiente calme", "3/11"),
+    ],
+)
+def test_care_dates_without_a_year_after_le_du_au(text: str, value: str) -> None:
+    assert found(text) == [("DATE", value)]
+
+
+def test_a_day_and_month_alone_is_a_score() -> None:
+    assert found("EVA 6/10, MMSE 24/30 ce jour") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("Patient vivant seul à domicile à Loudéac.", "Loudéac"),
+        ("Retour à domicile prévu à Plougastel-Daoulas", "Plougastel-Daoulas"),
+        ("Mme X, née le 12/03/1950 à Paimpol", "Paimpol"),
+        ("Patient installé depuis peu à La Roche-sur-Yon", "La Roche-sur-Yon"),
+    ],
+)
+def test_cities_of_residence_or_birth(text: str, city: str) -> None:
+    assert ("CITY", city) in found(text)

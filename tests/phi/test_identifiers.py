@@ -124,3 +124,49 @@ def test_dates_and_mixed_separators_are_not_phones() -> None:
 
 def test_personal_email_is_found() -> None:
     assert found("écrire à marie.dupont@gmail.com.") == [("EMAIL", "marie.dupont@gmail.com")]
+
+
+# Issue 15.
+@pytest.mark.parametrize("layout", ["{a}-{b}-{c}-{d}-{e}-{f}-{k}", "{a} {b} {c} {d} {e} {f} / {k}",
+                                    "{a} {b} {c} {d} {e} {f} clé {k}"])  # fmt: skip
+def test_nir_with_dashes_or_a_separated_key(layout: str) -> None:
+    nir = make_nir("1560375112345")
+    parts = {"a": nir[0], "b": nir[1:3], "c": nir[3:5], "d": nir[5:7], "e": nir[7:10],
+             "f": nir[10:13], "k": nir[13:]}  # fmt: skip
+    text = "NIR : " + layout.format(**parts)
+    assert found(text) == [("NIR", text[6:])]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Venue n° 2024123456, entrée par les urgences", "NDA", "2024123456"),
+        ("Séjour n°2023654321", "NDA", "2023654321"),
+        ("NIP : 12345678", "IPP", "12345678"),
+        ("Identifiant : 123 456 789", "IPP", "123 456 789"),
+        ("Patient n° 7654321", "IPP", "7654321"),
+        ("N° d'hospitalisation : 2024-001234", "NDA", "2024-001234"),
+        ("Dossier n° 2024123456", "NDA", "2024123456"),
+        ("IPP12345678 vu ce jour", "IPP", "12345678"),
+    ],
+)
+def test_hospital_numbers_after_more_keywords(text: str, kind: str, value: str) -> None:
+    assert found(text) == [(kind, value)]
+
+
+def test_the_default_shape_needs_no_keyword() -> None:
+    assert found("Réf. 8012345678 à reporter sur les bons") == [("IPP", "8012345678")]
+    assert found("étiquettes 8012345678") == [("IPP", "8012345678")]
+    # Glued to a word, a decimal or a longer number it is something else.
+    assert found("code X8012345678, 18012345678, 8012345678.5") == []
+
+
+def test_configured_shapes_replace_the_default() -> None:
+    detector = PhiDetector(DetectorConfig(ipp_shapes=(r"PA\d{6}",), nda_shapes=(r"9\d{8}",)))
+    text = "dossier PA123456, séjour 912345678, ancien 8012345678"
+    assert found(text, detector) == [("IPP", "PA123456"), ("NDA", "912345678")]
+
+
+def test_shapes_are_validated() -> None:
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        DetectorConfig(ipp_shapes=("80[",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,3 +93,59 @@ def test_masks_find_the_same_overlaps_as_testing_each_mask(
     merged = _Masks(masks)
     assert bool(merged) == bool(masks)
     assert merged.overlaps(start, end) == expected
+
+
+# Issue 15: the hospital's own data recognised from the words around it, with no allowlist.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Contact pharmacie : 04 72 11 22 33.",
+        "Interne de garde joignable 24h/24 au 06 12 34 56 78.",
+        "Pharmacien d'astreinte : 07 11 22 33 44 (nuits et week-ends).",
+        "Prévenir le cadre (bip 4521) ou le poste 1234, fax 04 72 11 22 34.",
+        "Lot n° 0612345678, péremption 03/27.",
+        "Numéro de lot 06 81 22 33 44 à reporter sur la fiche.",
+    ],
+)
+def test_service_lines_and_lots_in_running_text_are_not_phones(text: str) -> None:
+    assert found(text) == []
+
+
+def test_a_patients_number_beside_a_service_word_is_still_found() -> None:
+    text = "Portable du patient : 06 12 34 56 78 (service de cardiologie)."
+    assert ("PHONE", "06 12 34 56 78") in found(text)
+
+
+def test_service_mailboxes_at_institutional_domains() -> None:
+    assert found("Commandes à pui@chu-rennes.fr ou pharmacie.sterile@chu-nantes.fr.") == []
+    assert found("Écrire à bloc.ortho@ch-lorient.fr avant 14h.") == []
+    assert found("Copie à paul.martin@chu-rennes.fr") == [("EMAIL", "paul.martin@chu-rennes.fr")]
+
+
+def test_delivery_and_organisation_addresses_are_institutional() -> None:
+    assert (
+        found("Les prélèvements sont à déposer au laboratoire, 12 rue Pasteur, 35000 Rennes.") == []
+    )
+    assert found("Adresse de livraison des échantillons : 5 avenue Foch, 29200 Brest.") == []
+    assert found("Réponse à envoyer : BP 1234, 29609 Brest Cedex.") == []
+    patient = "Mme ZERBIB Awa, demeurant 4 impasse des Acacias 33400 Talence"
+    assert ("ADDRESS", "4 impasse des Acacias") in found(patient)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Protocole validé le 12/03/2023 par la direction des soins ; patients concernés : tous.",
+        "Version 3 du 01/02/2024, date d'application : 15/02/2024 pour tout patient.",
+        "Mise à jour du 05/06/2022 ; prochaine révision le 05/06/2025. Patient : tout venant.",
+        "Selon la loi du 4 mars 2002 relative aux droits des patients.",
+    ],
+)
+def test_dates_of_documents_and_laws_are_not_dates_of_care(text: str) -> None:
+    assert found(text) == []
+
+
+def test_dates_of_care_are_kept() -> None:
+    assert found("Patient admis le 12/03/2024, version courte du compte rendu.") == [
+        ("DATE", "12/03/2024")
+    ]

@@ -1,0 +1,90 @@
+"""Whether a stretch of lower-cased text holds one of a set of words.
+
+The institutional and document rules look for some sixty words before each span. A regex
+alternation of them costs about a microsecond per character it is tried at. Instead the words
+join the detector's keyword index (one automaton pass over the text for every finder), and a
+span's window is answered by a binary search among their occurrences plus a boundary test.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+
+from ahocorasick_rs import AhoCorasick
+
+# What may stand before a word: each keyword is indexed after each of these, since most words
+# hold some keyword ("ars" in "mars") and a hit per such word would cost more than the search.
+_LEADS = (" ", "\n", "\t", "(", "'", "/", "-", ",", ".", ":", ";")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+class WordHints:
+    """Words (matched whole) and prefixes (matched at the start of a word); immutable."""
+
+    def __init__(self, name: str, words: Iterable[str] = (), prefixes: Iterable[str] = ()) -> None:
+        self.words = tuple(words)
+        self.prefixes = tuple(prefixes)
+        self._word_group, self._prefix_group = f"{name}:word", f"{name}:prefix"
+        self._keywords = {
+            self._word_group: tuple(lead + word for word in self.words for lead in _LEADS),
+            self._prefix_group: tuple(lead + word for word in self.prefixes for lead in _LEADS),
+        }
+        patterns = [*self._keywords[self._word_group], *self._keywords[self._prefix_group]]
+        whole = len(self._keywords[self._word_group])
+        self._whole = [True] * whole + [False] * (len(patterns) - whole)
+        self._automaton = AhoCorasick(patterns)
+        self.openings = self.words + self.prefixes
+        """Every word and prefix, for a ``str.startswith`` test."""
+
+    def _opens(self, lowered: str, hi: int) -> bool:
+        """True when ``lowered[:hi]`` opens with a word or a prefix."""
+        if any(lowered.startswith(prefix, 0, hi) for prefix in self.prefixes):
+            return True
+        return any(
+            lowered.startswith(word, 0, hi) and _bounded(lowered, len(word), True, hi)
+            for word in self.words
+        )
+
+    def keyword_groups(self) -> dict[str, tuple[str, ...]]:
+        """The groups to add to a keyword index whose hits :meth:`found_between` reads."""
+        return dict(self._keywords)
+
+    def found_in(self, lowered: str) -> bool:
+        """True when ``lowered`` holds one of the words, or a word opening with a prefix."""
+        padded = " " + lowered
+        try:
+            hits = self._automaton.find_matches_as_indexes(padded, overlapping=True)
+        except UnicodeEncodeError:
+            return False
+        return any(_bounded(padded, end, self._whole[index]) for index, _, end in hits)
+
+    def found_between(
+        self, lowered: str, hits: Mapping[str, list[tuple[int, int]]], lo: int, hi: int
+    ) -> bool:
+        """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
+        in the whole lower-cased text."""
+        # A word opening the text has no character before it, so no indexed keyword: one
+        # C-level startswith for all of them, a loop only when one matches.
+        if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
+            return True
+        for group, whole in ((self._word_group, True), (self._prefix_group, False)):
+            occurrences = hits[group]
+            # A hit starts at the character before its word, which may lie just before lo.
+            at = bisect_left(occurrences, (lo - 1, 0))
+            while at < len(occurrences) and occurrences[at][0] < hi:
+                end = occurrences[at][1]
+                if end <= hi and _bounded(lowered, end, whole, hi):
+                    return True
+                at += 1
+        return False
+
+
+def _bounded(text: str, end: int, whole: bool, hi: int | None = None) -> bool:
+    """False when ``whole`` asks the keyword ending at ``end`` to end a word and it does not
+    (``hi``: where the text is taken to end)."""
+    hi = len(text) if hi is None else hi
+    return not (whole and end < hi and _is_word_char(text[end]) and _is_word_char(text[end - 1]))
