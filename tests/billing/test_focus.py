@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.focus import COLUMNS, ExportError, FocusAccount, focus_csv, focus_rows
-from billing.gpu_cost import GpuPool
 from billing.periods import Period, PeriodKind, month_period
-from billing.price_book import PriceClass
-from billing.report_rows import ChargeLine, token_line
-from billing.true_up import DepartmentUsage, TrueUpMode, true_up
+from billing.pricing.gpu_cost import GpuPool
+from billing.pricing.price_book import PriceClass
+from billing.pricing.true_up import DepartmentUsage, TrueUpMode, true_up
+from billing.reports.focus import COLUMNS, ExportError, FocusAccount, focus_csv, focus_rows
+from billing.reports.rows import ChargeLine, token_line
 
 PARIS = ZoneInfo("Europe/Paris")
 COLUMNS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "focus-1.2-columns.txt"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.price_book import (
+from billing.pricing.price_book import (
     InvalidPriceConfig,
     PriceBook,
     PriceClass,

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from billing.periods import month_period
-from billing.price_book import PriceBook, PriceClass, TokenUsage
-from billing.report_rows import (
+from billing.pricing.price_book import PriceBook, PriceClass, TokenUsage
+from billing.reports.rows import (
     ChargeLine,
     TokenClass,
     token_line,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from gateway.admin_input import DEPARTMENT_NAME_MAX, valid_text
+from gateway.api.admin_input import DEPARTMENT_NAME_MAX, valid_text
 from tests.conftest import RunningGateway
 
 ADMIN = {"Authorization": "Bearer admin-test-token"}

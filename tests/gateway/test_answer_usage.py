@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from billing.usage import Usage
-from gateway.upstream.answer_usage import FULL_PARSE_BYTES, usage_of
+from gateway.backends.answer_usage import FULL_PARSE_BYTES, usage_of
 
 USAGE = {"prompt_tokens": 26, "total_tokens": 26, "completion_tokens": 0}
 

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from billing.directory import KeyOwner
-from gateway.api_keys import hash_key
-from gateway.auth import Authenticator
 from gateway.errors import InvalidApiKey
+from gateway.steps.api_keys import hash_key
+from gateway.steps.auth import Authenticator
 
 OWNER = KeyOwner("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
 

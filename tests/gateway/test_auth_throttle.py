@@ -9,15 +9,15 @@ from typing import Any
 import httpx
 
 from billing.directory import KeyOwner
-from gateway.api_keys import hash_key
-from gateway.auth import Authenticator
-from gateway.auth_throttle import (
+from gateway.errors import GatewayError, UpstreamRejected, error_response
+from gateway.http.auth_throttle import (
     FailedAuthLimiter,
     FailedAuthThrottle,
     client_address,
     parse_networks,
 )
-from gateway.errors import GatewayError, UpstreamRejected, error_response
+from gateway.steps.api_keys import hash_key
+from gateway.steps.auth import Authenticator
 from tests.conftest import CHAT_MODEL, GatewayFactory, make_catalog
 
 OWNER = KeyOwner("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)

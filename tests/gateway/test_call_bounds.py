@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.token_estimate import max_prompt_tokens, prompt_count
-from gateway.call_bounds import bounds_of
+from billing.pricing.token_estimate import max_prompt_tokens, prompt_count
 from gateway.catalog import parse_catalog
 from gateway.errors import InvalidRequest
-from gateway.openai_request import OpenAICall
+from gateway.http.openai_request import OpenAICall
 from gateway.simulator import count_prompt_tokens
+from gateway.steps.call_bounds import bounds_of
 
 MODEL = parse_catalog(
     {

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from gateway.local_server import BackgroundServer, free_port
+from gateway.http.local_server import BackgroundServer, free_port
 from gateway.simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, simulator_config
 

@@ -7,7 +7,7 @@ from typing import NoReturn
 import httpx
 import pytest
 
-from gateway import routes_openai
+from gateway.api import openai as routes_openai
 from tests.conftest import CHAT_MODEL, RunningGateway
 
 

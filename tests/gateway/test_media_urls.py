@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from gateway.backends.media_urls import check_media_urls
+from gateway.backends.server_params import params_to_drop
 from gateway.catalog import Deployment
 from gateway.errors import InvalidRequest
-from gateway.upstream.media_urls import check_media_urls
-from gateway.upstream.server_params import params_to_drop
 
 PACS = Deployment(name="a", replicas=["http://gpu-a:8000/v1"], media_hosts=("pacs.chu.example",))
 STRICT = Deployment(name="b", replicas=["http://gpu-b:8000/v1"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from gateway.reidentify import ChunkRestorer, restore_body
+from gateway.steps.reidentify import ChunkRestorer, restore_body
 from policies.pseudonymise import Pseudonyms
 
 PSEUDONYMS = Pseudonyms({"[PERSON_1]": 'Jeanne "DUPONT"', "[IPP_1]": "12345678"})

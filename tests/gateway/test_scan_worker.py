@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.local_server import BackgroundServer
-from gateway.scan_worker import ScanWorker
+from gateway.http.local_server import BackgroundServer
+from gateway.steps.scan_worker import ScanWorker
 from policies.phi import PhiDetector
 from tests.conftest import CHAT_MODEL, GatewayFactory, make_catalog
 from tests.phi.make_corpus import CORPUS_PATH

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from gateway.catalog import parse_catalog
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from policies.policy_file import DEFAULT_POLICY_PATH
 from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway
 from tests.gateway.echo_upstream import echo_app

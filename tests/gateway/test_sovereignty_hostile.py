@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.responses import PlainTextResponse
 
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from policies.phi.normalise import normalise
 from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway
 from tests.gateway.echo_upstream import echo_app

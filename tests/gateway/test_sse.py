@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from gateway.sse import EventTooLong, MalformedEvent, StreamMeter, choices_per_prompt
+from gateway.http.sse import EventTooLong, MalformedEvent, StreamMeter, choices_per_prompt
 
 
 def event(payload: object) -> bytes:

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from gateway.catalog import Catalog, parse_catalog
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory, RunningGateway
 from tests.gateway.echo_upstream import echo_app
 from tests.gateway.framed_upstream import USAGE, WORDS, framed_app

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from gateway.simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
