@@ -24,7 +24,7 @@ from gateway.http.local_server import BackgroundServer
 from policies.phi.normalise import normalise
 from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway
 from tests.gateway.echo_upstream import echo_app
-from tests.gateway.test_sovereignty import catalog, pseudonymising_policy
+from tests.gateway.steps.test_sovereignty import catalog, pseudonymising_policy
 
 NBSP, NARROW_NBSP, THIN, ZERO_WIDTH = "\u00a0", "\u202f", "\u2009", "\u200b"
 FULLWIDTH = {ord("0") + d: 0xFF10 + d for d in range(10)}
