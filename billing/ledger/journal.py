@@ -100,7 +100,7 @@ class Journal:
     def __init__(self, directory: Path) -> None:
         self._dir = directory
         self._sequence = itertools.count(1)
-        self._prefix = f"ledger-{os.getpid()}-{int(datetime.now().timestamp() * 1000)}"
+        self._prefix = f"ledger-{os.getpid()}-{int(datetime.now(UTC).timestamp() * 1000)}"
         self._current: Path | None = None
         self._handle: BinaryIO | None = None
 

@@ -179,7 +179,8 @@ class LedgerWriter:
         try:
             await self._insert(records)
             return
-        except Exception as exc:  # whatever the driver raises, the probe below tells whose it is
+        # Whatever the driver raises: the probe below tells whether it is the records' fault.
+        except Exception as exc:  # noqa: BLE001
             failure = exc
         await self._check_reachable(failure)
         if len(records) == 1:
@@ -205,7 +206,8 @@ class LedgerWriter:
             raise _DatabaseUnavailable(failure) from failure
         try:
             await self._probe()
-        except Exception as exc:  # whatever stops the probe, the database is not usable now
+        # Whatever stops the probe, the database is not usable now.
+        except Exception as exc:  # noqa: BLE001
             raise _DatabaseUnavailable(exc) from failure
 
     def _quarantine(self, entries: list[bytes], what: str) -> None:

@@ -88,7 +88,8 @@ class Authenticator:
     async def _check(self, digest: str) -> None:
         try:
             owner = await self._lookup(digest)
-        except Exception as exc:  # a background check: nobody else would hear of its failure
+        # A background check: nobody else would hear of its failure.
+        except Exception as exc:  # noqa: BLE001
             # The key stays served from the cache until its grace period ends.
             log.warning("API key check postponed: %s", type(exc).__name__)
             return

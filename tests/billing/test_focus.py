@@ -126,7 +126,7 @@ def _type_problems(where: str, spec: ColumnSpec, value: str) -> list[str]:
     elif spec.data_type == "Date/Time":
         if not DATETIME_RE.match(value):
             return [f"{where}: {spec.name}={value!r} is not YYYY-MM-DDTHH:mm:ssZ"]
-        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         if parsed.year < 2000:
             return [f"{where}: {spec.name}={value!r} is implausible"]
     elif spec.data_type == "JSON":
