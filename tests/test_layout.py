@@ -34,6 +34,8 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            # ``from gateway import api`` imports gateway.api: count the names as modules too.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
