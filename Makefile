@@ -2,9 +2,12 @@
 UV := scripts/uv.sh
 PORT ?= 8080
 
-.PHONY: demo test test-vllm lint bench sync
+.PHONY: help demo test test-vllm lint bench sync
 
-sync:
+help:  ## List the targets and what each does
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
+
+sync:  ## Install the locked environment (uv sync --frozen)
 	@$(UV) sync --frozen --quiet
 
 demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
@@ -17,7 +20,7 @@ test: sync  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart)
 test-vllm: sync  ## Opt-in: the same path against a real vLLM (see tests/real_vllm/README.md)
 	@$(UV) run --frozen pytest -m vllm tests/real_vllm $(PYTEST_ARGS)
 
-lint: sync
+lint: sync  ## ruff check, ruff format --check and mypy (strict)
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy

@@ -10,10 +10,10 @@ from sqlalchemy import Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.schema import api_keys, departments, users
-from billing.spreadsheet import could_be_formula
+from billing.db.schema import api_keys, departments, users
+from billing.reports.spreadsheet import could_be_formula
 
-# The roles a user may have; gateway.admin_auth says what each may do.
+# The roles a user may have; gateway.api.admin_auth says what each may do.
 ROLES = ("member", "department_admin", "finance", "admin")
 
 

@@ -16,7 +16,7 @@ import aiohttp
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import quota_limits_repo as repo
+from billing.limits import repo
 from billing.quotas import ThresholdCrossed
 from gateway.supervisor import start_supervised
 

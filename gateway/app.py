@@ -13,18 +13,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway import routes_admin, routes_openai, routes_quotas, routes_reports
-from gateway.admin_auth import is_admin_token
-from gateway.auth_throttle import (
+from gateway.api import admin, openai, quotas, reports
+from gateway.api.admin_auth import is_admin_token
+from gateway.catalog import Catalog
+from gateway.http.auth_throttle import (
     FailedAuthLimiter,
     FailedAuthThrottle,
     ThrottleCollector,
     parse_networks,
 )
-from gateway.catalog import Catalog
-from gateway.error_handlers import install_error_handlers
-from gateway.hot_path import InferenceFastPath
-from gateway.request_id import RequestIdMiddleware
+from gateway.http.error_handlers import install_error_handlers
+from gateway.http.hot_path import InferenceFastPath
+from gateway.http.request_id import RequestIdMiddleware
 from gateway.services import Services, start_services
 from gateway.settings import Settings
 
@@ -74,12 +74,12 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.include_router(routes_openai.router)
-    app.include_router(routes_admin.router)
-    app.include_router(routes_quotas.router)
-    app.include_router(routes_reports.router)
+    app.include_router(openai.router)
+    app.include_router(admin.router)
+    app.include_router(quotas.router)
+    app.include_router(reports.router)
     if settings.openapi == "admin":
-        app.include_router(routes_admin.openapi_router)
+        app.include_router(admin.openapi_router)
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)

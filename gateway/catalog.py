@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
-from billing.cost_config import CostConfig
+from billing.pricing.cost_config import CostConfig
 from policies.hosting import Hosting
 from policies.phi import DetectorConfig
 
@@ -66,7 +66,7 @@ class Deployment(Strict):
     allowed_params: tuple[str, ...] = Field(
         default=(),
         description="Server-side parameters (chat_template, priority, ...) clients may set here; "
-        "others are dropped (see gateway/upstream/server_params.py).",
+        "others are dropped (see gateway/backends/server_params.py).",
     )
     media_hosts: tuple[str, ...] = Field(
         default=(),

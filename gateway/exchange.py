@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from billing.directory import KeyOwner
-from billing.ledger_record import LedgerRecord
-from billing.token_estimate import estimate_completion_tokens, estimate_prompt_tokens
+from billing.ledger.record import LedgerRecord
+from billing.pricing.token_estimate import estimate_completion_tokens, estimate_prompt_tokens
 from billing.usage import Usage
 from gateway.errors import GatewayError, status_of
-from gateway.quota_gate import Hold
-from gateway.router import Attempts
+from gateway.routing.router import Attempts
+from gateway.steps.quota_gate import Hold
 from policies.decision import Decision
 
 

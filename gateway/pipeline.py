@@ -17,17 +17,18 @@ from functools import partial
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from billing.costing import Costing
 from billing.directory import KeyOwner
-from billing.ledger_record import LedgerRecord
-from billing.ledger_writer import LedgerWriter
+from billing.ledger.record import LedgerRecord
+from billing.ledger.writer import LedgerWriter
+from billing.pricing.costing import Costing
+from billing.pricing.token_estimate import max_prompt_tokens
 from billing.quotas import Amount
-from billing.token_estimate import max_prompt_tokens
 from billing.usage import Usage
-from gateway.auth import Authenticator
-from gateway.call_bounds import CallBounds, bounds_of
+from gateway.backends.answer_usage import usage_of
+from gateway.backends.media_urls import check_media_urls
+from gateway.backends.server_params import DROPPED_PARAMS_HEADER
+from gateway.backends.vllm import UpstreamReply
 from gateway.catalog import Catalog, ModelSpec
-from gateway.disconnect import DisconnectWatch
 from gateway.errors import (
     GatewayError,
     ModelNotFound,
@@ -36,24 +37,23 @@ from gateway.errors import (
     error_response,
 )
 from gateway.exchange import Exchange
-from gateway.hot_path import InternalError
+from gateway.http.disconnect import DisconnectWatch
+from gateway.http.hot_path import InternalError
+from gateway.http.openai_request import OpenAICall, parse_call, read_body
+from gateway.http.request_id import request_id_of
+from gateway.http.sse import StreamMeter, choices_per_prompt
+from gateway.http.stream_response import StreamBudget, UpstreamStreamResponse
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing, parent_context
-from gateway.openai_request import OpenAICall, parse_call, read_body
-from gateway.quota_gate import Hold, QuotaGate
-from gateway.reidentify import ChunkRestorer, restore_body
-from gateway.request_id import request_id_of
-from gateway.router import Forward, Router, model_for
-from gateway.scan_worker import ScanWorker
-from gateway.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
-from gateway.sse import StreamMeter, choices_per_prompt
-from gateway.stream_response import StreamBudget, UpstreamStreamResponse
-from gateway.upstream.affinity import affinity_key
-from gateway.upstream.answer_usage import usage_of
-from gateway.upstream.media_urls import check_media_urls
-from gateway.upstream.replicas import Replica
-from gateway.upstream.server_params import DROPPED_PARAMS_HEADER
-from gateway.upstream.vllm import UpstreamReply
+from gateway.routing.affinity import affinity_key
+from gateway.routing.replicas import Replica
+from gateway.routing.router import Forward, Router, model_for
+from gateway.steps.auth import Authenticator
+from gateway.steps.call_bounds import CallBounds, bounds_of
+from gateway.steps.quota_gate import Hold, QuotaGate
+from gateway.steps.reidentify import ChunkRestorer, restore_body
+from gateway.steps.scan_worker import ScanWorker
+from gateway.steps.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
 

@@ -12,27 +12,28 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import directory, ledger
-from billing.costing import Costing
-from billing.database import make_engine
-from billing.journal import Journal
-from billing.ledger_writer import LedgerWriter
+from billing import directory
+from billing.db.database import make_engine
+from billing.ledger import repository as ledger
+from billing.ledger.journal import Journal
+from billing.ledger.writer import LedgerWriter
+from billing.pricing.costing import Costing
 from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
-from gateway.auth import Authenticator
+from gateway.backends.vllm import OpenAICompatibleClient, make_session
 from gateway.catalog import Catalog, DeploymentKind
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
-from gateway.pricing import build_request_costing
-from gateway.quota_gate import QuotaGate
-from gateway.router import Router, upstream_headers
-from gateway.scan_worker import ScanWorker
+from gateway.routing.monitor import ReplicaMonitor
+from gateway.routing.router import Router, upstream_headers
 from gateway.settings import Settings, prepare_litellm, upstream_secrets
-from gateway.sovereignty import SovereigntyGate
+from gateway.steps.auth import Authenticator
+from gateway.steps.pricing import build_request_costing
+from gateway.steps.quota_gate import QuotaGate
+from gateway.steps.scan_worker import ScanWorker
+from gateway.steps.sovereignty import SovereigntyGate
 from gateway.supervisor import run_all, start_supervised
-from gateway.upstream.monitor import ReplicaMonitor
-from gateway.upstream.vllm import OpenAICompatibleClient, make_session
 from policies.phi import CachingDetector, PhiDetector
 from policies.policy_file import DEFAULT_POLICY_PATH
 from policies.reload import PolicyHolder
@@ -40,7 +41,7 @@ from policies.reload import PolicyHolder
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-    from gateway.upstream.litellm_client import LiteLLMClient
+    from gateway.backends.litellm.client import LiteLLMClient
 
 
 @dataclass
@@ -133,7 +134,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     """Connect to the database (migrating it if asked), open the upstream pool, start the
     ledger, the quota counters and the policy watcher."""
     if migrate:
-        from billing.migrate import upgrade_to_head_async  # Alembic is only needed here
+        from billing.db.migrate import upgrade_to_head_async  # Alembic is only needed here
 
         await upgrade_to_head_async(settings.database_url)
     timezone = ZoneInfo(settings.org_timezone)
@@ -231,7 +232,7 @@ def provider_client(catalog: Catalog) -> LiteLLMClient | None:
     if not any(d.kind is DeploymentKind.LITELLM for m in catalog.models for d in m.deployments):
         return None
     prepare_litellm()
-    from gateway.upstream.litellm_client import LiteLLMClient
+    from gateway.backends.litellm.client import LiteLLMClient
 
     return LiteLLMClient()
 

@@ -139,6 +139,6 @@ def settings_with(**overrides: Any) -> Settings:
 def prepare_litellm() -> None:
     """litellm reads its switches from the environment before it is first imported: make it
     use its bundled price map and never reach the network on its own."""
-    from gateway.upstream.litellm_client import prepare_litellm_environment
+    from gateway.backends.litellm.client import prepare_litellm_environment
 
     prepare_litellm_environment(os.environ)

@@ -12,16 +12,16 @@ from typing import Any
 import openai
 import pytest
 
-from billing import ledger
-from billing.database import make_engine
-from billing.ledger_record import LedgerRecord
-from billing.migrate import upgrade_to_head
+from billing.db.database import make_engine
+from billing.db.migrate import upgrade_to_head
+from billing.ledger import repository as ledger
+from billing.ledger.record import LedgerRecord
 from gateway.app import create_app
 from gateway.catalog import Catalog, parse_catalog
-from gateway.key_issuing import issue_key
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
+from gateway.steps.key_issuing import issue_key
 from tests.services import create_postgres_database, drop_postgres_database
 
 CHAT_MODEL = "llama-3-8b"

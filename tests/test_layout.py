@@ -7,6 +7,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB_MODULES = ("fastapi", "starlette", "uvicorn", "gateway")
+WEB_FRAMEWORKS = ("fastapi", "starlette")
+
+# Where FastAPI/Starlette may be imported: the HTTP edge, the routes, the app that assembles them
+# and the pipeline that turns a Starlette request into a response. Two more, each for one reason:
+# errors.py renders a GatewayError as its response (the one place errors become JSON), and the
+# simulator is a stand-in vLLM server, a web app of its own.
+WEB_ALLOWED = (
+    "gateway/http/",
+    "gateway/api/",
+    "gateway/app.py",
+    "gateway/pipeline.py",
+    "gateway/errors.py",
+    "gateway/simulator/",
+)
+# The layers below the routes: what they import must never reach back up to a route or command.
+LOWER_LAYERS = ("gateway/http", "gateway/steps", "gateway/routing", "gateway/backends")
+UPPER_MODULES = ("gateway.api", "gateway.cli", "gateway.app")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -17,7 +34,24 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            # ``from gateway import api`` imports gateway.api: count the names as modules too.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def python_files(*folders: str) -> list[Path]:
+    """Every module under ``folders``; a folder that is missing or empty fails the test, so a
+    rule can never pass because its folder was moved away."""
+    paths: list[Path] = []
+    for folder in folders:
+        found = sorted((ROOT / folder).rglob("*.py"))
+        assert found, f"{folder} holds no module"
+        paths.extend(found)
+    return paths
+
+
+def is_within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == package or name.startswith(f"{package}.") for package in packages)
 
 
 def test_domains_never_import_the_web_layer() -> None:
@@ -39,4 +73,48 @@ def test_environment_is_read_only_in_settings() -> None:
             text = path.read_text(encoding="utf-8")
             if "os.environ" in text or "os.getenv" in text:
                 offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_only_the_web_layer_imports_fastapi_or_starlette() -> None:
+    offenders = []
+    for path in python_files("gateway"):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(WEB_ALLOWED):
+            continue
+        for name in imported_modules(path):
+            if is_within(name, WEB_FRAMEWORKS):
+                offenders.append(f"{relative} imports {name}")
+    assert offenders == []
+
+
+def test_layers_below_the_routes_never_import_routes_or_commands() -> None:
+    offenders = []
+    for path in python_files(*LOWER_LAYERS):
+        for name in imported_modules(path):
+            if is_within(name, UPPER_MODULES):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_quota_counters_never_touch_the_database() -> None:
+    """The counters live in Redis or memory; limits are read from the database by billing/limits."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in python_files("billing/quotas")
+        for name in imported_modules(path)
+        if is_within(name, ("sqlalchemy", "billing.db", "billing.limits", "billing.ledger"))
+    ]
+    assert offenders == []
+
+
+def test_the_gateway_has_no_flat_module_families() -> None:
+    """Prefixes such as ``routes_`` or ``ledger_`` are folders in disguise: they belong in one."""
+    prefixes = ("routes_", "cli_", "provider_", "ledger_", "quota_", "statement_", "report_")
+    offenders = [
+        path.name
+        for package in ("gateway", "billing")
+        for path in sorted((ROOT / package).glob("*.py"))
+        if path.name.startswith(prefixes)
+    ]
     assert offenders == []

@@ -28,17 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.closing.corrections import correction_lines
 from billing.closing.snapshot import figures_used, from_snapshot, to_snapshot
-from billing.costing import Costing
-from billing.focus import FocusAccount
-from billing.ledger_charges import (
+from billing.db.schema import closed_months
+from billing.periods import Period
+from billing.pricing.costing import Costing
+from billing.reports.focus import FocusAccount
+from billing.reports.ledger_charges import (
     LedgerChargesError,
     MonthCharges,
     MonthStatus,
     ledger_total_micros,
     month_charges,
 )
-from billing.periods import Period
-from billing.schema import closed_months
 
 
 class MonthNotClosable(LedgerChargesError):

@@ -18,11 +18,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
-from billing.ledger_charges import LedgerChargesError
+from billing.db.schema import charge_corrections, closed_months
 from billing.money import CENT, to_cents
 from billing.periods import Period, PeriodKind, period_containing
-from billing.report_rows import ChargeLine, correction_line
-from billing.schema import charge_corrections, closed_months
+from billing.reports.ledger_charges import LedgerChargesError
+from billing.reports.rows import ChargeLine, correction_line
 
 MAX_REASON = 500
 

@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billing.costing import Costing
-from billing.focus import FocusAccount
-from billing.ledger_charges import MonthCharges
 from billing.periods import Period, PeriodKind
-from billing.report_rows import ChargeLine, TokenClass
-from billing.true_up import DepartmentTrueUp, TrueUp, TrueUpMode
+from billing.pricing.costing import Costing
+from billing.pricing.true_up import DepartmentTrueUp, TrueUp, TrueUpMode
+from billing.reports.focus import FocusAccount
+from billing.reports.ledger_charges import MonthCharges
+from billing.reports.rows import ChargeLine, TokenClass
 
 FORMAT = 1
 _LINE_DECIMALS = frozenset(

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from billing.schema import metadata
+from billing.db.schema import metadata
 
 config = context.config
 

@@ -88,7 +88,7 @@ class RequestContextFilter(logging.Filter):
         record.request_id = _REQUEST_ID.get()
         try:
             message = record.getMessage()
-        except Exception:
+        except Exception:  # noqa: BLE001
             # Logging must never raise into the code that logs: a message that cannot be
             # formatted is reported by the handler's emit() through handleError, as usual.
             return True

@@ -7,7 +7,7 @@ ever holds a user, a key or a request id, and every label has a bounded set of v
   as a model name; letting it through would let one client create series without limit;
 * ``endpoint``: ``chat`` | ``completions`` | ``embeddings``; ``status``: the HTTP status code;
 * ``type``: ``input`` (uncached input) | ``cached_input`` | ``output``, so that the three add up
-  to the tokens billed, as in :class:`billing.price_book.TokenUsage`;
+  to the tokens billed, as in :class:`billing.pricing.price_book.TokenUsage`;
 * ``department``: only on ``hygie_cost_eur_total``, where chargeback needs it (tens of values);
 * ``deployment``, ``replica``: from the configuration; ``scope``, ``decision``, ``data_class``,
   ``outcome``: small fixed vocabularies of the quota, policy and router modules.
@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from billing.ledger_record import LedgerRecord
+from billing.ledger.record import LedgerRecord
 
 UNKNOWN = "unknown"
 
@@ -56,7 +56,7 @@ POLICY_STEP_BUCKETS = (
 
 
 class LedgerStats(Protocol):
-    """What the ledger writer tells about itself (:class:`billing.ledger_writer.LedgerWriter`)."""
+    """What the ledger writer tells about itself (:class:`billing.ledger.writer.LedgerWriter`)."""
 
     @property
     def backlog(self) -> int: ...

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from billing.ledger_record import LedgerRecord
+from billing.ledger.record import LedgerRecord
 from gateway.settings import Settings
 
 SERVICE_NAME = "hygie"

@@ -35,14 +35,14 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from gateway.backends.vllm import OpenAICompatibleClient, make_session  # noqa: E402
 from gateway.catalog import Catalog, parse_catalog  # noqa: E402
-from gateway.local_server import free_port  # noqa: E402
-from gateway.openai_request import parse_call  # noqa: E402
-from gateway.router import Attempts, Forward, Router  # noqa: E402
+from gateway.http.local_server import free_port  # noqa: E402
+from gateway.http.openai_request import parse_call  # noqa: E402
+from gateway.routing.options import RoutingOptions  # noqa: E402
+from gateway.routing.replicas import LeastOutstandingPicker, Picker, RoundRobinPicker  # noqa: E402
+from gateway.routing.router import Attempts, Forward, Router  # noqa: E402
 from gateway.simulator import SimulatorConfig, serve_simulator  # noqa: E402
-from gateway.upstream.replicas import LeastOutstandingPicker, Picker, RoundRobinPicker  # noqa: E402
-from gateway.upstream.routing_options import RoutingOptions  # noqa: E402
-from gateway.upstream.vllm import OpenAICompatibleClient, make_session  # noqa: E402
 
 MODEL = "llama-3-8b"
 TIMING = {"time_to_first_token_ms": 40.0, "inter_token_ms": 10.0, "default_output_tokens": 32}

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from billing import directory, quota_limits_repo
-from billing.database import make_engine
-from billing.migrate import upgrade_to_head
+from billing import directory
+from billing.db.database import make_engine
+from billing.db.migrate import upgrade_to_head
+from billing.limits import repo as quota_limits_repo
 from billing.periods import PeriodKind
 from billing.quotas import Level, NodeLimits
-from gateway.api_keys import hash_key
+from gateway.steps.api_keys import hash_key
 
 LEVELS = (
     (Level.ORGANISATION, quota_limits_repo.ORG_NODE),

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.chargeback import StatementError, build_statement, render_csv
 from billing.periods import Period, month_period
-from billing.price_book import PriceBook, PriceClass, TokenUsage
-from billing.report_rows import ChargeLine, token_line, token_lines_from_charges, true_up_line
-from billing.statement_html import render_html
+from billing.pricing.price_book import PriceBook, PriceClass, TokenUsage
+from billing.reports.chargeback import StatementError, build_statement, render_csv
+from billing.reports.rows import ChargeLine, token_line, token_lines_from_charges, true_up_line
+from billing.reports.statement_html import render_html
 
 PARIS = ZoneInfo("Europe/Paris")
 MARCH = month_period(2026, 3, PARIS)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from billing import directory
-from billing.database import make_engine
+from billing.db.database import make_engine
 
 
 def test_an_unknown_role_is_refused_and_a_key_tells_its_owners_role(database_url: str) -> None:

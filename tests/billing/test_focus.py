@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.focus import COLUMNS, ExportError, FocusAccount, focus_csv, focus_rows
-from billing.gpu_cost import GpuPool
 from billing.periods import Period, PeriodKind, month_period
-from billing.price_book import PriceClass
-from billing.report_rows import ChargeLine, token_line
-from billing.true_up import DepartmentUsage, TrueUpMode, true_up
+from billing.pricing.gpu_cost import GpuPool
+from billing.pricing.price_book import PriceClass
+from billing.pricing.true_up import DepartmentUsage, TrueUpMode, true_up
+from billing.reports.focus import COLUMNS, ExportError, FocusAccount, focus_csv, focus_rows
+from billing.reports.rows import ChargeLine, token_line
 
 PARIS = ZoneInfo("Europe/Paris")
 COLUMNS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "focus-1.2-columns.txt"
@@ -126,7 +126,7 @@ def _type_problems(where: str, spec: ColumnSpec, value: str) -> list[str]:
     elif spec.data_type == "Date/Time":
         if not DATETIME_RE.match(value):
             return [f"{where}: {spec.name}={value!r} is not YYYY-MM-DDTHH:mm:ssZ"]
-        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         if parsed.year < 2000:
             return [f"{where}: {spec.name}={value!r} is implausible"]
     elif spec.data_type == "JSON":

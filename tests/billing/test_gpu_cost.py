@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.gpu_cost import (
+from billing.periods import month_period
+from billing.pricing.gpu_cost import (
     Deployment,
     GpuPool,
     InvalidCostModel,
@@ -17,8 +18,7 @@ from billing.gpu_cost import (
     UnknownDeployment,
     period_hours,
 )
-from billing.periods import month_period
-from billing.price_book import PriceClass, TokenUsage
+from billing.pricing.price_book import PriceClass, TokenUsage
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.ledger_bounds import ELLIPSIS, bounded_text
-from billing.ledger_record import LedgerRecord
-from billing.schema import ledger
+from billing.db.schema import ledger
+from billing.ledger.bounds import ELLIPSIS, bounded_text
+from billing.ledger.record import LedgerRecord
 
 ANY_CHARACTER = st.characters(exclude_categories=[])  # lone surrogates and controls included
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import ledger
-from billing.database import make_engine
-from billing.journal import QUARANTINE_FILE, Journal, read_segment, scan_segment
-from billing.ledger_record import LedgerRecord
-from billing.ledger_writer import LedgerWriter
-from billing.migrate import upgrade_to_head
+from billing.db.database import make_engine
+from billing.db.migrate import upgrade_to_head
+from billing.ledger import repository as ledger
+from billing.ledger.journal import QUARANTINE_FILE, Journal, read_segment, scan_segment
+from billing.ledger.record import LedgerRecord
+from billing.ledger.writer import LedgerWriter
 from gateway.observability.metrics import GatewayMetrics
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from billing.litellm_prices import (
+from billing.pricing.litellm_prices import (
     ModelNotInPriceMap,
     load_price_map,
     price_map_path,
     seed_versions,
 )
-from billing.price_book import PriceBook, TokenUsage
+from billing.pricing.price_book import PriceBook, TokenUsage
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

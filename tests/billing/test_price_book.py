@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.price_book import (
+from billing.pricing.price_book import (
     InvalidPriceConfig,
     PriceBook,
     PriceClass,
@@ -157,7 +157,7 @@ def test_no_price_before_the_first_version_or_for_unknown_models() -> None:
     with pytest.raises(PriceNotFound):
         book.price_at("unknown", datetime(2026, 2, 1, tzinfo=UTC))
     with pytest.raises(ValueError):
-        book.price_at("gpt-4o-mini", datetime(2026, 2, 1))
+        book.price_at("gpt-4o-mini", datetime(2026, 2, 1))  # noqa: DTZ001 (naive on purpose)
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billing.limits.ceiling import FIGURES, over_department, raised
 from billing.periods import PeriodKind
-from billing.quota_ceiling import FIGURES, over_department, raised
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits
 
 DEPT = NodeLimits(

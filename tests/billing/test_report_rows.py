@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from billing.periods import month_period
-from billing.price_book import PriceBook, PriceClass, TokenUsage
-from billing.report_rows import (
+from billing.pricing.price_book import PriceBook, PriceClass, TokenUsage
+from billing.reports.rows import (
     ChargeLine,
     TokenClass,
     token_line,
@@ -69,7 +69,7 @@ def test_token_line_units() -> None:
         ({"amount": 0.1}, TypeError),
         ({"quantity": None}, ValueError),
         ({"unit_price": Decimal("-1")}, ValueError),
-        ({"period_start": datetime(2026, 3, 1)}, ValueError),
+        ({"period_start": datetime(2026, 3, 1)}, ValueError),  # noqa: DTZ001 (naive on purpose)
         ({"period_end": MARCH.start}, ValueError),
         ({"department_id": None}, ValueError),
     ],

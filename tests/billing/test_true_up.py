@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.gpu_cost import GpuPool
 from billing.money import CENT, to_cents
 from billing.periods import month_period
-from billing.report_rows import TokenClass
-from billing.true_up import DepartmentUsage, InvalidTrueUp, TrueUpMode, true_up
+from billing.pricing.gpu_cost import GpuPool
+from billing.pricing.true_up import DepartmentUsage, InvalidTrueUp, TrueUpMode, true_up
+from billing.reports.rows import TokenClass
 
 PARIS = ZoneInfo("Europe/Paris")
 

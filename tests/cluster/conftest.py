@@ -17,8 +17,8 @@ import httpx
 import pytest
 import redis
 
-from billing.migrate import upgrade_to_head
-from gateway.local_server import BackgroundServer, free_port
+from billing.db.migrate import upgrade_to_head
+from gateway.http.local_server import BackgroundServer, free_port
 from gateway.simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, seed_key, simulator_config
 from tests.services import create_postgres_database, drop_postgres_database, unavailable

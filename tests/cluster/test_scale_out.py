@@ -15,8 +15,8 @@ from decimal import Decimal
 import httpx
 import openai
 
-from billing import ledger
-from billing.database import make_engine
+from billing.db.database import make_engine
+from billing.ledger import repository as ledger
 from tests.cluster.conftest import ADMIN, Cluster, GatewayProcess
 from tests.conftest import CHAT_MODEL
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.catalog import parse_catalog
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from tests.conftest import (
     CHAT_MODEL,
     EMBEDDING_MODEL,
@@ -37,7 +37,7 @@ from tests.gateway.test_quotas import (
     start_on_backend,
 )
 
-TEMPLATE = 16  # the special-token room held per text prompt (billing.token_estimate)
+TEMPLATE = 16  # the special-token room held per text prompt (billing.pricing.token_estimate)
 
 
 def catalog(upstream_url: str, **chat_overrides: Any) -> Any:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from gateway.simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,

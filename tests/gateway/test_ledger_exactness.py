@@ -13,11 +13,11 @@ import openai
 import orjson
 import pytest
 
-from billing import ledger
-from billing.database import make_engine
-from billing.ledger_record import LedgerRecord
+from billing.db.database import make_engine
+from billing.ledger import repository as ledger
+from billing.ledger.record import LedgerRecord
 from gateway.app import create_app
-from gateway.local_server import BackgroundServer, free_port
+from gateway.http.local_server import BackgroundServer, free_port
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
 from gateway.simulator import create_simulator_app

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from gateway.catalog import parse_catalog
-from gateway.local_server import BackgroundServer, free_port
+from gateway.http.local_server import BackgroundServer, free_port
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory
 from tests.providers.fake_providers import GATEWAY_SECRET, Recorder, create_fake_providers
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from billing.money import from_micros
 from gateway.catalog import parse_catalog
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory, RunningGateway
 from tests.services import redis_url
 

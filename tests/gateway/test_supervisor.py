@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.local_server import BackgroundServer
+from gateway.http.local_server import BackgroundServer
 from gateway.services import start_services
 from gateway.settings import Settings
 from gateway.supervisor import run_all, start_supervised, supervise

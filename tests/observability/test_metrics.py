@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from billing.journal import Journal
-from billing.ledger_record import LedgerRecord
-from billing.ledger_writer import LedgerWriter
+from billing.ledger.journal import Journal
+from billing.ledger.record import LedgerRecord
+from billing.ledger.writer import LedgerWriter
 from gateway.observability.metrics import (
     POLICY_STEP_BUCKETS,
     REQUEST_DURATION_BUCKETS,

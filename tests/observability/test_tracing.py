@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from billing.ledger_record import LedgerRecord
+from billing.ledger.record import LedgerRecord
 from gateway.observability.tracing import Tracing, nanoseconds, parent_context, traces_url
 from gateway.settings import Settings
 

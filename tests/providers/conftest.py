@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from gateway.backends.litellm.client import LiteLLMClient, prepare_litellm_environment
 from gateway.catalog import Deployment
-from gateway.local_server import BackgroundServer
-from gateway.upstream.litellm_client import LiteLLMClient, prepare_litellm_environment
+from gateway.http.local_server import BackgroundServer
 from tests.providers.fake_providers import Recorder, create_fake_providers
 
 LITELLM_MODELS = {

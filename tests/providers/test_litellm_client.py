@@ -16,19 +16,19 @@ import orjson
 import pytest
 
 from billing.usage import Usage
-from gateway.errors import UpstreamRejected
-from gateway.local_server import free_port
-from gateway.router import upstream_error_from
-from gateway.sse import StreamMeter
-from gateway.upstream.litellm_client import LiteLLMClient
-from gateway.upstream.provider_errors import (
+from gateway.backends.litellm.client import LiteLLMClient
+from gateway.backends.litellm.errors import (
     DeploymentMisconfigured,
     ProviderRateLimited,
     ProviderRejected,
     ProviderStreamBroken,
 )
-from gateway.upstream.provider_request import UnsupportedEndpoint
-from gateway.upstream.vllm import ReplicaUnreachable
+from gateway.backends.litellm.request import UnsupportedEndpoint
+from gateway.backends.vllm import ReplicaUnreachable
+from gateway.errors import UpstreamRejected
+from gateway.http.local_server import free_port
+from gateway.http.sse import StreamMeter
+from gateway.routing.router import upstream_error_from
 from tests.providers.conftest import DeploymentFactory
 from tests.providers.fake_providers import (
     ANSWER,

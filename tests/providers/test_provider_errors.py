@@ -7,14 +7,14 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.upstream.provider_errors import (
+from gateway.backends.litellm.errors import (
     DeploymentMisconfigured,
     ProviderRateLimited,
     ProviderRejected,
     classify_provider_error,
     provider_message,
 )
-from gateway.upstream.vllm import ReplicaUnreachable
+from gateway.backends.vllm import ReplicaUnreachable
 
 
 class FakeProviderError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.upstream.provider_reply import chunk_document, generated_text, usage_object
+from gateway.backends.litellm.reply import chunk_document, generated_text, usage_object
 
 
 def test_usage_keeps_openai_fields_only_and_cached_tokens_when_reported() -> None:

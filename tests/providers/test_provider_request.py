@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from gateway.backends.litellm.request import UnsupportedEndpoint, build_provider_request
 from gateway.catalog import Deployment
-from gateway.upstream.provider_request import UnsupportedEndpoint, build_provider_request
 
 
 def make_deployment(**overrides: object) -> Deployment:
@@ -83,7 +83,7 @@ def test_an_unknown_endpoint_is_refused() -> None:
 def test_importing_the_provider_client_does_not_import_litellm() -> None:
     # A fresh interpreter: litellm takes seconds to import and must wait for the constructor.
     code = (
-        "import sys, gateway.upstream.litellm_client, gateway.router; "
+        "import sys, gateway.backends.litellm.client, gateway.routing.router; "
         "sys.exit(1 if 'litellm' in sys.modules else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], check=False, timeout=60)

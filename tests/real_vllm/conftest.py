@@ -12,9 +12,9 @@ import httpx
 import openai
 import pytest
 
-from billing import ledger
-from billing.database import make_engine
-from billing.ledger_record import LedgerRecord
+from billing.db.database import make_engine
+from billing.ledger import repository as ledger
+from billing.ledger.record import LedgerRecord
 from gateway.catalog import parse_catalog
 from tests.conftest import HEALTH_CLEARED, GatewayFactory, RunningGateway
 from tests.real_vllm.vllm_counters import Counters, settled_counters

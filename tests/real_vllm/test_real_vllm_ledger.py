@@ -16,7 +16,7 @@ from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.completion import Completion
 
-from billing.ledger_record import LedgerRecord
+from billing.ledger.record import LedgerRecord
 from tests.real_vllm.conftest import EMBEDDING_MODEL, RealVllm
 from tests.real_vllm.vllm_counters import Counters
 

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
-from billing.cost_config import CatalogDeployment, CostConfig, build_costing
-from billing.costing import Costing
-from billing.database import make_engine
-from billing.ledger import insert_records
-from billing.ledger_record import LedgerRecord
-from billing.schema import ledger
+from billing.db.database import make_engine
+from billing.db.schema import ledger
+from billing.ledger.record import LedgerRecord
+from billing.ledger.repository import insert_records
+from billing.pricing.cost_config import CatalogDeployment, CostConfig, build_costing
+from billing.pricing.costing import Costing
 from billing.usage import Usage
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from billing.database import make_engine
-from gateway.cli_report import load_costing, report_app
+from billing.db.database import make_engine
+from gateway.cli.report import load_costing, report_app
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import PARIS, make_cost_config, seed_january
 

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from billing.chargeback import render_csv
 from billing.closing.closed_months import (
     MonthNotClosable,
     UnknownMonth,
@@ -18,11 +17,12 @@ from billing.closing.closed_months import (
 )
 from billing.closing.corrections import InvalidCorrection, book_correction
 from billing.closing.snapshot import figures_used, from_snapshot, to_snapshot
-from billing.costing import Costing
-from billing.focus import focus_csv
-from billing.ledger_charges import MonthCharges, MonthStatus, parse_month
-from billing.statement_html import render_html
-from gateway.routes_reports import statement_as_dict
+from billing.pricing.costing import Costing
+from billing.reports.chargeback import render_csv
+from billing.reports.focus import focus_csv
+from billing.reports.ledger_charges import MonthCharges, MonthStatus, parse_month
+from billing.reports.statement_html import render_html
+from gateway.api.reports import statement_as_dict
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (
     PARIS,

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.cost_config import CatalogDeployment, CostConfigError, build_costing
-from billing.costing import PricingKind
 from billing.money import to_micros
-from billing.price_book import TokenUsage
+from billing.pricing.cost_config import CatalogDeployment, CostConfigError, build_costing
+from billing.pricing.costing import PricingKind
+from billing.pricing.price_book import TokenUsage
 from billing.usage import Usage
 from tests.reports.factories import CATALOG_VIEW, PARIS, make_cost_config, make_costing, utc
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from billing.chargeback import render_csv
-from billing.focus import focus_csv
-from billing.ledger_charges import MonthCharges, month_charges, parse_month
-from billing.report_rows import TokenClass
+from billing.reports.chargeback import render_csv
+from billing.reports.focus import focus_csv
+from billing.reports.ledger_charges import MonthCharges, month_charges, parse_month
+from billing.reports.rows import TokenClass
 from billing.usage import Usage
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (

@@ -11,11 +11,16 @@ from typing import Any, TypeVar
 
 import pytest
 
-from billing.chargeback import render_csv
-from billing.focus import focus_csv
-from billing.ledger_charges import LedgerChargesError, MonthCharges, month_charges, parse_month
 from billing.money import ZERO, from_micros, to_cents
-from billing.report_rows import TokenClass
+from billing.reports.chargeback import render_csv
+from billing.reports.focus import focus_csv
+from billing.reports.ledger_charges import (
+    LedgerChargesError,
+    MonthCharges,
+    month_charges,
+    parse_month,
+)
+from billing.reports.rows import TokenClass
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import (
     PARIS,

@@ -18,14 +18,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.database import make_engine
-from billing.date_range import DateRange
-from billing.focus import focus_csv
-from billing.ledger_charges import month_charges
+from billing.db.database import make_engine
+from billing.db.schema import metadata
 from billing.money import ZERO, from_micros, to_cents
 from billing.periods import month_period
-from billing.reports import Dimension, usage_report
-from billing.schema import metadata
+from billing.reports.date_range import DateRange
+from billing.reports.focus import focus_csv
+from billing.reports.ledger_charges import month_charges
+from billing.reports.report import Dimension, usage_report
 from tests.reports.factories import (
     PARIS,
     POOL,

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from billing.date_range import DateRange, ReportError
-from billing.reports import (
+from billing.reports.date_range import DateRange, ReportError
+from billing.reports.report import (
     Dimension,
     UnknownDepartment,
     forecast,
@@ -19,7 +19,7 @@ from billing.reports import (
     top_consumers,
     usage_report,
 )
-from billing.usage_csv import usage_csv
+from billing.reports.usage_csv import usage_csv
 from tests.reports.factories import (
     PARIS,
     ledger_cost,

@@ -13,16 +13,16 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.costing import Costing
-from billing.database import make_engine
+from billing.db.database import make_engine
 from billing.directory import KeyOwner
-from gateway import routes_reports
-from gateway.api_keys import generate_key
-from gateway.auth import Authenticator
+from billing.pricing.costing import Costing
+from gateway.api import reports as routes_reports
 from gateway.catalog import Catalog, parse_catalog
-from gateway.error_handlers import install_error_handlers
-from gateway.pricing import catalog_view
+from gateway.http.error_handlers import install_error_handlers
 from gateway.settings import Settings
+from gateway.steps.api_keys import generate_key
+from gateway.steps.auth import Authenticator
+from gateway.steps.pricing import catalog_view
 from tests.billing.test_focus import assert_focus_conformant
 from tests.reports.factories import PARIS, make_costing, seed_january
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from billing.database import make_engine
-from billing.ledger_charges import MonthCharges, month_charges, parse_month
-from billing.statement_html import render_html
-from billing.statement_pdf import PdfUnavailable, find_chromium, html_to_pdf, page_count
+from billing.db.database import make_engine
+from billing.reports.ledger_charges import MonthCharges, month_charges, parse_month
+from billing.reports.statement_html import render_html
+from billing.reports.statement_pdf import PdfUnavailable, find_chromium, html_to_pdf, page_count
 from tests.reports.factories import PARIS, make_costing
 from tests.reports.test_closing import seed_october
 

@@ -14,14 +14,14 @@ from typing import Any
 import aiohttp
 import orjson
 
+from gateway.backends.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 from gateway.catalog import Catalog, parse_catalog
-from gateway.local_server import BackgroundServer
-from gateway.openai_request import parse_call
-from gateway.router import Forward, Router
+from gateway.http.local_server import BackgroundServer
+from gateway.http.openai_request import parse_call
+from gateway.routing.options import RoutingOptions
+from gateway.routing.replicas import Picker, Replica
+from gateway.routing.router import Forward, Router
 from gateway.simulator import SimulatorConfig, create_simulator_app
-from gateway.upstream.replicas import Picker, Replica
-from gateway.upstream.routing_options import RoutingOptions
-from gateway.upstream.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 
 CHAT_MODELS = ("llama-3-8b", "mistral-7b", "qwen-7b")
 ON_PREM = {"class": "on_premise", "cleared_for": ["public", "internal", "personal", "health"]}

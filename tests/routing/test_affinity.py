@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.catalog import Deployment
-from gateway.upstream.affinity import affinity_key, preferred_replica
-from gateway.upstream.replicas import Replica
+from gateway.routing.affinity import affinity_key, preferred_replica
+from gateway.routing.replicas import Replica
 
 SYSTEM = {"role": "system", "content": "Tu es un assistant de cardiologie."}
 

@@ -6,12 +6,12 @@ import aiohttp
 import pytest
 
 from gateway.catalog import Deployment
-from gateway.router import Attempts
-from gateway.upstream.affinity import preferred_replica
-from gateway.upstream.balancer import LoadAwarePicker, load_score
-from gateway.upstream.load_signals import LoadSample, VllmLoad
-from gateway.upstream.replicas import Replica
-from gateway.upstream.routing_options import RoutingOptions
+from gateway.routing.affinity import preferred_replica
+from gateway.routing.balancer import LoadAwarePicker, load_score
+from gateway.routing.load_signals import LoadSample, VllmLoad
+from gateway.routing.options import RoutingOptions
+from gateway.routing.replicas import Replica
+from gateway.routing.router import Attempts
 from tests.routing.factories import (
     FakeClock,
     catalog_of,

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from gateway.errors import NoDeploymentAvailable, UpstreamError
-from gateway.local_server import BackgroundServer, free_port
-from gateway.router import Attempts
+from gateway.http.local_server import BackgroundServer, free_port
+from gateway.routing.blame import signals_bad_request
+from gateway.routing.router import Attempts
 from gateway.simulator import create_simulator_app
-from gateway.upstream.blame import signals_bad_request
 from tests.routing.factories import (
     FakeClock,
     FirstPicker,

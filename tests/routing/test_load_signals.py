@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.upstream.load_signals import VllmLoad, next_sample, parse_vllm_load
+from gateway.routing.load_signals import VllmLoad, next_sample, parse_vllm_load
 
 CAPTURE = Path(__file__).parents[1] / "fixtures" / "vllm_captures" / "metrics_under_load.body"
 

@@ -7,8 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 
-from gateway.local_server import free_port
-from gateway.upstream.load_signals import VllmLoad
+from gateway.http.local_server import free_port
+from gateway.routing.load_signals import VllmLoad
 from tests.routing.factories import (
     catalog_of,
     make_router,

@@ -6,9 +6,9 @@ import aiohttp
 import pytest
 
 from gateway.errors import NoDeploymentAvailable, error_response
-from gateway.router import Attempts
-from gateway.upstream.retry_budget import RetryBudget
-from gateway.upstream.routing_options import RoutingOptions
+from gateway.routing.options import RoutingOptions
+from gateway.routing.retry_budget import RetryBudget
+from gateway.routing.router import Attempts
 from tests.routing.factories import (
     FakeClock,
     FirstPicker,

@@ -10,9 +10,9 @@ import pytest
 
 from gateway.catalog import Catalog
 from gateway.errors import UpstreamRejected
-from gateway.local_server import BackgroundServer
-from gateway.router import Attempts, Router
-from gateway.upstream.replicas import Replica
+from gateway.http.local_server import BackgroundServer
+from gateway.routing.replicas import Replica
+from gateway.routing.router import Attempts, Router
 from tests.routing.factories import (
     catalog_of,
     chat,

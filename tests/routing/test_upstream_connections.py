@@ -11,15 +11,15 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from gateway.catalog import Timeouts
-from gateway.errors import UpstreamError
-from gateway.router import Attempts
-from gateway.upstream.vllm import (
+from gateway.backends.vllm import (
     AnswerTooLarge,
     OpenAICompatibleClient,
     ReplicaUnreachable,
     make_session,
 )
+from gateway.catalog import Timeouts
+from gateway.errors import UpstreamError
+from gateway.routing.router import Attempts
 from tests.routing.factories import catalog_of, chat, make_router
 
 pytestmark = pytest.mark.anyio

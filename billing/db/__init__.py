@@ -1,0 +1,1 @@
+"""The billing database: schema, engine and migrations to head."""

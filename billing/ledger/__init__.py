@@ -1,0 +1,1 @@
+"""The ledger, source of truth for spend: records, journal, writer, reads, reconciliation."""

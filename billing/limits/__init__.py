@@ -1,0 +1,1 @@
+"""Stored quota limits: the repository, the quota tree nodes, the ceilings."""

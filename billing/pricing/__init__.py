@@ -1,0 +1,1 @@
+"""Prices and costs: price book, FX, GPU pools, token estimates, true-up."""

@@ -1,0 +1,1 @@
+"""The routes: OpenAI-compatible endpoints, ``/v1/me`` and quotas, admin, reports."""

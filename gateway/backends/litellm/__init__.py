@@ -1,0 +1,1 @@
+"""External providers reached through litellm: request, reply, stream, tokens, errors."""

@@ -1,0 +1,134 @@
+"""``hygie demo``: the gateway with embedded defaults, a simulated vLLM and a sample key."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+from pathlib import Path
+
+from billing import directory
+from billing.db.database import make_engine
+from billing.db.migrate import upgrade_to_head
+from gateway.catalog import Catalog, parse_catalog
+from gateway.http.local_server import BackgroundServer
+from gateway.settings import Settings
+from gateway.simulator import SimulatorConfig, create_simulator_app
+from gateway.steps.key_issuing import issue_key
+
+DEMO_CHAT_MODEL = "llama-3.1-8b-instruct"
+DEMO_EMBEDDING_MODEL = "bge-m3"
+DEMO_DEPARTMENT = "cardiologie"
+DEMO_USER = "dr.martin"
+
+
+def demo_catalog(simulator_url: str) -> Catalog:
+    """Two on-premise models served by the simulated vLLM."""
+    hosting = {
+        "class": "on_premise",
+        "cleared_for": ["public", "internal", "personal", "health"],
+        "retention": "zero",
+        "region": "fr",
+        "legal_basis": "Hébergement interne (démonstration)",
+    }
+    return parse_catalog(
+        {
+            "models": [
+                {
+                    "name": DEMO_CHAT_MODEL,
+                    "description": "Assistant généraliste hébergé sur site (simulé)",
+                    "owner": "DSN - plateforme IA",
+                    "documentation_url": "https://intranet.example/ia/llama",
+                    "deployments": [
+                        {
+                            "name": "vllm-demo",
+                            "replicas": [f"{simulator_url}/v1"],
+                            "hosting": hosting,
+                        }
+                    ],
+                },
+                {
+                    "name": DEMO_EMBEDDING_MODEL,
+                    "description": "Embeddings multilingues hébergés sur site (simulé)",
+                    "owner": "DSN - plateforme IA",
+                    "endpoints": ["embeddings"],
+                    "deployments": [
+                        {
+                            "name": "vllm-demo-emb",
+                            "replicas": [f"{simulator_url}/v1"],
+                            "hosting": hosting,
+                        }
+                    ],
+                },
+            ],
+            # The demo hospital's patient numbers: ten digits opening with 80, no keyword needed.
+            "detector": {"ipp_shapes": [r"80\d{8}"]},
+        },
+        source="demo configuration",
+    )
+
+
+def simulator_config() -> SimulatorConfig:
+    return SimulatorConfig.model_validate(
+        {
+            "models": [
+                {"name": DEMO_CHAT_MODEL, "kind": "chat", "max_model_len": 8192},
+                {"name": DEMO_EMBEDDING_MODEL, "kind": "embedding", "max_model_len": 8192},
+            ]
+        }
+    )
+
+
+async def seed_demo_key(database_url: str) -> str:
+    """Create the sample department, user and key; return the key's secret."""
+    engine = make_engine(database_url)
+    try:
+        await directory.create_department(
+            engine, DEMO_DEPARTMENT, display_name="Cardiologie", default_data_class="health"
+        )
+        key = await issue_key(
+            engine, DEMO_USER, department=DEMO_DEPARTMENT, use_case="demo", name="demo"
+        )
+    finally:
+        await engine.dispose()
+    return key.secret
+
+
+def prepare_demo(
+    port: int, workdir: Path | None = None
+) -> tuple[Settings, Catalog, BackgroundServer, str]:
+    """Start the simulated vLLM and prepare a fresh database; return what ``serve`` needs."""
+    base = workdir or Path(tempfile.mkdtemp(prefix="hygie-demo-"))
+    simulator = BackgroundServer(create_simulator_app(simulator_config())).start()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{base / 'hygie.db'}",
+        spool_dir=base / "spool",
+        host="127.0.0.1",
+        port=port,
+        admin_token=secrets.token_urlsafe(24),
+    )
+    upgrade_to_head(settings.database_url)
+    secret = asyncio.run(seed_demo_key(settings.database_url))
+    return settings, demo_catalog(simulator.url), simulator, secret
+
+
+def banner(settings: Settings, key: str, simulator_url: str) -> str:
+    """What the demo prints: shell-ready variables and a curl line."""
+    base = f"http://{settings.host}:{settings.port}/v1"
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    body = (
+        '{"model":"' + DEMO_CHAT_MODEL + '","messages":[{"role":"user",'
+        '"content":"Bonjour, que peux-tu faire pour un service de cardiologie ?"}]}'
+    )
+    return "\n".join(
+        [
+            f"Hygie demo: simulated vLLM at {simulator_url}, ledger in {settings.database_url}",
+            f"Department '{DEMO_DEPARTMENT}', user '{DEMO_USER}'; admin token: {admin}",
+            "Paste these two lines into your shell (then `export OPENAI_BASE_URL OPENAI_API_KEY`):",
+            f"OPENAI_BASE_URL={base}",
+            f"OPENAI_API_KEY={key}",
+            f"curl -s {base}/chat/completions -H 'Authorization: Bearer {key}' "
+            f"-H 'Content-Type: application/json' -d '{body}'",
+            "Press Ctrl-C to stop.",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Choosing a deployment and replica, and keeping track of their health and load."""

@@ -1,0 +1,35 @@
+"""Issuing an API key to a user, creating the user and department on the way if asked."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import directory
+from gateway.steps.api_keys import NewKey, generate_key
+
+
+async def issue_key(
+    engine: AsyncEngine,
+    username: str,
+    *,
+    department: str | None = None,
+    use_case: str | None = None,
+    name: str = "",
+) -> NewKey:
+    """A new key for ``username``; with ``department``, a missing user (and department) is
+    created first. Raises :class:`billing.directory.DirectoryError` for an unknown user."""
+    if department is not None and await directory.find_user(engine, username) is None:
+        if await directory.find_department(engine, department) is None:
+            await directory.create_department(engine, department)
+        await directory.create_user(engine, username, department=department)
+    key = generate_key()
+    await directory.store_key(
+        engine,
+        key_id=key.key_id,
+        key_hash=key.key_hash,
+        display_prefix=key.display_prefix,
+        username=username,
+        name=name,
+        use_case=use_case,
+    )
+    return key

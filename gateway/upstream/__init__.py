@@ -1,1 +1,0 @@
-"""Clients for the servers that actually run the models."""
