@@ -196,6 +196,9 @@ class NormalisedText(NamedTuple):
 
     text: str
     changes: tuple[_Change, ...] = ()
+    encoded: bytes | None = None
+    """``text`` in UTF-8 (lone surrogates passed through) when it was computed, for the
+    detector's own use of it."""
 
     @property
     def changed(self) -> bool:
@@ -249,12 +252,12 @@ def normalise(text: str) -> NormalisedText:
         return NormalisedText(text)
     encoded = text.encode("utf-8", "surrogatepass")
     if not may_hold_special(encoded):
-        return NormalisedText(text)
+        return NormalisedText(text, encoded=encoded)
     # The astral digits (U+104A0-U+1FBF9) are four UTF-8 bytes starting with 0xF0.
     special = _SPECIAL if b"\xf0" in encoded else _SPECIAL_BMP
     first = special.search(text)
     if first is None:
-        return NormalisedText(text)
+        return NormalisedText(text, encoded=encoded)
     out: list[str] = []
     changes: list[_Change] = []
     length = 0  # of the normalised text so far

@@ -90,3 +90,10 @@ def test_the_utf8_screen_passes_over_no_character_the_view_changes() -> None:
         assert may_hold_special(f"« \u2019 \u2013 {char} »".encode())
     assert not may_hold_special(FRENCH.encode())
     assert not normalise(FRENCH).changed
+
+
+def test_an_unchanged_view_hands_on_the_utf8_form_it_computed() -> None:
+    for text in (FRENCH, "\u03bb\u03b3\u03b4 sans sosie latin", "\ud800 isolé"):
+        view = normalise(text)
+        assert not view.changed
+        assert view.encoded == text.encode("utf-8", "surrogatepass")
