@@ -164,10 +164,10 @@ class PhiDetector:
         view = normalise(text)
         if view.changed:
             return view.original_spans(self._detect(view.text))
-        return self._detect(text)
+        return self._detect(text, view.encoded)
 
-    def _detect(self, text: str) -> list[Span]:
-        scanned = ScannedText.of(text)
+    def _detect(self, text: str, encoded: bytes | None = None) -> list[Span]:
+        scanned = ScannedText.of(text, encoded)
         hits = self._keywords.find(scanned.lowered)
         chosen = _resolve(self._candidates(scanned, hits))
         registry = starts(hits[_REGISTRY]) if hits is not None else None

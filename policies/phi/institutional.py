@@ -17,7 +17,7 @@ from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
 from .scanned_text import ScannedText
-from .word_hints import WordHints
+from .word_hints import Occurrences, WordHints
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -113,6 +113,8 @@ _SITE_WORDS = WordHints(
 )  # fmt: skip
 # Organisations' postal addresses: individuals have no CEDEX, postal box (BP) or sorting code.
 _ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
+# What _ORGANISATION_ADDRESS needs in the text to match at all.
+_ORGANISATION_WORD = re.compile(r"cedex|bp|cs|tsa")
 # Words just before a date that make it the date of a document (its version, validation or
 # review), of a legal text, a meeting or a product, not of a patient's care.
 _DOCUMENT_DATE = WordHints(
@@ -248,10 +250,12 @@ class InstitutionalFilter:
             # The words that say whose number it is stand in its own sentence.
             cut = max(before.rfind(". "), before.rfind(";")) + 1
             before, lo = before[cut:], lo + cut
-            lowered = before.lower()
-            if hints.found(_SERVICE_LINE, lo, span.start) and not _PATIENT_OWN.search(lowered):
+            # Lower-cased only for a number that a hint or a keyword may make a service's.
+            if hints.found(_SERVICE_LINE, lo, span.start) and not _PATIENT_OWN.search(
+                before.lower()
+            ):
                 return True
-            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(lowered):
+            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
                 return True
         if span.type == _EMAIL and self.is_institutional_email(text[span.start : span.end]):
             return True
@@ -271,13 +275,16 @@ class InstitutionalFilter:
             ) and hints.found(_DOCUMENT_NOUNS, lo, span.start)
         if span.type in _SITE_KINDS:
             lo = _line_start_within(text, span.start, 120)
-            line = text[lo : span.start].lower()
-            if hints.found(_SITE_WORDS, lo, span.start) and not _PATIENT_WORDS.search(line):
+            if hints.found(_SITE_WORDS, lo, span.start) and not _PATIENT_WORDS.search(
+                text[lo : span.start].lower()
+            ):
                 return True
-            around = line[-60:] + " " + text[span.end : span.end + 40].lower().split("\n", 1)[0]
-            # Substring tests first: the regex is needed only to check the word boundaries.
-            if any(word in around for word in ("cedex", "bp", "cs", "tsa")) and (
-                _ORGANISATION_ADDRESS.search(around)
+            before = text[max(lo, span.start - 60) : span.start].lower()
+            after = text[span.end : span.end + 40].lower().split("\n", 1)[0]
+            # A cheap test of each side first (no word joins them across the blank put
+            # between): the regex is needed only to check the word boundaries.
+            if (_ORGANISATION_WORD.search(before) or _ORGANISATION_WORD.search(after)) and (
+                _ORGANISATION_ADDRESS.search(before + " " + after)
             ):
                 return True
         return letterheads.holds(span.start)
@@ -418,6 +425,7 @@ class _Hints:
         self._scanned = scanned
         self._hits = hits
         self._present: dict[WordHints, bool] = {}
+        self._occurrences: dict[WordHints, Occurrences] = {}
 
     def present(self, hints: WordHints) -> bool:
         """False when the text holds none of ``hints`` anywhere (known from the index)."""
@@ -431,10 +439,12 @@ class _Hints:
         return known
 
     def found(self, hints: WordHints, lo: int, hi: int) -> bool:
-        lowered = self._scanned.lowered
         if self._hits is None:
             return hints.found_in(self._scanned.text[lo:hi].lower())
-        return hints.found_between(lowered, self._hits, lo, hi)
+        occurrences = self._occurrences.get(hints)
+        if occurrences is None:
+            occurrences = self._occurrences[hints] = hints.occurrences(self._hits)
+        return hints.found_among(self._scanned.lowered, occurrences, lo, hi)
 
 
 def _opens_letterhead(line: str) -> bool:

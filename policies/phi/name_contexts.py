@@ -82,7 +82,9 @@ class NameContextFinder:
         self._surnames = lexicons.surnames
         self._names = self._first | self._surnames
         self._stop = lexicons.common_words | _FUNCTION_WORDS
-        self._first_keywords = tuple(" " + name for name in sorted(self._first - self._stop))
+        # First names that are no common word: built once, not at each text opening with one.
+        self._first_names = frozenset(self._first - self._stop)
+        self._first_keywords = tuple(" " + name for name in sorted(self._first_names))
         # For texts whose lower-cased copy has other offsets (see find).
         self._first_automaton = AhoCorasick(
             list(self._first_keywords), matchkind=MatchKind.LeftmostLongest
@@ -148,7 +150,7 @@ class NameContextFinder:
         # The keywords open with the blank before the name; a text may open with the name.
         hits = list(first_name_hits)
         opening = _FIRST_WORD.match(text)
-        if opening is not None and opening.group(1) in self._first - self._stop:
+        if opening is not None and opening.group(1) in self._first_names:
             hits.insert(0, (-1, opening.end(1)))
         for start, end in hits:
             start += 1

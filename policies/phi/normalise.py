@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from policies.spans import Span
 
@@ -115,6 +115,67 @@ _SPECIAL_BMP = re.compile(f"[{_BMP_SPECIALS}]")
 # With the digits beyond the BMP (mathematical digits…): a class with astral ranges is searched
 # ten times slower, so it is only used on text that holds an astral character.
 _SPECIAL = re.compile(f"[{_BMP_SPECIALS}{_DIGITS[_ASTRAL:]}]")
+
+
+def _class_members(spec: str) -> list[str]:
+    """The characters of a class body written as above: characters and ``a-b`` ranges."""
+    members: list[str] = []
+    at = 0
+    while at < len(spec):
+        if at + 2 < len(spec) and spec[at + 1] == "-":
+            members.extend(map(chr, range(ord(spec[at]), ord(spec[at + 2]) + 1)))
+            at += 3
+        else:
+            members.append(spec[at])
+            at += 1
+    return members
+
+
+def _utf8_alternation(chars: list[str]) -> bytes:
+    """A bytes regex matching the UTF-8 form of any of ``chars``: a trie on their bytes."""
+    trie: dict[int, Any] = {}
+    for char in chars:
+        node = trie
+        for byte in char.encode("utf-8"):
+            node = node.setdefault(byte, {})
+
+    def emit(node: dict[int, Any]) -> bytes:
+        branches = [bytes([byte]) + emit(child) for byte, child in sorted(node.items()) if child]
+        leaves = bytes(sorted(byte for byte, child in node.items() if not child))
+        if leaves:
+            branches.append(b"[" + b"".join(re.escape(bytes([byte])) for byte in leaves) + b"]")
+        return branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+
+    return emit(trie)
+
+
+# A screen on the UTF-8 form that most texts pass at C speed, where the character class above
+# is tested character by character. The lead byte of every changed character...
+_SPECIAL_CHARS = _class_members(_BMP_SPECIALS + _DIGITS[_ASTRAL:])
+_LEAD_BYTES = frozenset(char.encode("utf-8")[0] for char in _SPECIAL_CHARS)
+_NOT_LEAD_BYTES = bytes(byte for byte in range(256) if byte not in _LEAD_BYTES)
+# ... but French typography writes these two too (guillemets, degree, micro, typographic
+# apostrophes and dashes all lead with them): where
+# they are the only ones, the text is searched for the few changed characters they lead, as
+# bytes regexes with a one-byte literal prefix, which the engine skips to with a tight loop.
+_COMMON_LEADS = b"\xc2\xe2"
+_COMMON_LEAD_SPECIALS = tuple(
+    re.compile(_utf8_alternation([c for c in _SPECIAL_CHARS if c.encode("utf-8")[0] == lead]))
+    for lead in _COMMON_LEADS
+)
+
+
+def may_hold_special(encoded: bytes) -> bool:
+    """False when the UTF-8 ``encoded`` text holds none of the characters this module
+    changes; True when it may."""
+    leads = encoded.translate(None, _NOT_LEAD_BYTES)
+    if not leads:
+        return False
+    if leads.translate(None, _COMMON_LEADS):
+        return True
+    return any(special.search(encoded) for special in _COMMON_LEAD_SPECIALS)
+
+
 _REMOVED = re.compile(f"[{_INVISIBLE}]")
 _SPACE = re.compile(f"[{_SPACES}]")
 
@@ -135,6 +196,9 @@ class NormalisedText(NamedTuple):
 
     text: str
     changes: tuple[_Change, ...] = ()
+    encoded: bytes | None = None
+    """``text`` in UTF-8 (lone surrogates passed through) when it was computed, for the
+    detector's own use of it."""
 
     @property
     def changed(self) -> bool:
@@ -186,11 +250,14 @@ def normalise(text: str) -> NormalisedText:
     """
     if text.isascii():
         return NormalisedText(text)
+    encoded = text.encode("utf-8", "surrogatepass")
+    if not may_hold_special(encoded):
+        return NormalisedText(text, encoded=encoded)
     # The astral digits (U+104A0-U+1FBF9) are four UTF-8 bytes starting with 0xF0.
-    special = _SPECIAL if b"\xf0" in text.encode("utf-8", "surrogatepass") else _SPECIAL_BMP
+    special = _SPECIAL if b"\xf0" in encoded else _SPECIAL_BMP
     first = special.search(text)
     if first is None:
-        return NormalisedText(text)
+        return NormalisedText(text, encoded=encoded)
     out: list[str] = []
     changes: list[_Change] = []
     length = 0  # of the normalised text so far

@@ -54,9 +54,11 @@ class ScannedText(NamedTuple):
     """True when ``text`` holds a decimal digit: finders of numbers need one to start."""
 
     @classmethod
-    def of(cls, text: str) -> ScannedText:
+    def of(cls, text: str, encoded: bytes | None = None) -> ScannedText:
+        """``encoded``: ``text`` in UTF-8 (lone surrogates passed through), if already known."""
         lowered = text.lower()
-        encoded = text.encode("utf-8", "surrogatepass")
+        if encoded is None:
+            encoded = text.encode("utf-8", "surrogatepass")
         shape = encoded.translate(_SHAPE)
         ascii_digits = b"d" not in shape
         has_digits = not ascii_digits or b"0" in shape

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick
 
@@ -67,20 +68,47 @@ class WordHints:
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
         in the whole lower-cased text."""
+        return self.found_among(lowered, self.occurrences(hits), lo, hi)
+
+    def occurrences(self, hits: Mapping[str, list[tuple[int, int]]]) -> Occurrences:
+        """This object's hits among the keyword index's ``hits``, both groups merged, for
+        :meth:`found_among`: built once per text, then each window costs one binary search
+        over plain integers."""
+        merged = sorted(
+            [(start, end, True) for start, end in hits[self._word_group]]
+            + [(start, end, False) for start, end in hits[self._prefix_group]]
+        )
+        return Occurrences(
+            [start for start, _, _ in merged],
+            [end for _, end, _ in merged],
+            [whole for _, _, whole in merged],
+        )
+
+    def found_among(self, lowered: str, occurrences: Occurrences, lo: int, hi: int) -> bool:
+        """:meth:`found_between`, from :meth:`occurrences` of the index's hits."""
         # A word opening the text has no character before it, so no indexed keyword: one
         # C-level startswith for all of them, a loop only when one matches.
         if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
             return True
-        for group, whole in ((self._word_group, True), (self._prefix_group, False)):
-            occurrences = hits[group]
-            # A hit starts at the character before its word, which may lie just before lo.
-            at = bisect_left(occurrences, (lo - 1, 0))
-            while at < len(occurrences) and occurrences[at][0] < hi:
-                end = occurrences[at][1]
-                if end <= hi and _bounded(lowered, end, whole, hi):
-                    return True
-                at += 1
+        starts, ends, wholes = occurrences
+        # A hit starts at the character before its word, which may lie just before lo.
+        at = bisect_left(starts, lo - 1)
+        count = len(starts)
+        while at < count and starts[at] < hi:
+            end = ends[at]
+            if end <= hi and (not wholes[at] or _bounded(lowered, end, True, hi)):
+                return True
+            at += 1
         return False
+
+
+class Occurrences(NamedTuple):
+    """The hits of one :class:`WordHints` in a text, sorted: where each starts and ends, and
+    whether it must end a word."""
+
+    starts: list[int]
+    ends: list[int]
+    wholes: list[bool]
 
 
 def _bounded(text: str, end: int, whole: bool, hi: int | None = None) -> bool:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.phi import PhiDetector
-from policies.phi.normalise import normalise
+from policies.phi.normalise import _SPECIAL, may_hold_special, normalise
 
 NBSP, NARROW_NBSP, THIN, ZERO_WIDTH, SOFT_HYPHEN, WORD_JOINER = (
     "\u00a0", "\u202f", "\u2009", "\u200b", "\u00ad", "\u2060"
@@ -72,3 +72,28 @@ def test_an_ipp_in_any_typography_is_found_at_its_original_place(
     text = f"Patiente vue ce jour, IPP{space}{number} ; à revoir."
     [span] = [s for s in detector.detect(text) if s.type == "IPP"]
     assert normalise(text[span.start : span.end]).text.replace(" ", "") == digits
+
+
+FRENCH = "« Née le 12/03, œdème \u2019 \u2013 \u2026 µg »"
+
+
+def test_the_utf8_screen_passes_over_no_character_the_view_changes() -> None:
+    # Every character the view changes (its class, searched in a string of every code point),
+    # alone and after the typography of French text that shares lead bytes with them
+    # (guillemets, apostrophes, dashes): the screen may let a text through to the full
+    # search, never skip one.
+    every = "".join(chr(code) for code in range(0x80, 0x110000) if not 0xD800 <= code < 0xE000)
+    changed = _SPECIAL.findall(every)
+    assert len(changed) > 900
+    for char in changed:
+        assert may_hold_special(char.encode())
+        assert may_hold_special(f"« \u2019 \u2013 {char} »".encode())
+    assert not may_hold_special(FRENCH.encode())
+    assert not normalise(FRENCH).changed
+
+
+def test_an_unchanged_view_hands_on_the_utf8_form_it_computed() -> None:
+    for text in (FRENCH, "\u03bb\u03b3\u03b4 sans sosie latin", "\ud800 isolé"):
+        view = normalise(text)
+        assert not view.changed
+        assert view.encoded == text.encode("utf-8", "surrogatepass")
