@@ -46,6 +46,22 @@ class DeploymentKind(StrEnum):
     LITELLM = "litellm"
 
 
+# The provider named for a request that reached no deployment (the gateway answered it).
+GATEWAY_PROVIDER = "hygie"
+# litellm's provider prefixes whose OpenTelemetry GenAI name (``gen_ai.provider.name``'s
+# well-known values) is spelt differently; other prefixes are their own name.
+_SEMCONV_PROVIDERS = {
+    "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "mistral": "mistral_ai",
+    "watsonx": "ibm.watsonx.ai",
+    "xai": "x_ai",
+}
+
+
 class Deployment(Strict):
     """One place a model is served: a set of equivalent replicas with one hosting regime."""
 
@@ -81,6 +97,15 @@ class Deployment(Strict):
         if self.kind is DeploymentKind.LITELLM and not self.litellm_model:
             raise ValueError("a litellm deployment needs litellm_model (e.g. azure/gpt-4o-mini)")
         return self
+
+    @property
+    def provider(self) -> str:
+        """Who serves it, as OpenTelemetry's ``gen_ai.provider.name`` says: ``vllm``, or the
+        provider litellm routes to (``azure/gpt-4o`` -> ``azure.ai.openai``)."""
+        if self.kind is DeploymentKind.VLLM or not self.litellm_model:
+            return DeploymentKind.VLLM.value
+        prefix = self.litellm_model.split("/", 1)[0]
+        return _SEMCONV_PROVIDERS.get(prefix, prefix)
 
     def replica_urls(self) -> list[str]:
         """Base URLs (ending in ``/v1``), without a trailing slash."""
@@ -189,6 +214,11 @@ class Catalog(Strict):
             if model.name == name:
                 return model
         return None
+
+    def deployment(self, model: str, name: str) -> Deployment | None:
+        """The deployment called ``name`` of the model called ``model``, or None."""
+        spec = self.model(model)
+        return next((d for d in spec.deployments if d.name == name), None) if spec else None
 
 
 def _field_path(loc: Sequence[int | str]) -> str:

@@ -28,7 +28,7 @@ from gateway.backends.answer_usage import usage_of
 from gateway.backends.media_urls import check_media_urls
 from gateway.backends.server_params import DROPPED_PARAMS_HEADER
 from gateway.backends.vllm import UpstreamReply
-from gateway.catalog import Catalog, ModelSpec
+from gateway.catalog import GATEWAY_PROVIDER, Catalog, ModelSpec
 from gateway.errors import (
     GatewayError,
     ModelNotFound,
@@ -449,11 +449,19 @@ class Pipeline:
             max_tokens = body.get("max_tokens")
             self._tracing.record_request(
                 record,
-                provider="vllm",
+                provider=self._provider_of(exchange),
                 department=department,
                 max_tokens=max_tokens if isinstance(max_tokens, int) else None,
                 parent=parent_context(exchange.traceparent),
             )
+
+    def _provider_of(self, exchange: Exchange) -> str:
+        """The provider of the deployment that was reached; the gateway's own name when none
+        was (a refused request never left it)."""
+        if exchange.model is None or exchange.deployment is None:
+            return GATEWAY_PROVIDER
+        deployment = self._catalog.deployment(exchange.model, exchange.deployment)
+        return deployment.provider if deployment is not None else GATEWAY_PROVIDER
 
 
 def _decision_headers(exchange: Exchange) -> dict[str, str]:

@@ -1,0 +1,150 @@
+"""Each request's span names the provider that served it (issue 12), through the whole gateway."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import openai
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from gateway.catalog import Deployment, parse_catalog
+from gateway.http.local_server import BackgroundServer
+from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory
+from tests.providers.fake_providers import GATEWAY_SECRET, Recorder, create_fake_providers
+
+MESSAGES = [{"role": "user", "content": "Horaires de la consultation de cardiologie ?"}]
+EU_CLOUD = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver keeping each span's request id and provider name."""
+
+    providers: dict[str, str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        export = ExportTraceServiceRequest.FromString(body)
+        for resource in export.resource_spans:
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    found = {a.key: a.value.string_value for a in span.attributes}
+                    self.providers[found["hygie.request_id"]] = found["gen_ai.provider.name"]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the default per-request line on stderr."""
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, dict[str, str]]]:
+    providers: dict[str, str] = {}
+    handler = type("Collector", (_Collector,), {"providers": providers})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", providers
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _spans_of(providers: dict[str, str], request_ids: list[str]) -> dict[str, str]:
+    deadline = time.monotonic() + 10  # the batch processor exports every second
+    while not set(request_ids) <= providers.keys() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {r: providers.get(r, "no span") for r in request_ids}
+
+
+def test_each_span_names_the_provider_of_the_deployment_that_answered(
+    simulator: BackgroundServer,
+    start_gateway: GatewayFactory,
+    sqlite_url: str,
+    collector: tuple[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoint, providers = collector
+    monkeypatch.setenv("PROVIDER_TEST_KEY", GATEWAY_SECRET)
+    with BackgroundServer(create_fake_providers(Recorder())) as fakes:
+
+        def external(name: str, litellm_model: str, api_base: str) -> dict[str, object]:
+            deployment = {
+                "name": name,
+                "kind": "litellm",
+                "litellm_model": litellm_model,
+                "api_base": f"{fakes.url}{api_base}",
+                "api_key_env": "PROVIDER_TEST_KEY",
+                "hosting": EU_CLOUD,
+            }
+            return {"name": name, "deployments": [deployment]}
+
+        catalog = parse_catalog(
+            {
+                "models": [
+                    {
+                        "name": CHAT_MODEL,
+                        "deployments": [
+                            {
+                                "name": "sim",
+                                "replicas": [f"{simulator.url}/v1"],
+                                "hosting": HEALTH_CLEARED,
+                            }
+                        ],
+                    },
+                    external("gpt-4o-hdf", "azure/gpt-4o-mini-hdf", "/azure/s/ok"),
+                    external("mistral-small", "mistral/mistral-small-latest", "/mistral/s/ok/v1"),
+                ]
+            }
+        )
+        gw = start_gateway(catalog, sqlite_url, otlp_endpoint=endpoint)
+        client = gw.sdk()
+        expected: dict[str, str] = {}
+        for model, provider in [
+            (CHAT_MODEL, "vllm"),
+            ("gpt-4o-hdf", "azure.ai.openai"),
+            ("mistral-small", "mistral_ai"),
+        ]:
+            raw = client.chat.completions.with_raw_response.create(
+                model=model, messages=MESSAGES, max_tokens=8
+            )
+            expected[raw.headers["x-request-id"]] = provider
+        with pytest.raises(openai.NotFoundError) as unknown:
+            client.chat.completions.create(model="no-such-model", messages=MESSAGES)
+        # A request that reached no deployment never left the gateway.
+        expected[unknown.value.response.headers["x-request-id"]] = "hygie"
+
+        assert _spans_of(providers, list(expected)) == expected
+
+
+@pytest.mark.parametrize(
+    ("litellm_model", "provider"),
+    [
+        ("azure/gpt-4o", "azure.ai.openai"),
+        ("azure_ai/phi-4", "azure.ai.inference"),
+        ("bedrock/anthropic.claude-3-haiku", "aws.bedrock"),
+        ("vertex_ai/gemini-1.5-pro", "gcp.vertex_ai"),
+        ("gemini/gemini-1.5-flash", "gcp.gemini"),
+        ("openai/gpt-4o-mini", "openai"),
+        ("mistral/mistral-large-latest", "mistral_ai"),
+        ("anthropic/claude-3-5-haiku-20241022", "anthropic"),
+        ("xai/grok-2", "x_ai"),
+        ("groq/llama-3.1-8b-instant", "groq"),  # the same name in both vocabularies
+    ],
+)
+def test_a_litellm_deployment_names_its_semconv_provider(litellm_model: str, provider: str) -> None:
+    fields = {"name": "d", "kind": "litellm", "litellm_model": litellm_model}
+    deployment = Deployment.model_validate(fields)
+    assert deployment.provider == provider
+
+
+def test_a_vllm_deployment_is_provided_by_vllm() -> None:
+    deployment = Deployment.model_validate({"name": "d", "replicas": ["http://10.0.0.7:8000/v1"]})
+    assert deployment.provider == "vllm"
