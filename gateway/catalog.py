@@ -216,9 +216,11 @@ class Catalog(Strict):
         return None
 
     def deployment(self, model: str, name: str) -> Deployment | None:
-        """The deployment called ``name`` of the model called ``model``, or None."""
+        """The deployment called ``name``: the one of the model called ``model``, else the first
+        of another model (a request cut short during a fallback keeps the model it asked for)."""
         spec = self.model(model)
-        return next((d for d in spec.deployments if d.name == name), None) if spec else None
+        ordered = ((spec,) if spec else ()) + self.models
+        return next((d for m in ordered for d in m.deployments if d.name == name), None)
 
 
 def _field_path(loc: Sequence[int | str]) -> str:

@@ -148,3 +148,27 @@ def test_a_litellm_deployment_names_its_semconv_provider(litellm_model: str, pro
 def test_a_vllm_deployment_is_provided_by_vllm() -> None:
     deployment = Deployment.model_validate({"name": "d", "replicas": ["http://10.0.0.7:8000/v1"]})
     assert deployment.provider == "vllm"
+
+
+def test_the_deployment_of_a_request_is_found_even_under_the_model_it_first_asked_for() -> None:
+    azure = {"name": "shared", "kind": "litellm", "litellm_model": "azure/gpt-4o"}
+    catalog = parse_catalog(
+        {
+            "models": [
+                {
+                    "name": "local",
+                    "fallbacks": ["cloud"],
+                    "deployments": [{"name": "shared", "replicas": ["http://10.0.0.7:8000/v1"]}],
+                },
+                {"name": "cloud", "deployments": [azure, {**azure, "name": "cloud-only"}]},
+            ]
+        }
+    )
+    # A request cut short while its fallback answered keeps the model it asked for.
+    found = catalog.deployment("local", "cloud-only")
+    assert found is not None and found.provider == "azure.ai.openai"
+    # A name two models share is the requested model's own.
+    local, cloud = catalog.deployment("local", "shared"), catalog.deployment("cloud", "shared")
+    assert local is not None and local.provider == "vllm"
+    assert cloud is not None and cloud.provider == "azure.ai.openai"
+    assert catalog.deployment("local", "nowhere") is None
