@@ -1,6 +1,8 @@
 # One entry point for chores. Each target installs what it needs (uv, the locked environment).
 UV := scripts/uv.sh
 PORT ?= 8080
+# The 15 slowest tests are printed after each run (CI output too); override to silence.
+PYTEST_ARGS ?= --durations=15
 
 .PHONY: help demo test test-vllm lint bench sync
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,16 +138,39 @@ async def seed_key(
 GatewayFactory = Callable[..., RunningGateway]
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger migrated once per session; tests get copies of it (see ``sqlite_url``)."""
+    path = tmp_path_factory.mktemp("template") / "ledger.db"
+    upgrade_to_head(f"sqlite+aiosqlite:///{path}")  # Alembic disposes its engine: file is closed
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """The name of a PostgreSQL database migrated once per session, used as a template."""
+    url, name = create_postgres_database()
+    try:
+        upgrade_to_head(url)  # disposes its engine: no connection left to block the copies
+        yield name
+    finally:
+        drop_postgres_database(name)
+
+
+def sqlite_copy(template: Path, folder: Path) -> str:
+    """The URL of a copy of the migrated ``template`` in ``folder`` (a file copy, no migration)."""
+    path = folder / "ledger.db"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated ledger database: SQLite, then PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-        upgrade_to_head(url)
-        yield url
+        yield sqlite_copy(request.getfixturevalue("migrated_sqlite"), tmp_path)
         return
-    url, name = create_postgres_database()
-    upgrade_to_head(url)
+    url, name = create_postgres_database(template=request.getfixturevalue("migrated_postgres"))
     try:
         yield url
     finally:
@@ -154,10 +178,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-    upgrade_to_head(url)
-    return url
+def sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    return sqlite_copy(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture

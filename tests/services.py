@@ -48,12 +48,16 @@ async def _admin_execute(statement: str) -> None:
         await connection.close()
 
 
-def create_postgres_database() -> tuple[str, str]:
-    """A fresh, empty database; returns (SQLAlchemy URL, database name)."""
+def create_postgres_database(template: str | None = None) -> tuple[str, str]:
+    """A fresh database, empty or a copy of ``template``; returns (SQLAlchemy URL, name).
+
+    A template must have no open connection while it is copied (PostgreSQL refuses otherwise).
+    """
     if not reachable(POSTGRES_HOST, POSTGRES_PORT):
         unavailable(f"PostgreSQL at {POSTGRES_HOST}:{POSTGRES_PORT}")
     name = "hygie_t_" + secrets.token_hex(4)
-    asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+    copy = f' TEMPLATE "{template}"' if template else ""
+    asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"{copy}'))
     url = f"postgresql+asyncpg://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
     return url, name
 

@@ -17,7 +17,6 @@ import httpx
 import pytest
 import redis
 
-from billing.db.migrate import upgrade_to_head
 from gateway.http.local_server import BackgroundServer, free_port
 from gateway.simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, seed_key, simulator_config
@@ -84,9 +83,8 @@ def private_redis() -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    url, name = create_postgres_database()
-    upgrade_to_head(url)
+def postgres_url(migrated_postgres: str) -> Iterator[str]:
+    url, name = create_postgres_database(template=migrated_postgres)
     try:
         yield url
     finally:
