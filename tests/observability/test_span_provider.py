@@ -16,6 +16,14 @@ from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory
 from tests.providers.fake_providers import GATEWAY_SECRET, Recorder, create_fake_providers
 
+pytestmark = [
+    # litellm builds a pydantic adapter for Mistral's routing TypedDict on first use; pydantic
+    # warns that its ReadOnly items are not enforced. Harmless, but fatal under "warnings are
+    # errors" when this test is the first to call Mistral (litellm turns it into a 400).
+    pytest.mark.filterwarnings("ignore:.*using the `ReadOnly` qualifier:UserWarning"),
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
+]
+
 MESSAGES = [{"role": "user", "content": "Horaires de la consultation de cardiologie ?"}]
 EU_CLOUD = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
 
