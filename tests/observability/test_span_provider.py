@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import openai
 import pytest
@@ -28,47 +25,24 @@ MESSAGES = [{"role": "user", "content": "Horaires de la consultation de cardiolo
 EU_CLOUD = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
 
 
-class _Collector(BaseHTTPRequestHandler):
-    """An OTLP/HTTP receiver keeping each span's request id and provider name."""
-
-    providers: dict[str, str]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        export = ExportTraceServiceRequest.FromString(body)
-        for resource in export.resource_spans:
+def _providers(received: list[tuple[str, str, bytes]]) -> dict[str, str]:
+    """Each exported span's provider name, by request id."""
+    providers: dict[str, str] = {}
+    for _, _, body in list(received):
+        for resource in ExportTraceServiceRequest.FromString(body).resource_spans:
             for scope in resource.scope_spans:
                 for span in scope.spans:
                     found = {a.key: a.value.string_value for a in span.attributes}
-                    self.providers[found["hygie.request_id"]] = found["gen_ai.provider.name"]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silence the default per-request line on stderr."""
+                    providers[found["hygie.request_id"]] = found["gen_ai.provider.name"]
+    return providers
 
 
-@pytest.fixture
-def collector() -> Iterator[tuple[str, dict[str, str]]]:
-    providers: dict[str, str] = {}
-    handler = type("Collector", (_Collector,), {"providers": providers})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", providers
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def _spans_of(providers: dict[str, str], request_ids: list[str]) -> dict[str, str]:
+def _spans_of(received: list[tuple[str, str, bytes]], request_ids: list[str]) -> dict[str, str]:
     deadline = time.monotonic() + 10  # the batch processor exports every second
+    providers = _providers(received)
     while not set(request_ids) <= providers.keys() and time.monotonic() < deadline:
         time.sleep(0.05)
+        providers = _providers(received)
     return {r: providers.get(r, "no span") for r in request_ids}
 
 
@@ -76,10 +50,10 @@ def test_each_span_names_the_provider_of_the_deployment_that_answered(
     simulator: BackgroundServer,
     start_gateway: GatewayFactory,
     sqlite_url: str,
-    collector: tuple[str, dict[str, str]],
+    collector: tuple[str, list[tuple[str, str, bytes]]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    endpoint, providers = collector
+    endpoint, received = collector
     monkeypatch.setenv("PROVIDER_TEST_KEY", GATEWAY_SECRET)
     with BackgroundServer(create_fake_providers(Recorder())) as fakes:
 
@@ -129,7 +103,7 @@ def test_each_span_names_the_provider_of_the_deployment_that_answered(
         # A request that reached no deployment never left the gateway.
         expected[unknown.value.response.headers["x-request-id"]] = "hygie"
 
-        assert _spans_of(providers, list(expected)) == expected
+        assert _spans_of(received, list(expected)) == expected
 
 
 @pytest.mark.parametrize(
