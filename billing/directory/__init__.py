@@ -1,0 +1,50 @@
+"""Repository of the organisation tree: departments, users and API keys (hashes only).
+
+The records are in :mod:`records`; each noun has its module. Callers import from here.
+"""
+
+from billing.directory.departments import (
+    create_department,
+    department_name,
+    find_department,
+    list_departments,
+)
+from billing.directory.keys import (
+    find_key,
+    list_keys,
+    owner_of_key_hash,
+    revoke_key,
+    store_key,
+)
+from billing.directory.records import (
+    ROLES,
+    Department,
+    DirectoryError,
+    KeyInfo,
+    KeyOwner,
+    NoSuchDepartment,
+    User,
+)
+from billing.directory.users import create_user, find_user, list_users
+
+__all__ = [
+    "ROLES",
+    "Department",
+    "DirectoryError",
+    "KeyInfo",
+    "KeyOwner",
+    "NoSuchDepartment",
+    "User",
+    "create_department",
+    "create_user",
+    "department_name",
+    "find_department",
+    "find_key",
+    "find_user",
+    "list_departments",
+    "list_keys",
+    "list_users",
+    "owner_of_key_hash",
+    "revoke_key",
+    "store_key",
+]

@@ -1,0 +1,116 @@
+"""API keys, stored by hash only: issuing, lookup on each request, listing, revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing.db.schema import api_keys, departments, users
+from billing.directory.records import DirectoryError, KeyInfo, KeyOwner, now
+from billing.directory.users import find_user
+
+
+async def store_key(
+    engine: AsyncEngine,
+    *,
+    key_id: str,
+    key_hash: str,
+    display_prefix: str,
+    username: str,
+    name: str = "",
+    use_case: str | None = None,
+) -> None:
+    """Record a new key by its hash; the plaintext is never given to this function."""
+    user = await find_user(engine, username)
+    if user is None:
+        raise DirectoryError(f"user {username!r} does not exist")
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(api_keys).values(
+                id=key_id,
+                key_hash=key_hash,
+                display_prefix=display_prefix,
+                user_id=user.id,
+                use_case=use_case,
+                name=name,
+                created_at=now(),
+            )
+        )
+
+
+def _key_query() -> Select[Any]:
+    return (
+        select(
+            api_keys,
+            users.c.username,
+            users.c.role,
+            users.c.department_id,
+            departments.c.name.label("department"),
+            departments.c.default_data_class,
+        )
+        .join(users, api_keys.c.user_id == users.c.id)
+        .join(departments, users.c.department_id == departments.c.id)
+    )
+
+
+async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> KeyOwner | None:
+    """The owner of the active (not revoked) key with this hash, or None."""
+    query = _key_query().where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    async with engine.connect() as connection:
+        row = (await connection.execute(query)).first()
+    if row is None:
+        return None
+    return KeyOwner(
+        key_id=row.id,
+        user_id=row.user_id,
+        username=row.username,
+        role=row.role,
+        department_id=row.department_id,
+        department=row.department,
+        default_data_class=row.default_data_class,
+        use_case=row.use_case,
+    )
+
+
+async def list_keys(engine: AsyncEngine, *, department: str | None = None) -> list[KeyInfo]:
+    """Keys, newest first, optionally only those of one department."""
+    query = _key_query().order_by(api_keys.c.created_at.desc())
+    if department is not None:
+        query = query.where(departments.c.name == department)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [_key_info(r) for r in rows]
+
+
+async def find_key(engine: AsyncEngine, key_id: str) -> KeyInfo | None:
+    """One key (active or revoked) by its id, or None."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_key_query().where(api_keys.c.id == key_id))).first()
+    return None if row is None else _key_info(row)
+
+
+def _key_info(row: Any) -> KeyInfo:
+    return KeyInfo(
+        id=row.id,
+        display_prefix=row.display_prefix,
+        name=row.name,
+        use_case=row.use_case,
+        username=row.username,
+        department=row.department,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        role=row.role,
+    )
+
+
+async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
+    """Revoke a key; True if an active key was revoked, False if unknown or already revoked."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+    return bool(result.rowcount)
