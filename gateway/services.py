@@ -13,6 +13,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
+from billing.audit.policy_reloads import watch_policy
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
 from billing.ledger.journal import Journal
@@ -220,7 +221,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         litellm=litellm,
         metrics=metrics,
         tracing=tracing,
-        policy_watch=start_supervised("policy-reload", holder.watch),
+        policy_watch=start_supervised("policy-reload", lambda: watch_policy(holder, engine)),
         timezone=timezone,
         started_at=int(time.time()),
     )

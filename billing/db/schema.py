@@ -168,3 +168,41 @@ charge_corrections = Table(
     Index("ix_charge_corrections_booked_month", "booked_month"),
 )
 """A correction of a closed month, booked as a dated line of a later open month."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(300), nullable=False),
+    Column("department", String(64), nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_at", "at"),
+)
+"""The audit trail of admin changes, each entry hash-chained to the previous (billing/audit)."""
+
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""One row (id 1): the last entry of the trail; updating it first serialises appends."""
+
+audit_anchors = Table(
+    "audit_anchors",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("anchored_at", UtcDateTime, nullable=False),
+)
+"""The trail's head when a month was closed, printed on that month's statements."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any, Literal, overload
 
 import orjson
@@ -24,6 +25,7 @@ from gateway.api.admin_input import (
     Username,
     valid_text,
 )
+from gateway.api.audit import audited, reason_of, record_break_glass, record_change
 from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.services import Services
 from gateway.steps.api_keys import generate_key
@@ -41,6 +43,9 @@ async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
         token.get_secret_value() if token else None,
         services.authenticator,
     )
+    reason_of(request)  # a reason that cannot be stored is refused before any change
+    if principal.username is None:
+        await record_break_glass(services.engine, request)
     return services, principal
 
 
@@ -107,7 +112,7 @@ class NewKey(BaseModel):
     use_case: UseCase | None = None
 
 
-@router.post("/departments")
+@router.post("/departments", openapi_extra=audited("department.create"))
 async def create_department(body: NewDepartment, request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)
@@ -120,6 +125,9 @@ async def create_department(body: NewDepartment, request: Request) -> Response:
         )
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="name") from None
+    await record_change(
+        request, principal, "department.create", dept.name, after=asdict(dept), department=dept.name
+    )
     return _json(asdict(dept), 201)
 
 
@@ -130,7 +138,7 @@ async def list_departments(request: Request) -> Response:
     return _json({"data": [asdict(d) for d in departments if principal.can_read(d.name)]})
 
 
-@router.post("/users")
+@router.post("/users", openapi_extra=audited("user.create"))
 async def create_user(body: NewUser, request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_in_scope(body.department, _no_department(body.department))
@@ -149,6 +157,10 @@ async def create_user(body: NewUser, request: Request) -> Response:
         raise _no_department(body.department) from None
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="username") from None
+    after = asdict(user) | {"department": body.department}
+    await record_change(
+        request, principal, "user.create", user.username, after=after, department=body.department
+    )
     return _json(asdict(user), 201)
 
 
@@ -161,7 +173,7 @@ async def list_users(request: Request) -> Response:
     return _json({"data": [asdict(u) for u in visible]})
 
 
-@router.post("/keys")
+@router.post("/keys", openapi_extra=audited("key.create"))
 async def create_key(body: NewKey, request: Request) -> Response:
     """Create a key; the secret is in this answer and nowhere else, ever."""
     services, principal = await admin_context(request)
@@ -180,6 +192,17 @@ async def create_key(body: NewKey, request: Request) -> Response:
         )
     except DirectoryError:  # deleted meanwhile
         raise _no_user(body.username) from None
+    department = await directory.department_name(services.engine, user.department_id)
+    after = {
+        "id": key.key_id,
+        "display_prefix": key.display_prefix,
+        "username": body.username,
+        "name": body.name,
+        "use_case": body.use_case,
+    }
+    await record_change(
+        request, principal, "key.create", key.key_id, after=after, department=department
+    )
     return _json({"id": key.key_id, "key": key.secret, "display_prefix": key.display_prefix}, 201)
 
 
@@ -194,7 +217,7 @@ async def list_keys(request: Request, department: str | None = None) -> Response
     return _json({"data": [asdict(k) for k in keys]})
 
 
-@router.delete("/keys/{key_id}")
+@router.delete("/keys/{key_id}", openapi_extra=audited("key.revoke"))
 async def revoke_key(key_id: str, request: Request) -> Response:
     services, principal = await admin_context(request)
     if not valid_text(key_id, KEY_ID_MAX):
@@ -208,6 +231,17 @@ async def revoke_key(key_id: str, request: Request) -> Response:
     if not await directory.revoke_key(services.engine, key_id):
         raise _no_key(key_id)
     services.authenticator.forget(key_id)
+    before = asdict(key)
+    after = before | {"revoked_at": datetime.now(UTC)}
+    await record_change(
+        request,
+        principal,
+        "key.revoke",
+        key_id,
+        before=before,
+        after=after,
+        department=key.department,
+    )
     return _json({"id": key_id, "revoked": True})
 
 

@@ -29,6 +29,7 @@ from billing.quotas.amounts import MAX_EUR, MAX_EUR_DECIMALS, MAX_UNITS
 from gateway.api import quota_scope
 from gateway.api.admin import admin_context
 from gateway.api.admin_input import DepartmentName, KeyId, UseCase, Username
+from gateway.api.audit import audited, record_change
 from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
 from gateway.services import Services
 
@@ -153,7 +154,7 @@ async def me(request: Request) -> Response:
     )
 
 
-@router.put("/admin/quotas")
+@router.put("/admin/quotas", openapi_extra=audited("quota.set"))
 async def set_quota(body: QuotaSpec, request: Request) -> Response:
     """Create or replace a node's limits; they apply to new requests within seconds."""
     services, principal = await admin_context(request)
@@ -194,7 +195,17 @@ async def set_quota(body: QuotaSpec, request: Request) -> Response:
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
     await quota_scope.check_setting(services.engine, principal, node, limits)
+    previous = await repo.get_limits(services.engine, node.node_id)
     await repo.save_limits(services.engine, limits, label=node.label)
+    await record_change(
+        request,
+        principal,
+        "quota.set",
+        node.node_id,
+        before=None if previous is None else _figures(previous.limits, None, None),
+        after={"label": node.label, **_figures(limits, None, None)},
+        department=await department_of_node(services.engine, node.node_id),
+    )
     await services.quotas.reload_limits()
     # The counters are rebuilt from the ledger: records not yet stored would be forgotten.
     await services.ledger.flush()
@@ -218,14 +229,20 @@ async def list_quotas(request: Request) -> Response:
     return _json({"data": rows})
 
 
-@router.delete("/admin/quotas/{node_id}")
+@router.delete("/admin/quotas/{node_id}", openapi_extra=audited("quota.delete"))
 async def delete_quota(node_id: str, request: Request) -> Response:
     services, principal = await admin_context(request)
     if not repo.is_node_id(node_id):
         raise InvalidRequest("not a quota node id", param="node_id")
     await quota_scope.check_removal(services.engine, principal, node_id)
-    if not await repo.delete_limits(services.engine, node_id):
+    previous = await repo.get_limits(services.engine, node_id)
+    department = await department_of_node(services.engine, node_id)
+    if previous is None or not await repo.delete_limits(services.engine, node_id):
         raise quota_scope.no_limits(node_id)
+    before = {"label": previous.label, **_figures(previous.limits, None, None)}
+    await record_change(
+        request, principal, "quota.delete", node_id, before=before, department=department
+    )
     await services.quotas.reload_limits()
     return _json({"node_id": node_id, "deleted": True})
 
@@ -254,13 +271,14 @@ async def reconcile(request: Request) -> Response:
     return _json({"data": rows, "in_sync": all(d.in_sync for d in drifts)})
 
 
-@router.post("/admin/quotas/rebuild")
+@router.post("/admin/quotas/rebuild", openapi_extra=audited("quota.rebuild"))
 async def rebuild(request: Request) -> Response:
     """Reset the counters of the current periods to what the ledger says."""
     services, principal = await admin_context(request)
     principal.require_write(None)
     await services.ledger.flush()
     await services.quotas.rebuild_from_ledger()
+    await record_change(request, principal, "quota.rebuild", "counters", after={"rebuilt": True})
     return _json({"rebuilt": True})
 
 

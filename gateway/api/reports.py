@@ -27,6 +27,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from billing import audit
 from billing.closing.closed_months import close_month, month_report
 from billing.money import InvalidAmount, format_plain
 from billing.periods import Period, PeriodKind, period_containing
@@ -46,6 +47,7 @@ from billing.reports.report import (
 from billing.reports.statement_html import render_html
 from billing.reports.usage_csv import usage_csv
 from gateway.api.admin import admin_context, department_param
+from gateway.api.audit import audited, record_change
 from gateway.errors import InvalidRequest, NotFound
 from gateway.services import Services
 from gateway.steps.pricing import catalog_view
@@ -254,6 +256,9 @@ async def chargeback(
     charges, _ = await _month_report(services, costing, month, department)
     statement = charges.statement(department, budget=_budget(budget))
     status, headers = _status(charges)
+    anchor = await audit.month_anchor(services.engine, charges.period.key)
+    if anchor is not None:  # the trail's head at closing: a later rewrite shows against it
+        headers["x-hygie-audit-head"] = str(anchor)
     name = f"chargeback-{department}-{charges.period.key}{status}"
     if format == "csv":
         return _attachment(render_csv(statement), "text/csv; charset=utf-8", f"{name}.csv", headers)
@@ -264,10 +269,11 @@ async def chargeback(
             media_type="text/html; charset=utf-8",
             headers=headers,
         )
-    return _json(statement_as_dict(statement), headers)
+    anchored = {"audit_chain_head": None if anchor is None else str(anchor)}
+    return _json(statement_as_dict(statement) | anchored, headers)
 
 
-@router.post("/close")
+@router.post("/close", openapi_extra=audited("month.close"))
 async def close(request: Request, month: str) -> Response:
     """Close a month that is over: its figures are frozen and later reports read them."""
     services, principal = await admin_context(request)
@@ -283,7 +289,13 @@ async def close(request: Request, month: str) -> Response:
         )
     except LedgerChargesError as exc:
         raise InvalidRequest(str(exc), param="month") from None
-    return _json(close_summary(charges))
+    summary = close_summary(charges)
+    async with services.engine.begin() as connection:
+        await record_change(
+            request, principal, "month.close", charges.period.key, after=summary, db=connection
+        )
+        head = await audit.anchor_month(connection, charges.period.key)
+    return _json(summary | {"audit_chain_head": str(head)})
 
 
 def close_summary(charges: MonthCharges) -> dict[str, Any]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import directory
+from billing import audit, directory
 from billing.db.database import make_engine
 from billing.directory import DirectoryError
+from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
 from gateway.cli.common import migrate_database
 from gateway.settings import settings_with
+from gateway.steps.api_keys import NewKey
 from gateway.steps.key_issuing import issue_key
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
@@ -52,15 +55,28 @@ def department_create(
     default_data_class: Annotated[
         str | None, typer.Option(help="public | internal | personal | health")
     ] = None,
+    reason: ReasonOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a department."""
-    dept = _with_engine(
-        database_url,
-        lambda e: directory.create_department(
-            e, name, display_name=display_name, default_data_class=default_data_class
-        ),
-    )
+    why = cli_reason(reason)
+
+    async def create(engine: AsyncEngine) -> directory.Department:
+        dept = await directory.create_department(
+            engine, name, display_name=display_name, default_data_class=default_data_class
+        )
+        await audit.append(
+            engine,
+            cli_actor(),
+            "department.create",
+            dept.name,
+            after=asdict(dept),
+            department=dept.name,
+            reason=why,
+        )
+        return dept
+
+    dept = _with_engine(database_url, create)
     typer.echo(f"department {dept.name} created (id {dept.id})")
 
 
@@ -78,12 +94,27 @@ def user_create(
     role: Annotated[
         str, typer.Option(help="member | department_admin | finance | admin")
     ] = "member",
+    reason: ReasonOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a user in a department."""
-    user = _with_engine(
-        database_url, lambda e: directory.create_user(e, username, department=department, role=role)
-    )
+    why = cli_reason(reason)
+
+    async def create(engine: AsyncEngine) -> directory.User:
+        user = await directory.create_user(engine, username, department=department, role=role)
+        after = asdict(user) | {"department": department}
+        await audit.append(
+            engine,
+            cli_actor(),
+            "user.create",
+            username,
+            after=after,
+            department=department,
+            reason=why,
+        )
+        return user
+
+    user = _with_engine(database_url, create)
     typer.echo(f"user {user.username} created (id {user.id})")
 
 
@@ -102,13 +133,36 @@ def key_create(
     ] = None,
     use_case: Annotated[str | None, typer.Option(help="Use-case / project tag.")] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    reason: ReasonOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it once."""
-    key = _with_engine(
-        database_url,
-        lambda e: issue_key(e, user, department=department, use_case=use_case, name=name),
-    )
+    why = cli_reason(reason)
+
+    async def create(engine: AsyncEngine) -> NewKey:
+        new_user = await directory.find_user(engine, user) is None
+        key = await issue_key(engine, user, department=department, use_case=use_case, name=name)
+        owner = await directory.find_key(engine, key.key_id)
+        after = {
+            "id": key.key_id,
+            "display_prefix": key.display_prefix,
+            "username": user,
+            "name": name,
+            "use_case": use_case,
+            "created_user": new_user,  # issue_key creates a missing user (and department)
+        }
+        await audit.append(
+            engine,
+            cli_actor(),
+            "key.create",
+            key.key_id,
+            after=after,
+            department=owner.department if owner else department,
+            reason=why,
+        )
+        return key
+
+    key = _with_engine(database_url, create)
     typer.echo(f"key {key.key_id} created for {user}. It will not be shown again:")
     typer.echo(key.secret)
 
@@ -129,9 +183,28 @@ def key_list(
 
 
 @keys_app.command("revoke")
-def key_revoke(key_id: str, database_url: DatabaseOpt = None) -> None:
+def key_revoke(key_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Revoke a key (other gateway replicas stop accepting it within the key cache TTL)."""
-    if not _with_engine(database_url, lambda e: directory.revoke_key(e, key_id)):
+    why = cli_reason(reason)
+
+    async def revoke(engine: AsyncEngine) -> bool:
+        key = await directory.find_key(engine, key_id)
+        if key is None or not await directory.revoke_key(engine, key_id):
+            return False
+        revoked = await directory.find_key(engine, key_id)
+        await audit.append(
+            engine,
+            cli_actor(),
+            "key.revoke",
+            key_id,
+            before=asdict(key),
+            after=None if revoked is None else asdict(revoked),
+            department=key.department,
+            reason=why,
+        )
+        return True
+
+    if not _with_engine(database_url, revoke):
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"key {key_id} revoked")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -11,14 +12,16 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing import audit
 from billing.db.database import make_engine
 from billing.ledger.reconcile import reconcile
 from billing.limits import repo
-from billing.limits.nodes import UnknownNode, resolve_node
+from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
 from billing.money import InvalidAmount, from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
 from billing.quotas.amounts import parse_budget_eur
+from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
 from gateway.cli.common import migrate_database
 from gateway.services import quota_store
 from gateway.settings import Settings, settings_with
@@ -38,6 +41,11 @@ def _budget(text: str) -> Decimal:
         return parse_budget_eur(text)
     except InvalidAmount as exc:
         raise typer.BadParameter(str(exc), param_hint="--budget-eur") from None
+
+
+def _limits_dict(limits: NodeLimits, label: str) -> dict[str, object]:
+    """A node's limits as the audit trail keeps them."""
+    return {"label": label, **asdict(limits)}
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -68,9 +76,11 @@ def quotas_set(
     max_concurrent: Annotated[int | None, typer.Option()] = None,
     budget_fail_mode: Annotated[FailMode, typer.Option()] = FailMode.CLOSED,
     rate_fail_mode: Annotated[FailMode, typer.Option()] = FailMode.OPEN,
+    reason: ReasonOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create or replace the limits of one node (running gateways pick them up within seconds)."""
+    why = cli_reason(reason)
     settings = _settings(database_url)
     if settings.auto_migrate:
         migrate_database(settings.database_url)
@@ -97,7 +107,18 @@ def quotas_set(
                 concurrency=rate_fail_mode,
             ),
         )
+        previous = await repo.get_limits(engine, node.node_id)
         await repo.save_limits(engine, limits, label=node.label)
+        await audit.append(
+            engine,
+            cli_actor(),
+            "quota.set",
+            node.node_id,
+            before=None if previous is None else _limits_dict(previous.limits, previous.label),
+            after=_limits_dict(limits, node.label),
+            department=await department_of_node(engine, node.node_id),
+            reason=why,
+        )
         return node.label
 
     try:
@@ -123,11 +144,28 @@ def quotas_list(database_url: DatabaseOpt = None) -> None:
 
 
 @quotas_app.command("delete")
-def quotas_delete(node_id: str, database_url: DatabaseOpt = None) -> None:
+def quotas_delete(node_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Remove the limits of a node (by node id, as `hygie quotas list` shows it)."""
-    if not asyncio.run(
-        _on_engine(_settings(database_url), lambda e: repo.delete_limits(e, node_id))
-    ):
+    why = cli_reason(reason)
+
+    async def remove(engine: AsyncEngine) -> bool:
+        previous = await repo.get_limits(engine, node_id)
+        department = await department_of_node(engine, node_id)
+        if previous is None or not await repo.delete_limits(engine, node_id):
+            return False
+        before = _limits_dict(previous.limits, previous.label)
+        await audit.append(
+            engine,
+            cli_actor(),
+            "quota.delete",
+            node_id,
+            before=before,
+            department=department,
+            reason=why,
+        )
+        return True
+
+    if not asyncio.run(_on_engine(_settings(database_url), remove)):
         typer.echo(f"error: no limits on {node_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"limits of {node_id} deleted")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,9 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing import audit
 from billing.closing.closed_months import close_month, month_report
-from billing.closing.corrections import book_correction
+from billing.closing.corrections import Correction, book_correction
 from billing.db.database import make_engine
 from billing.money import InvalidAmount, from_micros, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
@@ -50,6 +52,7 @@ from billing.reports.statement_pdf import PdfUnavailable, html_to_pdf
 from billing.reports.usage_csv import usage_csv
 from gateway.api.reports import close_summary, statement_as_dict
 from gateway.catalog import Catalog, ConfigError, load_catalog
+from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
 from gateway.settings import Settings, settings_with
 from gateway.steps.pricing import build_request_costing
 
@@ -291,7 +294,12 @@ def chargeback(
     elif format == "html":
         _emit(render_html(statement, lang), output)
     elif format == "json":
-        _emit(_json(statement_as_dict(statement)), output)
+        # The trail's head at closing, so a later rewrite of the trail shows against this copy.
+        anchor = _run(
+            _settings(config, database_url), lambda e: audit.month_anchor(e, charges.period.key)
+        )
+        head = {"audit_chain_head": None if anchor is None else str(anchor)}
+        _emit(_json(statement_as_dict(statement) | head), output)
     else:
         _emit(render_csv(statement, lang), output)
 
@@ -300,16 +308,31 @@ def chargeback(
 def close(
     month: Annotated[str, typer.Option(help="YYYY-MM, a month that is over.")],
     by: Annotated[str, typer.Option(help="Who closes it (kept with the figures).")] = "",
+    reason: ReasonOpt = None,
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
+    why = cli_reason(reason)
     settings, costing, period = _costed_month(month, config, database_url)
-    charges = _run(
-        settings,
-        lambda engine: close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by),
-    )
-    _emit(_json(close_summary(charges)), None)
+
+    async def close_and_anchor(engine: AsyncEngine) -> dict[str, Any]:
+        charges = await close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by)
+        summary = close_summary(charges)
+        # The trail's head at closing goes with the month's figures (see `hygie audit verify`).
+        async with engine.begin() as connection:
+            await audit.append(
+                connection,
+                cli_actor(),
+                "month.close",
+                period.key,
+                after=summary | {"closed_by": by},
+                reason=why,
+            )
+            head = await audit.anchor_month(connection, period.key)
+        return summary | {"audit_chain_head": str(head)}
+
+    _emit(_json(_run(settings, close_and_anchor)), None)
 
 
 @report_app.command("correct")
@@ -326,9 +349,10 @@ def correct(
     settings, costing, period = _costed_month(month, config, database_url)
     value = _budget(amount)
     assert value is not None
-    booked = _run(
-        settings,
-        lambda engine: book_correction(
+    why = reason if len(reason) <= 500 and reason.isprintable() else None  # also in `after`
+
+    async def book(engine: AsyncEngine) -> Correction:
+        booked = await book_correction(
             engine,
             corrects=period,
             department=department,
@@ -337,8 +361,19 @@ def correct(
             now=datetime.now(UTC),
             tz=costing.tz,
             created_by=by,
-        ),
-    )
+        )
+        await audit.append(
+            engine,
+            cli_actor(),
+            "month.correct",
+            booked.corrects_month,
+            after=asdict(booked),
+            department=department,
+            reason=why,
+        )
+        return booked
+
+    booked = _run(settings, book)
     typer.echo(
         f"correction of {booked.corrects_month} booked in {booked.booked_month}: "
         f"{booked.department} {booked.amount} EUR"
