@@ -196,11 +196,11 @@ async def list_entries(
 
 async def all_entries(engine: AsyncEngine, *, batch: int = 5000) -> AsyncIterator[AuditEntry]:
     """Every entry in sequence order, read in batches of ``batch``."""
-    last = 0
+    last: int | None = None  # no lower bound at first: a forged seq 0 or below is read too
     while True:
-        query = (
-            select(audit_log).where(audit_log.c.seq > last).order_by(audit_log.c.seq).limit(batch)
-        )
+        query = select(audit_log).order_by(audit_log.c.seq).limit(batch)
+        if last is not None:
+            query = query.where(audit_log.c.seq > last)
         async with engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         for row in rows:
