@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway.api import admin, openai, quotas, reports
+from gateway.api import admin, audit, openai, quotas, reports
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
 from gateway.http.auth_throttle import (
@@ -78,6 +78,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(quotas.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     if settings.openapi == "admin":
         app.include_router(admin.openapi_router)
     install_error_handlers(app)
