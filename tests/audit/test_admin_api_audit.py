@@ -90,7 +90,7 @@ def test_a_named_admin_is_the_actor_and_the_reason_may_be_utf8(
     base = sqlite_gateway.url
     alice = _key_of(base, "alice", "dsi", "admin")
     reason = "Arrêté n°7 — «réorganisation» 🏥".encode()
-    headers = {**alice, "X-Hygie-Reason": reason}  # type: ignore[dict-item]
+    headers = [(b"authorization", alice["Authorization"].encode()), (b"x-hygie-reason", reason)]
     made = httpx.post(f"{base}/admin/departments", headers=headers, json={"name": "pediatrie"})
     assert made.status_code == 201
     entry = entries(sqlite_gateway.database_url, actor="alice")[-1]
@@ -174,7 +174,8 @@ def test_every_mutating_admin_route_declares_its_audit_action(tmp_path: Path) ->
     ``record_change``)."""
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", admin_token="t")
     app = fastapi_app(create_app(settings, make_catalog("http://127.0.0.1:9/v1"), migrate=False))
-    undeclared, declared = [], []
+    undeclared: list[str] = []
+    declared: list[str] = []
     # The OpenAPI document lists every route with its options, whatever router holds it.
     for path, operations in app.openapi()["paths"].items():
         if not path.startswith("/admin"):
