@@ -85,11 +85,36 @@ def without_secrets(value: Any) -> Any:
 def _drop_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: _drop_secrets(v) for k, v in value.items() if str(k).lower() not in SECRET_FIELDS
+            storable(k): _drop_secrets(v)
+            for k, v in value.items()
+            if str(k).lower() not in SECRET_FIELDS
         }
     if isinstance(value, list):
         return [_drop_secrets(v) for v in value]
+    if isinstance(value, str):
+        return storable(value)
     return value
+
+
+def _unstorable(c: str) -> bool:
+    # NUL and lone surrogates: PostgreSQL refuses them in text and JSON alike.
+    return c == "\x00" or "\ud800" <= c <= "\udfff"
+
+
+def storable(text: str) -> str:
+    """``text`` with the characters no database can store written as ``\\uXXXX``."""
+    if not any(_unstorable(c) for c in text):
+        return text
+    return "".join(f"\\u{ord(c):04x}" if _unstorable(c) else c for c in text)
+
+
+def one_line(text: str, limit: int) -> str:
+    """A column of one short line (actor, action, target): control characters escaped, so a
+    hostile path cannot forge lines in a listing, then cut to ``limit``."""
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if _unstorable(c) or not c.isprintable() else c for c in text
+    )
+    return escaped[:limit]
 
 
 def utc(at: datetime) -> datetime:

@@ -12,6 +12,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from billing.audit.entry import (
     Actor,
     AuditEntry,
     entry_hash,
+    one_line,
     utc,
     without_secrets,
 )
@@ -50,6 +52,12 @@ class InvalidReason(ValueError):
     """A reason that cannot be stored as given (too long, or control characters)."""
 
 
+def _hidden(c: str) -> bool:
+    # Line breaks, control and invisible format characters (bidi overrides can make a reason
+    # read differently from what is stored); the zero-width joiner of emoji sequences is kept.
+    return unicodedata.category(c) in {"Cc", "Cs", "Zl", "Zp", "Cf"} and c != "\u200d"
+
+
 def clean_reason(reason: str | None) -> str | None:
     """The reason as stored: trimmed, None when empty; raises :class:`InvalidReason`."""
     if reason is None or not reason.strip():
@@ -57,8 +65,8 @@ def clean_reason(reason: str | None) -> str | None:
     text = reason.strip()
     if len(text) > REASON_MAX:
         raise InvalidReason(f"a reason is at most {REASON_MAX} characters")
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in text):
-        raise InvalidReason("a reason may not contain control characters")
+    if any(_hidden(c) for c in text):
+        raise InvalidReason("a reason is one line of printable text")
     return text
 
 
@@ -105,11 +113,11 @@ async def _append(
     fields: dict[str, Any] = {
         "seq": int(row.seq),
         "at": datetime.now(UTC),
-        "actor": actor.name[:200],
-        "actor_role": actor.role[:32],
-        "action": action[:64],
-        "target": target[:300],
-        "department": department,
+        "actor": one_line(actor.name, 200),
+        "actor_role": one_line(actor.role, 32),
+        "action": one_line(action, 64),
+        "target": one_line(target, 300),
+        "department": None if department is None else one_line(department, 64),
         "before": without_secrets(before),
         "after": without_secrets(after),
         "reason": clean_reason(reason),

@@ -149,7 +149,15 @@ def test_a_consistent_rewrite_passes_alone_but_not_against_a_copied_head(
 def test_reasons_are_checked_before_they_are_stored() -> None:
     assert audit.clean_reason("  ") is None
     assert audit.clean_reason(" ticket 42 ") == "ticket 42"
-    for bad in ("x" * 501, "line\nbreak", "bell\x07", "nel\x85here", "rtl\u2028sep"):
+    for bad in (
+        "x" * 501,
+        "line\nbreak",
+        "bell\x07",
+        "nel\x85here",
+        "rtl\u2028sep",
+        "bidi\u202eflip",
+        "x\udc80",
+    ):
         with pytest.raises(audit.InvalidReason):
             audit.clean_reason(bad)
 
@@ -213,3 +221,18 @@ def test_concurrent_appends_from_two_engines_in_one_process(database_url: str) -
     result = verify(database_url)
     assert result.ok and result.checked == 30
     assert json.dumps([e.target for e in entries(database_url)]).count("key_") == 30
+
+
+def test_hostile_text_is_stored_escaped_and_still_verifies(database_url: str) -> None:
+    on_engine(
+        database_url,
+        lambda e: audit.append(
+            e, Actor("x\ny", "admin"), "admin_token.use", "DELETE /admin/keys/\x00\n\u202e",
+            after={"name\x00": "a\ud800b", "ok": "é\n"},
+        ),
+    )  # fmt: skip
+    [entry] = entries(database_url)
+    assert entry.target == "DELETE /admin/keys/\\u0000\\u000a\\u202e"
+    assert entry.actor == "x\\u000ay"
+    assert entry.after == {"name\\u0000": "a\\ud800b", "ok": "é\n"}
+    assert verify(database_url).ok
