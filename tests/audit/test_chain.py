@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 
 from billing import audit
 from billing.audit import Actor
@@ -236,3 +237,16 @@ def test_hostile_text_is_stored_escaped_and_still_verifies(database_url: str) ->
     assert entry.actor == "x\\u000ay"
     assert entry.after == {"name\\u0000": "a\\ud800b", "ok": "é\n"}
     assert verify(database_url).ok
+
+
+def test_a_database_without_its_head_row_starts_one_and_never_forks(database_url: str) -> None:
+    from sqlalchemy import delete
+
+    execute(database_url, delete(audit_chain_head))
+    append_many(database_url, 2)
+    assert [e.seq for e in entries(database_url)] == [1, 2] and verify(database_url).ok
+    execute(database_url, delete(audit_chain_head))  # an intruder removes the head
+    broken = verify(database_url).broken
+    assert broken is not None and broken.kind == "truncated"
+    with pytest.raises(IntegrityError):  # a new chain cannot start over the old one
+        append_many(database_url, 1)
