@@ -103,8 +103,9 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 # A city from the lexicon counts only where residence or birth is described: one of these words
 # (searched in lower-cased text), then within a few words "à"/"in"/":" and the city.
 _CITY_CONTEXT = re.compile(
-    r"domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
-    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
+    # Each word opens a word: "président" holds no residence.
+    r"(?<![^\W\d_])(?:domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
+    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address)"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
@@ -114,8 +115,9 @@ CITY_CONTEXT_KEYWORDS = (
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
-    r"(?P<city>[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*"
-    r"(?:[ \t][A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*)?)"
+    # Letters only: "à J3" is a day of care, not a commune.
+    r"(?P<city>[A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w])"
+    r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
 

@@ -28,6 +28,9 @@ _ABOUT_SOMEONE = re.compile(
     r"|\bvu\b|\bvue\b|revu|admitted|discharged|born|\bhe\b|\bshe\b|year-old|\bdob\b"
     r"|\bpt\b|\bpte\b|\bmr\.|\bmrs\.|contr[ôo]le\s+(?:en|le|du|prévu)|\brdv\b|rendez-vous"
     r"|\bsuivi\s+(?:en|le|du)|\bsortie\s+(?:le|du|pr[ée]vue)|\bentr[ée]e?\s+le|\bj\d+\b"
+    # A form's address field ("Adresse : 12 rue ..."): an organisation's is named as such
+    # ("adresse de livraison") and dropped by the institutional rules.
+    r"|\badresse\s*(?:postale\s*)?:|\baddress\s*:"
 )
 
 
