@@ -120,6 +120,11 @@ _CITY_AFTER_LEAD = re.compile(
     r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
+# A plural subject just before a residence word: patients, people, families, children.
+_GROUP_SUBJECT = re.compile(
+    r"\b(?:les|des|aux|tous\s+les|toutes\s+les)\s+(?:patients|patientes|personnes|familles"
+    r"|enfants|résidents|residents|usagers|malades)\b[^.;\n]{0,12}$"
+)
 
 
 def find_lexicon_cities(
@@ -143,6 +148,9 @@ def find_lexicon_cities(
     # points) the windows shift by a few characters, the spans themselves stay exact.
     windows: list[tuple[int, int]] = []
     for context in matches_at(_CITY_CONTEXT, lowered, keyword_starts):
+        # "les patients résidant à X": a rule for many people names no one's commune.
+        if _GROUP_SUBJECT.search(lowered, max(0, context.start() - 30), context.start()):
+            continue
         begin, end = context.end(), min(len(text), context.end() + _CITY_WINDOW)
         if windows and begin <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)

@@ -117,7 +117,8 @@ _SITE_WORDS = WordHints(
               "unité", "unite", "consultation", "accueil", "bureau", "direction", "campus",
               "étage", "etage", "parking", "mairie", "préfecture", "prefecture", "association",
               "fondation", "maison de", "cabinet", "rendez-vous", "adresser", "s'adresser",
-              "établissement", "etablissement"),
+              "établissement", "etablissement", "fournisseur", "société", "societe",
+              "prestataire", "distributeur", "industriel"),
 )  # fmt: skip
 # Organisations' postal addresses: individuals have no CEDEX, postal box (BP) or sorting code.
 _ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
@@ -125,7 +126,18 @@ _ORGANISATION_ADDRESS = re.compile(r"\bcedex\b|\bbp\s*\d|\bcs\s*\d|\btsa\s*\d")
 _ORGANISATION_WORD = re.compile(r"cedex|bp|cs|tsa")
 _ORGANISATION_WORDS = ("cedex", "bp", "cs", "tsa")
 # Form fields that name the address after them as someone's.
-_ADDRESS_FIELDS = ("adresse", "address", "domicile")
+_ADDRESS_FIELDS = (
+    "adresse", "address", "domicil", "demeurant", "habite", "originaire", "vivant", "vit à",
+    "résid", "né à", "née à", "naissance",
+)  # fmt: skip
+# Organisations named in the sentences before a bare phone label on its line.
+_ORGANISATION_NAME = re.compile(
+    r"(?=[lfsdipcaeomh])(?:laboratoire|fournisseur|soci[ée]t[ée]|prestataire|distributeur"
+    r"|industriel|pharmacie|centre\s+antipoison|ars\b|cpam|mdph|efs\b|magasin|h[ôo]pital"
+    r"|clinique|centre\s+hospitalier)"
+)
+# The longest text a phone label alone ("Tél. :", "Standard") leaves before its number.
+_BARE_LABEL = 12
 # Words just before a date that make it the date of a document (its version, validation or
 # review), of a legal text, a meeting or a product, not of a patient's care.
 _DOCUMENT_DATE = WordHints(
@@ -268,6 +280,13 @@ class InstitutionalFilter:
                 return True
             if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
                 return True
+            # "Laboratoires X, 1 rue ..., 69007 Lyon. Tél. 04 ...": a bare phone label leaves
+            # whose number it is to the sentences before it on the line.
+            if len(before.strip()) <= _BARE_LABEL and lo > line_start:
+                wide = max(line_start, span.start - 120)
+                window = text[wide : span.start].lower()
+                if _ORGANISATION_NAME.search(window) and not _PATIENT_OWN.search(window):
+                    return True
         if span.type == _EMAIL and self.is_institutional_email(text[span.start : span.end]):
             return True
         if not self._heuristics:

@@ -196,9 +196,39 @@ def clean_slip(rng: random.Random) -> Doc:
     return doc
 
 
+def _organisation_address(rng: random.Random) -> str:
+    return f"{fakes.street(rng)}, {fakes.postcode(rng)} {rng.choice(fakes.LEXICON_CITIES)}"
+
+
+def clean_notice(rng: random.Random) -> Doc:
+    """A notice or protocol about patients in general: the organisations' addresses and lines,
+    and the communes a rule applies to, are no one's."""
+    doc = Doc("clean_notice")
+    town = rng.choice(fakes.LEXICON_CITIES)
+    titles = ["Note d'information aux patients", "PROTOCOLE DE SERVICE", "Fiche pratique pharmacie"]
+    doc.add(rng.choice(titles) + "\n")
+    lines = [
+        "Tout patient admis aux urgences bénéficie d'un bilan biologique.",
+        f"Les prélèvements sont envoyés au laboratoire {rng.choice(['Biomnis', 'Cerba'])}, "
+        f"{_organisation_address(rng)}.",
+        f"Fournisseur : Laboratoires {rng.choice(['Aguettant', 'Baxter', 'Fresenius'])}, "
+        f"{_organisation_address(rng)}. Tél. {_phone(rng)}.",
+        f"Les patients résidant à {town} sont orientés vers le CMP de secteur.",
+        f"Les familles habitant {rng.choice(['à', 'près de'])} {town} peuvent utiliser la navette.",
+        f"Adresse de livraison : Magasin central, {_organisation_address(rng)}.",
+        f"Centre de référence : Hôpital {rng.choice(['Nord', 'Sud', 'Pasteur'])}, "
+        f"{_organisation_address(rng)}.",
+        f"Société {rng.choice(['Medtronic', 'Vygon', 'B. Braun'])} - service client. "
+        f"Tél : {_phone(rng)}",
+        "Les patients doivent rapporter leurs traitements personnels.",
+    ]
+    doc.add("\n".join(rng.sample(lines, rng.randint(3, 6))) + "\n")
+    return doc
+
+
 BEARING: list[tuple[Callable[[random.Random], Doc], int]] = [
     (number_slip, 3),
     (number_prompt, 3),
     (contact_card, 2),
 ]
-CLEAN: list[Callable[[random.Random], Doc]] = [clean_slip]
+CLEAN: list[Callable[[random.Random], Doc]] = [clean_slip, clean_notice]
