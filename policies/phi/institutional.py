@@ -53,14 +53,14 @@ _EMAIL = PhiKind.EMAIL.value
 # Each opens with a guard of its words' first letters: the engine then skips every other
 # position with one test instead of trying each alternative (these run on every span's window).
 _PATIENT_WORDS = re.compile(
-    r"(?=[pdhnmfécej])(?:patient|domicil|demeurant|habit|née?\b|nee\b|m\. |mme\b|mlle\b"
+    r"(?=[pdhnmfécej])(?:patiente?\b|domicil|demeurant|habit|née?\b|nee\b|m\. |mme\b|mlle\b"
     r"|monsieur|madame"
     r"|personnel|portable\s+(?:du|de\s+la)|famille|fille|fils\b|[ée]poux|[ée]pouse|conjoint"
     r"|home\b|mobile\s+of|his\b|her\b|joindre|joignable|contacter\s+(?:le|la)|proche)"
 )
 # Words that make a number the patient's or a relative's own, whatever service is named too.
 _PATIENT_OWN = re.compile(
-    r"(?=[pdfécemsh])(?:patient|domicil|demeurant|personnel|portable\s+(?:du|de\s+la|de\s+son|de\s+sa)|famille"
+    r"(?=[pdfécemsh])(?:patiente?\b|domicil|demeurant|personnel|portable\s+(?:du|de\s+la|de\s+son|de\s+sa)|famille"
     r"|fille|fils\b|[ée]poux|[ée]pouse|conjoint|proche|m[èe]re\b|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re"
     r"|mobile\s+of|home\b|\bhis\b|\bher\b|\bmme\b|\bm\. |monsieur|madame|\bmlle\b)"
 )
@@ -144,7 +144,7 @@ _DOCUMENT_DATE = WordHints(
     "document",
     words=("exp", "dlu", "loi", "décret", "decret", "arrêté", "arrete", "circulaire",
            "instruction", "directive", "règlement", "reglement", "cme", "clin", "comedims",
-           "formation", "version"),
+           "formation", "version", "réunion", "reunion", "fait à", "fait a"),
     prefixes=("application", "mise à jour", "mis à jour", "mise a jour", "révision", "revision",
               "vigueur", "péremption", "peremption", "expiration", "utiliser avant", "fabriqu",
               "actualis", "date d'effet", "date d'édition", "date d'edition", "date d'impression",
@@ -278,8 +278,14 @@ class InstitutionalFilter:
                 before.lower()
             ):
                 return True
-            if _PHONE_KEYWORDS.search(before) and not _PATIENT_WORDS.search(before.lower()):
-                return True
+            # "Le patient peut joindre l'infirmière de coordination au": a service named after
+            # the last word about the patient makes the number the service's.
+            if _PHONE_KEYWORDS.search(before):
+                lowered = before.lower()
+                if not _PATIENT_OWN.search(lowered) and _PHONE_KEYWORDS.search(
+                    before, _last_end(_PATIENT_WORDS, lowered)
+                ):
+                    return True
             # "Laboratoires X, 1 rue ..., 69007 Lyon. Tél. 04 ...": a bare phone label leaves
             # whose number it is to the sentences before it on the line.
             if len(before.strip()) <= _BARE_LABEL and lo > line_start:
@@ -447,12 +453,20 @@ def _site_address(window: str, lo: int, hi: int, hints: _Hints) -> bool:
     """Whether an address whose ``window`` (lower-cased ``text[lo:hi]``) holds a site word is
     an organisation's: not when the window talks about the patient, nor when an address field
     ("Adresse :", "domicile") stands between the last site word and the address."""
-    if _PATIENT_WORDS.search(window):
-        return False
+    # "Le patient sera transféré au CH de X (1 rue ...)": the site word nearest the address
+    # says whose it is, whoever the sentence began with.
+    last = _last_end(_PATIENT_WORDS, window)
     field = max(window.rfind(word) for word in _ADDRESS_FIELDS)
-    if field < 0:
-        return True
-    return hints.found(_SITE_WORDS, lo + field + 1, hi)
+    after = max(last, field + 1)
+    return after == 0 or hints.found(_SITE_WORDS, lo + after, hi)
+
+
+def _last_end(pattern: re.Pattern[str], window: str) -> int:
+    """Where the last match of ``pattern`` in ``window`` ends; 0 when none does."""
+    end = 0
+    for match in pattern.finditer(window):
+        end = match.end()
+    return end
 
 
 def _line_start_within(text: str, position: int, width: int) -> int:

@@ -221,8 +221,33 @@ def clean_notice(rng: random.Random) -> Doc:
         f"Société {rng.choice(['Medtronic', 'Vygon', 'B. Braun'])} - service client. "
         f"Tél : {_phone(rng)}",
         "Les patients doivent rapporter leurs traitements personnels.",
+        f"Pour les patients : parking gratuit au {_organisation_address(rng)}.",
+        f"Les patients sont accueillis à l'hôpital de jour, {fakes.street(rng)}, "
+        f"{rng.choice(fakes.LEXICON_CITIES)}.",
+        f"Réunion de concertation le {rng.randint(1, 28)}/{rng.randint(1, 12):02d}/2024 à 14h.",
+        f"Fait à {town}, le {rng.randint(1, 28)} mars 2024",
+        f"Le patient peut joindre l'infirmière de coordination au {_phone(rng)}.",
     ]
     doc.add("\n".join(rng.sample(lines, rng.randint(3, 6))) + "\n")
+    return doc
+
+
+def transfer_note(rng: random.Random) -> Doc:
+    """A transfer or referral note: the patient's data beside the receiving site's."""
+    doc = Doc("transfer_note")
+    doc.add(rng.choice(["Le patient ", "La patiente ", "Mme ", "M. "]))
+    doc.phi(f"{fakes.surname(rng).upper()} {fakes.first_name(rng)}", "PERSON")
+    site = rng.choice(
+        ["au CH de", "à l'hôpital", "aux urgences de l'hôpital", "en SSR à la clinique"]
+    )
+    doc.add(f" sera transféré(e) {site} {rng.choice(fakes.LEXICON_CITIES)} (")
+    doc.add(_organisation_address(rng) + ")")
+    doc.add(rng.choice([" le ", ", prévu le "])).phi(
+        f"{rng.randint(1, 28)}/{rng.randint(1, 12):02d}/2024", "DATE"
+    )
+    doc.add(". Il pourra joindre l'infirmière de coordination au " + _phone(rng) + ".\n")
+    if rng.random() < 0.5:
+        doc.add("Personne à prévenir, sa fille : ").phi(_phone(rng), "PHONE").add("\n")
     return doc
 
 
@@ -230,5 +255,6 @@ BEARING: list[tuple[Callable[[random.Random], Doc], int]] = [
     (number_slip, 3),
     (number_prompt, 3),
     (contact_card, 2),
+    (transfer_note, 2),
 ]
 CLEAN: list[Callable[[random.Random], Doc]] = [clean_slip, clean_notice]
