@@ -136,8 +136,8 @@ _ORGANISATION_NAME = re.compile(
     r"|industriel|pharmacie|centre\s+antipoison|ars\b|cpam|mdph|efs\b|magasin|h[ôo]pital"
     r"|clinique|centre\s+hospitalier)"
 )
-# The longest text a phone label alone ("Tél. :", "Standard") leaves before its number.
-_BARE_LABEL = 12
+# A phone label alone before its number ("Tél. :", "Tel", "Fax") once its sentence is cut.
+_BARE_PHONE_LABEL = re.compile(r"[ \t]*(?:(?i:t[ée]l[ée]phone|t[ée]l|phone|fax)\.?[ \t]*:?[ \t]*)?")
 # Words just before a date that make it the date of a document (its version, validation or
 # review), of a legal text, a meeting or a product, not of a patient's care.
 _DOCUMENT_DATE = WordHints(
@@ -151,7 +151,11 @@ _DOCUMENT_DATE = WordHints(
               "date d'approbation", "date de création", "date de creation", "date de validation",
               "date de révision", "date de diffusion", "date de publication", "journal officiel",
               "comité", "comite", "commission", "conseil d", "séance", "seance", "congrès",
-              "congres", "séminaire", "seminaire", "webinaire", "colloque"),
+              "congres", "séminaire", "seminaire", "webinaire", "colloque", "note de service",
+              "note d'information", "à compter du", "a compter du", "ordre du jour", "effective",
+              "issued", "date of issue", "ratified", "approved", "last updated", "updated",
+              "review date", "date of review", "next review", "reviewed by", "valid from",
+              "valid until", "published", "committee", "meeting"),
 )  # fmt: skip
 # A document named before a date ("protocole validé le"): the document and what was done to it.
 _DOCUMENT_NOUNS = WordHints(
@@ -288,7 +292,7 @@ class InstitutionalFilter:
                     return True
             # "Laboratoires X, 1 rue ..., 69007 Lyon. Tél. 04 ...": a bare phone label leaves
             # whose number it is to the sentences before it on the line.
-            if len(before.strip()) <= _BARE_LABEL and lo > line_start:
+            if lo > line_start and _BARE_PHONE_LABEL.fullmatch(before):
                 wide = max(line_start, span.start - 120)
                 window = text[wide : span.start].lower()
                 if _ORGANISATION_NAME.search(window) and not _PATIENT_OWN.search(window):

@@ -232,6 +232,29 @@ def clean_notice(rng: random.Random) -> Doc:
     return doc
 
 
+def _day(rng: random.Random) -> str:
+    return f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2022, 2026)}"
+
+
+def clean_policy(rng: random.Random) -> Doc:
+    """A policy or a memo: its dates are the document's, its rules are for every patient."""
+    doc = Doc("clean_policy")
+    month = rng.choice(["January", "March", "June", "October"])
+    lines = [
+        f"Policy: {rng.choice(['Management of suspected sepsis', 'Falls prevention'])}",
+        f"Effective date: {rng.randint(1, 28)} {month} 2024. Review date: {_day(rng)}.",
+        f"Approved by the Clinical Governance Committee on {_day(rng)}.",
+        f"Issued: {_day(rng)} - Last updated: {_day(rng)} - Next review: {month} 2026",
+        "All patients must be screened on admission.",
+        f"Note de service du {_day(rng)}",
+        f"À compter du {_day(rng)}, les patients programmés seront accueillis au bloc A.",
+        "Les patients doivent être informés de la fermeture du parking.",
+        f"Ordre du jour de la réunion du {_day(rng)} : circuit du médicament.",
+    ]
+    doc.add("\n".join(rng.sample(lines, rng.randint(3, 6))) + "\n")
+    return doc
+
+
 def transfer_note(rng: random.Random) -> Doc:
     """A transfer or referral note: the patient's data beside the receiving site's."""
     doc = Doc("transfer_note")
@@ -257,4 +280,4 @@ BEARING: list[tuple[Callable[[random.Random], Doc], int]] = [
     (contact_card, 2),
     (transfer_note, 2),
 ]
-CLEAN: list[Callable[[random.Random], Doc]] = [clean_slip, clean_notice]
+CLEAN: list[Callable[[random.Random], Doc]] = [clean_slip, clean_notice, clean_policy]
