@@ -65,10 +65,15 @@ DEFAULT_ANCHOR_KEYWORDS = (
     "numéro", "numero", "encounter", "visit", "admission", "venue", "séjour", "sejour",
     "passage", "nip", "pid", "id ", "id:", "dossier", "patient n", "patiente n", "patient #",
     "patient num", "patiente num", "épisode", "episode", "iep", "nº", "n˚", "№", "num.", "num ",
-    "n.i.p", "code patient", "réf", "ref", "hospitalisation", "entrée", "entree", "nhs",
-    "unit n", "chart n", "no du patient", "no de patient", "no patient", "no. patient",
-    "patient 0", "patient 1", "patient 2", "patient 3", "patient 4", "patient 5", "patient 6",
-    "patient 7", "patient 8", "patient 9",
+    "n.i.p", "code patient", "nhs", "unit n", "chart n", "no du patient", "no de patient",
+    "no patient", "no. patient",
+    # Frequent words are keywords only with what the patterns need after them: a keyword
+    # occurrence costs a pattern try.
+    *(f"{reference} {what}" for reference in ("réf.", "réf", "ref.", "ref", "référence",
+                                             "reference") for what in ("patient", "dossier", "du")),
+    *(f"{stay}{after}" for stay in ("hospitalisation", "entrée", "entree")
+      for after in (" n", " :", ":", " num", " №", *(f" {digit}" for digit in range(10)))),
+    *(f"patient {digit}" for digit in range(10)),
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 # The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening

@@ -130,6 +130,10 @@ _ADDRESS_FIELDS = (
     "adresse", "address", "domicil", "demeurant", "habite", "originaire", "vivant", "vit à",
     "résid", "né à", "née à", "naissance",
 )  # fmt: skip
+# What makes an address after it the patient's rather than a site's named before it.
+_SITE_VETO = re.compile(
+    _PATIENT_WORDS.pattern + "|" + "|".join(re.escape(word) for word in _ADDRESS_FIELDS)
+)
 # Organisations named in the sentences before a bare phone label on its line.
 _ORGANISATION_NAME = re.compile(
     r"(?=[lfsdipcaeomh])(?:laboratoire|fournisseur|soci[ée]t[ée]|prestataire|distributeur"
@@ -459,9 +463,7 @@ def _site_address(window: str, lo: int, hi: int, hints: _Hints) -> bool:
     ("Adresse :", "domicile") stands between the last site word and the address."""
     # "Le patient sera transféré au CH de X (1 rue ...)": the site word nearest the address
     # says whose it is, whoever the sentence began with.
-    last = _last_end(_PATIENT_WORDS, window)
-    field = max(window.rfind(word) for word in _ADDRESS_FIELDS)
-    after = max(last, field + 1)
+    after = _last_end(_SITE_VETO, window)
     return after == 0 or hints.found(_SITE_WORDS, lo + after, hi)
 
 
