@@ -122,7 +122,8 @@ _CITY_AFTER_LEAD = re.compile(
 _CITY_WINDOW = 60
 # A plural subject just before a residence word: patients, people, families, children.
 _GROUP_SUBJECT = re.compile(
-    r"\b(?:les|des|aux|tous\s+les|toutes\s+les)\s+(?:patients|patientes|personnes|familles"
+    # Literal-led (no leading boundary): the engine skips to an "l", "d", "a" or "t" at once.
+    r"(?:les|des|aux|tous\s+les|toutes\s+les)\s+(?:patients|patientes|personnes|familles"
     r"|enfants|résidents|residents|usagers|malades)\b[^.;\n]{0,12}$"
 )
 

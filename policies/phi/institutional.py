@@ -10,7 +10,6 @@ from types import MappingProxyType
 
 from policies.spans import Span
 
-from .caseless import caseless_alternation, caseless_word, first_letter_guard
 from .config import InstitutionalAllowlist
 from .keyword_search import keyword_positions, matches_at
 from .kinds import PhiKind
@@ -70,22 +69,15 @@ _BLOCK_END = re.compile(
     + _PATIENT_WORDS.pattern
     + r"|nom\b|pr[ée]nom|name\b|adresse|address|portable|mobile)"
 )
-# Words before a phone number that make it a service's line. Only whether one occurs matters,
-# so "consultations?" is "consultation" and "infirmi[eè]re?s?" is "infirmie|infirmiè".
-_PHONE_KEYWORDS = re.compile(
-    first_letter_guard("satruchbifpl")
-    + "(?:"
-    + caseless_alternation(
-        ("standard", "secrétariat", "secretariat", "secretary", "accueil", "télécopie",
-         "télecopie", "telécopie", "telecopie", "switchboard", "rendez-vous", "consultation",
-         "urgences", "hôpital", "hopital", "clinique", "cabinet", "unité", "unite", "bureau",
-         "infirmie", "infirmiè")
-    )
-    + rf"|\b{caseless_alternation(('fax', 'rdv', 'service', 'bip', 'poste', 'chu'))}\b"
-    + rf"|{caseless_word('ligne')}\s+{caseless_word('directe')}"
-    + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('santé')}"
-    + rf"|{caseless_word('cadre')}\s+{caseless_word('de')}\s+{caseless_word('sante')}"
-    + ")"
+# Words before a phone number that make it a service's line (searched in lower-cased text,
+# through the keyword index: a case-insensitive alternation cost ~5 µs per number).
+_PHONE_HINTS = WordHints(
+    "phone",
+    words=("fax", "rdv", "service", "bip", "poste", "chu"),
+    prefixes=("standard", "secrétariat", "secretariat", "secretary", "accueil", "télécopie",
+              "télecopie", "telécopie", "telecopie", "switchboard", "rendez-vous", "consultation",
+              "urgences", "hôpital", "hopital", "clinique", "cabinet", "unité", "unite", "bureau",
+              "infirmi", "ligne directe", "cadre de santé", "cadre de sante"),
 )  # fmt: skip
 # Words before a phone number that make it a service's line even in a sentence that also
 # talks about reaching someone ("interne de garde joignable 24h/24 au ..."), or a product's
@@ -175,7 +167,14 @@ _DOCUMENT_VERBS = WordHints(
 # The keyword groups the hints above read from the detector's keyword index.
 HINT_KEYWORDS: dict[str, tuple[str, ...]] = {
     group: words
-    for hints in (_SERVICE_LINE, _SITE_WORDS, _DOCUMENT_DATE, _DOCUMENT_NOUNS, _DOCUMENT_VERBS)
+    for hints in (
+        _PHONE_HINTS,
+        _SERVICE_LINE,
+        _SITE_WORDS,
+        _DOCUMENT_DATE,
+        _DOCUMENT_NOUNS,
+        _DOCUMENT_VERBS,
+    )
     for group, words in hints.keyword_groups().items()
 }
 # Domains of hospitals, health agencies and public bodies: an address there that does not name
@@ -288,10 +287,10 @@ class InstitutionalFilter:
                 return True
             # "Le patient peut joindre l'infirmière de coordination au": a service named after
             # the last word about the patient makes the number the service's.
-            if _PHONE_KEYWORDS.search(before):
+            if hints.found(_PHONE_HINTS, lo, span.start):
                 lowered = before.lower()
-                if not _PATIENT_OWN.search(lowered) and _PHONE_KEYWORDS.search(
-                    before, _last_end(_PATIENT_WORDS, lowered)
+                if not _PATIENT_OWN.search(lowered) and hints.found(
+                    _PHONE_HINTS, lo + _last_end(_PATIENT_WORDS, lowered), span.start
                 ):
                     return True
             # "Laboratoires X, 1 rue ..., 69007 Lyon. Tél. 04 ...": a bare phone label leaves
