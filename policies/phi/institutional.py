@@ -515,7 +515,9 @@ class _Hints:
             return hints.found_in(self._scanned.text[lo:hi].lower())
         occurrences = self._occurrences.get(hints)
         if occurrences is None:
-            occurrences = self._occurrences[hints] = hints.occurrences(self._hits)
+            occurrences = self._occurrences[hints] = hints.occurrences(
+                self._hits, self._scanned.lowered
+            )
         return hints.found_among(self._scanned.lowered, occurrences, lo, hi)
 
 
