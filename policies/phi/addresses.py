@@ -103,8 +103,9 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 # A city from the lexicon counts only where residence or birth is described: one of these words
 # (searched in lower-cased text), then within a few words "à"/"in"/":" and the city.
 _CITY_CONTEXT = re.compile(
-    r"domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
-    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
+    # Each word opens a word: "président" holds no residence.
+    r"(?<![^\W\d_])(?:domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
+    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address)"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
@@ -114,10 +115,17 @@ CITY_CONTEXT_KEYWORDS = (
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
-    r"(?P<city>[A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*"
-    r"(?:[ \t][A-ZÀ-Þ][\w'\u2019]*(?:-[\w'\u2019]+)*)?)"
+    # Letters only: "à J3" is a day of care, not a commune.
+    r"(?P<city>[A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w])"
+    r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
+# A plural subject just before a residence word: patients, people, families, children.
+_GROUP_SUBJECT = re.compile(
+    # Literal-led (no leading boundary): the engine skips to an "l", "d", "a" or "t" at once.
+    r"(?:les|des|aux|tous\s+les|toutes\s+les)\s+(?:patients|patientes|personnes|familles"
+    r"|enfants|résidents|residents|usagers|malades)\b[^.;\n]{0,12}$"
+)
 
 
 def find_lexicon_cities(
@@ -141,6 +149,9 @@ def find_lexicon_cities(
     # points) the windows shift by a few characters, the spans themselves stay exact.
     windows: list[tuple[int, int]] = []
     for context in matches_at(_CITY_CONTEXT, lowered, keyword_starts):
+        # "les patients résidant à X": a rule for many people names no one's commune.
+        if _GROUP_SUBJECT.search(lowered, max(0, context.start() - 30), context.start()):
+            continue
         begin, end = context.end(), min(len(text), context.end() + _CITY_WINDOW)
         if windows and begin <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)

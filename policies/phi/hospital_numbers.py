@@ -18,26 +18,36 @@ from .keyword_search import keyword_positions, matches_at
 from .kinds import PhiKind
 from .scanned_text import ScannedText
 
-_SEP = r"[ \t]*(?i:n°|no\.?|num(?:[ée]ro)?\.?|#)?[ \t]*[:=]?[ \t]*"
-# The number: digits, letters then digits, or digits in groups ("123 456 789", "2024-001234").
+# "N°" as keyboards and software write it: degree sign, masculine ordinal, ring, numero sign.
+_NO = r"(?:n[°º˚]|№)"
+_SEP = rf"[ \t]*(?i:{_NO}|no\.?|num(?:[ée]ro|ber)?\.?|#)?[ \t]*[:=]?[ \t]*(?:-[ \t]+)?"
+# The number: digits, letters then digits, or digits in groups ("123 456 789", "2024-001234"),
+# never a day and month ("Admission : 12/03/2024" is a date).
 _ID = (
+    r"(?!\d{1,2}[/.\- ]\d{1,2}(?:[/.\- ]\d{2,4})?(?!\d)|\d{1,2}[/.\-]\d{4}(?!\d))"
     r"(?P<id>\d{5,12}|[A-Z]{1,3}-?\d{5,10}|\d{2,4}(?:[ .\-/]\d{2,6}){1,3})"
     r"(?![\w]|[ .\-/]\d)"
 )
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP(?![a-z])|\bI\.P\.P\.?|\bNIP\b|\bPID\b|\bID[ \t]+patient|\bMRN\b"
-    r"|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
-    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
-    r"|medical\s+record\s+(?:number|no\.?)|hospital\s+number|n°\s*(?:de\s+)?patient"
-    r"|patiente?(?=[ \t]*(?:n°|no\b|num|#)))" + _SEP + _ID,
+    r"(?i:\bIPP(?![a-z])|\bI\.P\.P\.?|\bNIP\b|\bN\.I\.P\b\.?|\bPID\b|\bID[ \t]+patient|\bID\b"
+    r"|\bMRN\b|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
+    rf"|(?:{_NO}|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
+    r"|medical\s+record\s+(?:number|no\.?)|(?:hospital|nhs|unit|chart)\s+(?:number|no\b\.?)"
+    rf"|(?:{_NO}|no\.?|num(?:[ée]ro)?\.?)\s*(?:de\s+|du\s+)?patient|num[ée]ro\s+permanent"
+    r"|code\s+patient|r[ée]f(?:[ée]rence)?\.?\s*(?:du\s+)?(?:dossier\s+)?patient"
+    # "le patient 4512367": a number of six digits or more right after the word.
+    rf"|patiente?(?=[ \t]*(?:{_NO}|no\b|num|#)|[ \t]+\d{{6}}))" + _SEP + _ID,
 )
 DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
+    r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b"
+    rf"|{_NO}\s*(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|num[ée]ro\s+(?:de\s+)?(?:dossier|s[ée]jour|venue|passage)"
     r"|(?:encounter|visit|admission)\s+(?:number|no\.?|id)"
-    r"|(?:venue|s[ée]jour|passage|[ée]pisode|dossier)(?=[ \t]*(?:n°|no\b|num))|\bIEP\b"
-    r"|(?:n°|num[ée]ro)\s*(?:d['\u2019]|de\s+l['\u2019])?(?:hospitalisation|admission|entr[ée]e))"
+    r"|(?:identifiant|\bid)\s+(?:de\s+|du\s+)?(?:s[ée]jour|venue)"
+    r"|(?:venue|s[ée]jour|passage|[ée]pisode|dossier|hospitalisation|admission|entr[ée]e)"
+    rf"(?=[ \t]*(?:{_NO}|no\b|num|[:=][ \t]*\d|\d))|\bIEP\b"
+    rf"|(?:{_NO}|num[ée]ro)\s*(?:d['\u2019]|de\s+l['\u2019])?(?:hospitalisation|admission|entr[ée]e))"
     + _SEP
     + _ID,
 )
@@ -46,14 +56,24 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
 # Every default pattern starts with one of these keywords; finding them in the lower-cased text
 # is much faster than running the case-insensitive patterns over the whole text.
 _DEFAULT_ANCHOR = re.compile(
-    r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n°|nda|n\.d\.a|nds|num[ée]ro|encounter|visit"
-    r"|admission|venue|s[ée]jour|passage|nip|pid|id|dossier|patient|[ée]pisode|iep"
+    r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n[°º˚]|№|nda|n\.d\.a|nds|num|encounter|visit"
+    r"|admission|venue|s[ée]jour|passage|nip|n\.i\.p|pid|id|dossier|patient|[ée]pisode|iep|code"
+    r"|r[ée]f|hospitalisation|entr[ée]e|nhs|unit|chart|no"
 )
 DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
     "numéro", "numero", "encounter", "visit", "admission", "venue", "séjour", "sejour",
     "passage", "nip", "pid", "id ", "id:", "dossier", "patient n", "patiente n", "patient #",
-    "patient num", "patiente num", "épisode", "episode", "iep",
+    "patient num", "patiente num", "épisode", "episode", "iep", "nº", "n˚", "№", "num.", "num ",
+    "n.i.p", "code patient", "nhs", "unit n", "chart n", "no du patient", "no de patient",
+    "no patient", "no. patient",
+    # Frequent words are keywords only with what the patterns need after them: a keyword
+    # occurrence costs a pattern try.
+    *(f"{reference} {what}" for reference in ("réf.", "réf", "ref.", "ref", "référence",
+                                             "reference") for what in ("patient", "dossier", "du")),
+    *(f"{stay}{after}" for stay in ("hospitalisation", "entrée", "entree")
+      for after in (" n", " :", ":", " num", " №", *(f" {digit}" for digit in range(10)))),
+    *(f"patient {digit}" for digit in range(10)),
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 # The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening

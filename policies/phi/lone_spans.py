@@ -21,13 +21,17 @@ _CONTEXTUAL = frozenset(
 )
 # Words that make a text about a person (searched in the lower-cased text).
 _ABOUT_SOMEONE = re.compile(
-    r"patient|malade|admise?\b|hospitalis|op[ée]r[ée]e?\b|sortante?\b|d[ée]c[ée]d|n[ée]e?\s+le"
+    # "patients", "all patients": a rule for many people is about no one.
+    r"patiente?\b|patient\(e\)|malade\b|admise?\b|hospitalis|op[ée]r[ée]e?\b|sortante?\b|d[ée]c[ée]d|n[ée]e?\s+le"
     r"|\bmme\b|\bm\.\s|monsieur|madame|mademoiselle|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil"
     r"|demeurant|habit|r[ée]sid|\bvit\b|vivant|\bans\b|enfant|b[ée]b[ée]|nourrisson|grossesse"
     r"|enceinte|parturiente|r[ée]sident|b[ée]n[ée]ficiaire|assur[ée]e?\b|usager|consult[ée]"
     r"|\bvu\b|\bvue\b|revu|admitted|discharged|born|\bhe\b|\bshe\b|year-old|\bdob\b"
     r"|\bpt\b|\bpte\b|\bmr\.|\bmrs\.|contr[ôo]le\s+(?:en|le|du|prévu)|\brdv\b|rendez-vous"
     r"|\bsuivi\s+(?:en|le|du)|\bsortie\s+(?:le|du|pr[ée]vue)|\bentr[ée]e?\s+le|\bj\d+\b"
+    # A form's address field ("Adresse : 12 rue ..."): an organisation's is named as such
+    # ("adresse de livraison") and dropped by the institutional rules.
+    r"|\badresse\s*(?:postale\s*)?:|\baddress\s*:"
 )
 
 

@@ -84,7 +84,8 @@ _PLACE_WORDS = (
     "université", "universite", "faculté", "faculte", "rue", "avenue", "av.", "boulevard", "bd",
     "place", "allée", "allee", "quai", "impasse", "chemin", "square", "cours", "résidence",
     "residence", "ehpad", "maison", "polyclinique", "salle", "amphithéâtre", "amphithéatre",
-    "amphitheâtre", "amphitheatre", "prix", "chu", "gh", "ghu", "street", "road",
+    "amphitheâtre", "amphitheatre", "prix", "chu", "gh", "ghu", "street", "road", "société",
+    "societe", "laboratoires", "laboratoire", "entreprise", "firme", "marque",
 )  # fmt: skip
 _HOSPITALIER = caseless_word("hospitalier")
 _PLACE_HEAD = re.compile(

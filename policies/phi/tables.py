@@ -27,9 +27,14 @@ _COLUMN_NAMES = (
      "|identite"),
     (_K.BIRTHDATE, "ddn|d.d.n|date de naissance|date naissance|naissance|ne(e) le|ne le"
      "|nee le|dob|date of birth|birth date"),
-    (_K.IPP, "ipp|n° patient|no patient|num patient|id patient|identifiant"
-     "|identifiant patient|n° ipp|mrn"),
-    (_K.NDA, "nda|n° nda|venue|n° venue|sejour|n° sejour|n° de sejour|dossier|n° dossier|nds"),
+    (_K.IPP, "ipp|n° patient|no patient|num patient|num. patient|numero patient|n° de patient"
+     "|id patient|id|identifiant|identifiant patient|identifiant permanent|n° ipp|mrn|nip"
+     "|n° nip|pid|code patient|ref patient|ref. patient|dossier patient|n° dossier patient"
+     "|patient id|patient number|hospital number"),
+    (_K.NDA, "nda|n° nda|venue|n° venue|n° de venue|sejour|n° sejour|n° de sejour|dossier"
+     "|n° dossier|n° de dossier|nds|iep|id sejour|identifiant sejour|n° hospitalisation"
+     "|n° d'hospitalisation|n° admission|n° d'admission|episode|n° episode|visit id"
+     "|encounter|admission number"),
     (_K.DATE, "date entree|entree|date d'entree|date sortie|sortie|date de sortie"
      "|date admission|date d'admission|admission|date rdv|rdv|date"),
     (_K.PHONE, "tel|tel.|telephone|portable|mobile|phone|tel patient"),
@@ -51,14 +56,17 @@ _FREE_TEXT = frozenset({_K.ADDRESS.value, _K.EMAIL.value})
 # offsets, since even a one-class regex pass costs ~10 ns a character.
 _HEADER_CELL = re.compile(
     r"[;\t|,][ \t\"]*(?P<cell>(?:nom|pr[ée]nom|ddn|d\.d\.n|ipp|nda|date|n[ée]e?|dob|name|mrn|venue"
-    r"|s[ée]jour|t[ée]l|ville|adresse|ins\b|nir|n°|num|id|patient|m[ée]decin|portable|e-?mail)"
+    r"|s[ée]jour|t[ée]l|ville|adresse|ins\b|nir|n[°º˚]|№|num|id|patient|m[ée]decin|portable|e-?mail"
+    r"|nip|dossier|code|r[ée]f|iep|cp\b|hospital|[ée]pisode|visit|encounter)"
     r"[^;\t|,\n]{0,25})(?:[;\t|,]|$)",
     re.MULTILINE,
 )
 _HEADER_NAMES = (
     "nom", "prénom", "prenom", "ddn", "d.d.n", "ipp", "nda", "date", "né", "ne", "dob", "name",
     "mrn", "venue", "séjour", "sejour", "tél", "tel", "ville", "adresse", "ins", "nir", "n°",
-    "num", "id", "patient", "médecin", "medecin", "portable", "e-mail", "email",
+    "num", "id", "patient", "médecin", "medecin", "portable", "e-mail", "email", "nip",
+    "dossier", "code", "réf", "ref", "iep", "nº", "n˚", "№", "cp", "hospital", "épisode",
+    "episode", "visit", "encounter",
 )  # fmt: skip
 # Every match of _HEADER_CELL starts with one of these.
 HEADER_KEYWORDS = tuple(
@@ -77,6 +85,8 @@ _QUOTES = " \t\"'\r"
 @lru_cache(maxsize=512)
 def _column_kind(cell: str) -> str | None:
     name = " ".join(strip_accents(cell.strip(_QUOTES).lower()).split())
+    # "N°" as keyboards write it: masculine ordinal, ring or numero sign.
+    name = name.replace("nº", "n°").replace("n˚", "n°").replace("№", "n°")
     return _COLUMNS.get(name.rstrip(" :"))
 
 

@@ -10,7 +10,7 @@ _LETTERS = "A-Za-zÀ-ÖØ-öø-ÿ"
 # Capitalised or upper-case words; possessive, so that a word glued to digits ("DZQM006",
 # "B12") is a code and not a shorter word.
 _TOKEN = re.compile(
-    rf"[A-ZÀ-ÖØ-Þ](?<![\w\-'\u2019].)[{_LETTERS}'\u2019]*+(?:-[{_LETTERS}][{_LETTERS}'\u2019]*+)*+(?![\d])"
+    rf"[A-ZÀ-ÖØ-Þ](?<![\w\-'\u2019].)[{_LETTERS}'\u2019]*+(?:-[{_LETTERS}][{_LETTERS}'\u2019]*+)*+(?![\d]|-\d)"
 )
 
 

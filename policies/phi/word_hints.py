@@ -16,7 +16,25 @@ from ahocorasick_rs import AhoCorasick
 
 # What may stand before a word: each keyword is indexed after each of these, since most words
 # hold some keyword ("ars" in "mars") and a hit per such word would cost more than the search.
-_LEADS = (" ", "\n", "\t", "(", "'", "/", "-", ",", ".", ":", ";")
+# Only the characters that open words in practice (blanks, table cells, "l'", "(", "/", "-"):
+# each lead multiplies the automaton's patterns, and ",", ".", ":" glued to the next word
+# changed no span of the corpora.
+_LEADS = (" ", "\n", "\t", "(", "'", "/", "-", ";")
+
+
+_LEAD_SET = frozenset(_LEADS)
+# Words this long seldom occur inside another word: each is indexed once and its hits are
+# checked for a lead in Python, instead of being indexed once after each lead (the automaton
+# stays a fraction of the size, and a large automaton is slow once other work evicted it).
+_BARE_FROM = 5
+
+
+def _patterns(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        pattern
+        for word in words
+        for pattern in ((word,) if len(word) >= _BARE_FROM else [lead + word for lead in _LEADS])
+    )
 
 
 def _is_word_char(char: str) -> bool:
@@ -30,9 +48,12 @@ class WordHints:
         self.words = tuple(words)
         self.prefixes = tuple(prefixes)
         self._word_group, self._prefix_group = f"{name}:word", f"{name}:prefix"
+        # A bare word's hit starts at the word, a led word's at its lead: no word opens with a
+        # lead, so the first character of a hit tells which it is.
+        assert not any(word[:1] in _LEAD_SET for word in self.words + self.prefixes)
         self._keywords = {
-            self._word_group: tuple(lead + word for word in self.words for lead in _LEADS),
-            self._prefix_group: tuple(lead + word for word in self.prefixes for lead in _LEADS),
+            self._word_group: _patterns(self.words),
+            self._prefix_group: _patterns(self.prefixes),
         }
         patterns = [*self._keywords[self._word_group], *self._keywords[self._prefix_group]]
         whole = len(self._keywords[self._word_group])
@@ -61,23 +82,28 @@ class WordHints:
             hits = self._automaton.find_matches_as_indexes(padded, overlapping=True)
         except UnicodeEncodeError:
             return False
-        return any(_bounded(padded, end, self._whole[index]) for index, _, end in hits)
+        return any(
+            _bounded(padded, end, self._whole[index]) and _led(padded, start)
+            for index, start, end in hits
+        )
 
     def found_between(
         self, lowered: str, hits: Mapping[str, list[tuple[int, int]]], lo: int, hi: int
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
         in the whole lower-cased text."""
-        return self.found_among(lowered, self.occurrences(hits), lo, hi)
+        return self.found_among(lowered, self.occurrences(hits, lowered), lo, hi)
 
-    def occurrences(self, hits: Mapping[str, list[tuple[int, int]]]) -> Occurrences:
-        """This object's hits among the keyword index's ``hits``, both groups merged, for
-        :meth:`found_among`: built once per text, then each window costs one binary search
-        over plain integers."""
+    def occurrences(self, hits: Mapping[str, list[tuple[int, int]]], lowered: str) -> Occurrences:
+        """This object's hits among the keyword index's ``hits`` in ``lowered``, both groups
+        merged, each starting at its lead, for :meth:`found_among`: built once per text, then
+        each window costs one binary search over plain integers."""
         merged = sorted(
-            [(start, end, True) for start, end in hits[self._word_group]]
-            + [(start, end, False) for start, end in hits[self._prefix_group]]
-        )
+            [(lead, end, True) for start, end in hits[self._word_group]
+             if (lead := _lead_of(lowered, start)) >= 0]
+            + [(lead, end, False) for start, end in hits[self._prefix_group]
+               if (lead := _lead_of(lowered, start)) >= 0]
+        )  # fmt: skip
         return Occurrences(
             [start for start, _, _ in merged],
             [end for _, end, _ in merged],
@@ -109,6 +135,18 @@ class Occurrences(NamedTuple):
     starts: list[int]
     ends: list[int]
     wholes: list[bool]
+
+
+def _led(text: str, start: int) -> bool:
+    """True when the hit at ``start`` begins with its lead or follows one."""
+    return text[start] in _LEAD_SET or (start > 0 and text[start - 1] in _LEAD_SET)
+
+
+def _lead_of(lowered: str, start: int) -> int:
+    """Where the lead of the hit at ``start`` stands; -1 for a bare word inside another."""
+    if lowered[start] in _LEAD_SET:
+        return start
+    return start - 1 if start > 0 and lowered[start - 1] in _LEAD_SET else -1
 
 
 def _bounded(text: str, end: int, whole: bool, hi: int | None = None) -> bool:

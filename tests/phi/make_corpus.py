@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.phi import admin_documents as admin
 from tests.phi import fakes
 from tests.phi import lookalikes as look
 from tests.phi import ward_documents as ward
@@ -219,9 +220,10 @@ def english_note(rng: random.Random) -> Doc:
 
 def clean_text(rng: random.Random) -> Doc:
     """An identifier-free document: look-alikes, letterheads, bad checksums."""
-    shape = rng.randrange(6 + len(ward.CLEAN))
+    extra = [*ward.CLEAN, *admin.CLEAN]
+    shape = rng.randrange(6 + len(extra))
     if shape >= 6:
-        return ward.CLEAN[shape - 6](rng)
+        return extra[shape - 6](rng)
     doc = Doc("clean_" + ["prompt", "letter", "protocol", "lab", "english", "long"][shape])
     if shape == 0:
         doc.add(rng.choice(["Résume ce compte rendu : ", "Rédige une synthèse : ",
@@ -258,7 +260,7 @@ def clean_text(rng: random.Random) -> Doc:
 _BEARING: list[tuple[Callable[[random.Random], Doc], int]] = [
     (prompt, 6), (discharge_letter, 4), (prescription, 3), (operative_report, 2),
     (admission_form, 3), (patient_email, 2), (long_record, 2), (english_note, 2),
-    *ward.BEARING,
+    *ward.BEARING, *admin.BEARING,
 ]  # fmt: skip
 
 

@@ -46,10 +46,17 @@ def test_corpus_has_the_required_shape() -> None:
             assert text[span["start"] : span["end"]].strip() == text[span["start"] : span["end"]]
 
 
+# The detector's figures on both seeds (99.7 % / 0 % / 97.9 % and 100 % / 0 % / 98.8 %) less a
+# small margin: tighter than the targets (99.5 %, 10 %, 90 %), so that a regression shows.
+FLAG_RECALL_FLOOR = 0.995
+FALSE_FLAG_CEILING = 0.02
+FULL_COVERAGE_FLOOR = 0.965
+
+
 def _check_targets(scores: Scores) -> None:
-    assert scores.flag_recall >= 0.995, scores.misses
-    assert scores.false_flag_rate <= 0.10, scores.false_flags
-    assert scores.full_coverage >= 0.90, scores.misses
+    assert scores.flag_recall >= FLAG_RECALL_FLOOR, scores.misses
+    assert scores.false_flag_rate <= FALSE_FLAG_CEILING, scores.false_flags
+    assert scores.full_coverage >= FULL_COVERAGE_FLOOR, scores.misses
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from tests.phi.heldout.document import TYPES, Document
 from tests.phi.heldout.generator import CORPUS_PATH, CORPUS_SEED, generate
 from tests.phi.heldout.identifiers import iban_is_valid, luhn_is_valid, nir_is_valid, nir_key
 
-FLAG_RECALL_FLOOR = 0.88
+FLAG_RECALL_FLOOR = 0.915
 FALSE_FLAG_CEILING = 0.21
-FULL_COVERAGE_FLOOR = 0.62
+FULL_COVERAGE_FLOOR = 0.665
 
 
 def _committed() -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from tests.phi import admin_documents as admin
 from tests.phi import fakes
 from tests.phi import lookalikes as look
 from tests.phi.labelled_doc import Doc
@@ -126,10 +127,10 @@ def institutional_sentence(rng: random.Random) -> str:
 
 
 def _table_cell(doc: Doc, rng: random.Random, column: str, row: dict[str, str]) -> None:
-    if column in {"IPP", "N° patient"}:
+    if column in _IPP_COLUMNS:
         doc.phi(row["ipp"], "IPP")
-    elif column in {"NDA", "Venue"}:
-        doc.phi(fakes.nda(rng), "NDA")
+    elif column in _NDA_COLUMNS:
+        doc.phi(fakes.nda(rng) if rng.random() < 0.5 else admin.stay_number(rng), "NDA")
     elif column in {"NOM", "Nom", "nom"}:
         doc.phi(row["last"], "PERSON")
     elif column in {"PRENOM", "Prénom", "prénom"}:
@@ -162,8 +163,10 @@ def _table_cell(doc: Doc, rng: random.Random, column: str, row: dict[str, str]) 
         doc.add(rng.choice(["cardiologie", "gériatrie", "HDJ", "USC", "médecine B"]))
 
 
+_IPP_COLUMNS = ["IPP", "N° patient", "NIP", "ID", "Identifiant", "Nº patient", "N° IPP"]
+_NDA_COLUMNS = ["NDA", "Venue", "N° séjour", "Séjour", "N° de venue", "IEP", "N° dossier"]
 _ID_COLUMNS = [
-    ["IPP", "NDA", "N° patient", "Venue"],
+    [*_IPP_COLUMNS, *_NDA_COLUMNS],
     ["NOM", "Nom", "nom"],
     ["PRENOM", "Prénom", "prénom"],
     ["DDN", "Date de naissance", "Né(e) le"],
@@ -195,19 +198,25 @@ def pasted_table(rng: random.Random) -> Doc:
     columns += [rng.choice(group) for group in rng.sample(_OTHER_COLUMNS, rng.randint(1, 3))]
     rng.shuffle(columns)
     separator = rng.choice([";", "\t", " | ", ","])
-    doc.add(separator.join(columns) + "\n")
+    # A table pasted from a wiki or a chat answer: pipes around each row, a rule under the header.
+    framed = separator == " | " and rng.random() < 0.5
+    doc.add(("| " if framed else "") + separator.join(columns) + (" |\n" if framed else "\n"))
+    if framed:
+        doc.add("|" + "|".join("---" for _ in columns) + "|\n")
     for _ in range(rng.randint(2, 6)):
         last = fakes.surname(rng)
         row = {
-            "ipp": fakes.ipp(rng),
+            "ipp": fakes.ipp(rng) if rng.random() < 0.5 else admin.patient_number(rng),
             "first": fakes.first_name(rng),
             "last": last.upper() if rng.random() < 0.6 else last,
         }
+        if framed:
+            doc.add("| ")
         for index, column in enumerate(columns):
             if index:
                 doc.add(separator)
             _table_cell(doc, rng, column, row)
-        doc.add("\n")
+        doc.add(" |\n" if framed else "\n")
     return doc
 
 
