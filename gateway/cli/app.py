@@ -68,6 +68,7 @@ def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
         log_config=None,  # our handler (JSON or text, with request ids) stays in place
         timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
         server_header=False,
+        root_path=settings.root_path,
     )
 
 
