@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from billing import directory
 from billing.db.database import make_engine
@@ -23,7 +24,6 @@ from gateway.catalog import Catalog
 from gateway.console.links import link_key, make_token
 from gateway.settings import Settings
 from gateway.steps.key_issuing import issue_key
-from starlette.types import ASGIApp
 
 ADMIN_TOKEN = "console-admin-token-for-tests"
 HOSTILE_NAME = "<script>alert(1)</script>"
