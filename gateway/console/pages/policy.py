@@ -60,7 +60,8 @@ async def explain(request: Request) -> Response:
     if not isinstance(body, dict):
         raise ConsoleProblem(400, "error.explain_body")
     chosen = form.text("model", 200)
-    model = services.catalog.model(chosen or str(body.get("model", "")))
+    first = services.catalog.models[0].name if services.catalog.models else ""
+    model = services.catalog.model(chosen or str(body.get("model") or first))
     if model is None:
         raise ConsoleProblem(404, "error.unknown_model")
     owner = KeyOwner(
