@@ -12,11 +12,15 @@ document.addEventListener("click", function (event) {
       const note = copy.parentElement && copy.parentElement.querySelector(".copied");
       if (note) note.hidden = false;
     };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {});
-    } else {
+    // The selected field is the fallback: the clipboard API may be refused (no permission).
+    const fallback = function () {
       document.execCommand("copy");
       done();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, fallback);
+    } else {
+      fallback();
     }
     return;
   }
