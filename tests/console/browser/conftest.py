@@ -26,7 +26,8 @@ from tests.console.conftest import ADMIN_TOKEN, seed_people
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = Path(os.environ.get("HYGIE_SCREENSHOTS") or HERE.parent / "screenshots")
-PRICES = {CHAT_MODEL: {"input": "3", "output": "15"}}
+# Dear enough that three short requests cost euros, not fractions of a cent.
+PRICES = {CHAT_MODEL: {"input": "20000", "output": "20000"}}
 
 
 def missing(reason: str) -> NoReturn:
