@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 CHART_WIDTH = 600
 CHART_HEIGHT = 120
+MAX_BAR_WIDTH = 40
+
+
+def every_day(first: date, last: date, values: dict[str, int]) -> list[tuple[str, int]]:
+    """One point per day of ``first..last`` (ISO date labels), 0 where ``values`` has none."""
+    days = (last - first).days + 1
+    labels = [(first + timedelta(days=n)).isoformat() for n in range(max(0, min(days, 366)))]
+    return [(label, values.get(label, 0)) for label in labels]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +39,14 @@ def columns(points: Sequence[tuple[str, int]]) -> list[Column]:
         return []
     tallest = max(value for _, value in points) or 1
     step = CHART_WIDTH / len(points)
+    width = min(step * 0.8, MAX_BAR_WIDTH)
     return [
         Column(
             label=label,
             value=value,
-            x=round(i * step + step * 0.1, 2),
+            x=round(i * step + (step - width) / 2, 2),
             y=round(CHART_HEIGHT - CHART_HEIGHT * value / tallest, 2),
-            width=round(step * 0.8, 2),
+            width=round(width, 2),
             height=round(CHART_HEIGHT * value / tallest, 2),
         )
         for i, (label, value) in enumerate(points)

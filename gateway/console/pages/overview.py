@@ -16,7 +16,7 @@ from billing.money import from_micros
 from billing.reports.report import SPLIT_EXTERNAL, SPLIT_ON_PREMISE, Dimension, usage_report
 from gateway.api.admin_auth import AdminPrincipal
 from gateway.api.reports import deployment_view
-from gateway.console.charts import columns, share_pct
+from gateway.console.charts import columns, every_day, share_pct
 from gateway.console.context import visit
 from gateway.console.periods import this_month
 from gateway.console.rendering import render
@@ -94,12 +94,22 @@ async def overview(request: Request) -> Response:
         total_tokens=total_tokens,
         on_premise_pct=share_pct(split[SPLIT_ON_PREMISE].requests, by_department.total.requests),
         external_pct=share_pct(split[SPLIT_EXTERNAL].requests, by_department.total.requests),
-        requests_per_day=columns([(b.key["day"], b.figures.requests) for b in by_day.buckets]),
+        requests_per_day=columns(
+            every_day(
+                period.first,
+                period.last,
+                {b.key["day"]: b.figures.requests for b in by_day.buckets},
+            )
+        ),
         tokens_per_day=columns(
-            [
-                (b.key["day"], b.figures.prompt_tokens + b.figures.completion_tokens)
-                for b in by_day.buckets
-            ]
+            every_day(
+                period.first,
+                period.last,
+                {
+                    b.key["day"]: b.figures.prompt_tokens + b.figures.completion_tokens
+                    for b in by_day.buckets
+                },
+            )
         ),
         alerts=await visible_alerts(services, principal),
     )

@@ -89,6 +89,7 @@ class ConsoleSite:
 
     gateway: RunningGateway
     prefix: str = ""
+    keys: dict[str, str] = field(default_factory=dict)
     browser: Any = None
     errors: list[str] = field(default_factory=list)
 
@@ -130,11 +131,11 @@ def site(
     simulator: BackgroundServer, start_gateway: GatewayFactory, sqlite_url: str
 ) -> ConsoleSite:
     chromium_executable()  # skip (or fail under CI) before starting anything
-    asyncio.run(seed_people(sqlite_url))
+    keys = asyncio.run(seed_people(sqlite_url))
     gateway = start_gateway(
         console_catalog(simulator.url), sqlite_url, quota_refresh_s=0.2, admin_token=ADMIN_TOKEN
     )
-    return ConsoleSite(gateway)
+    return ConsoleSite(gateway, keys=keys)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
+from billing import directory
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
 from gateway.app import create_app
@@ -65,8 +67,8 @@ def chat(gateway: RunningGateway, key: str | None = None) -> str:
     return reply.id
 
 
-async def ledger_cost(database_url: str, expected_records: int) -> Decimal:
-    """The ledger's total cost in euros, once it holds ``expected_records`` records."""
+async def ledger_cost(database_url: str, expected_records: int, department: str) -> Decimal:
+    """``department``'s total cost in the ledger (euros), once it holds that many records."""
     engine = make_engine(database_url)
     try:
         for _ in range(200):
@@ -74,10 +76,28 @@ async def ledger_cost(database_url: str, expected_records: int) -> Decimal:
             if len(records) >= expected_records:
                 break
             await asyncio.sleep(0.05)
+        found = await directory.find_department(engine, department)
     finally:
         await engine.dispose()
-    assert len(records) >= expected_records
-    return Decimal(sum(r.cost_micro_eur or 0 for r in records)) / 1_000_000
+    assert len(records) >= expected_records and found is not None
+    mine = [r.cost_micro_eur or 0 for r in records if r.department_id == found.id]
+    return Decimal(sum(mine)) / 1_000_000
+
+
+def set_budget(gateway: RunningGateway, department: str, euros: str) -> None:
+    """A monthly budget through the admin API (the console's own form is tested elsewhere)."""
+    answer = httpx.put(
+        f"{gateway.url}/admin/quotas",
+        headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={
+            "level": "department",
+            "department": department,
+            "budget_eur": euros,
+            "period": "month",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def test_each_role_sees_its_pages_and_every_page_renders(
@@ -188,9 +208,12 @@ def test_finance_statement_and_focus_files_match_the_ledger(
 ) -> None:
     for _ in range(3):
         chat(site.gateway)
+    chat(site.gateway, site.keys["rita"])  # another department, left out of the statement
+    set_budget(site.gateway, "cardiologie", "5.00")
+    set_budget(site.gateway, "radiologie", "2.00")
 
     async def scenario() -> None:
-        expected = await ledger_cost(site.gateway.database_url, 3)
+        expected = await ledger_cost(site.gateway.database_url, 4, "cardiologie")
         cents = expected.quantize(Decimal("0.01"))
         assert cents > 0
         async with site.browsing():
@@ -217,7 +240,8 @@ def test_finance_statement_and_focus_files_match_the_ledger(
             focus_file = tmp_path / "focus.csv"
             await (await focus_download.value).save_as(focus_file)
             rows = list(csv.DictReader(io.StringIO(focus_file.read_text(encoding="utf-8-sig"))))
-            assert sum((Decimal(r["BilledCost"]) for r in rows), Decimal(0)) == cents
+            billed = [r for r in rows if r["SubAccountId"] == "cardiologie"]
+            assert sum((Decimal(r["BilledCost"]) for r in billed), Decimal(0)) == cents
             await page.goto("/console/finance")
             await page.screenshot(path=screenshots / "finance.png", full_page=True)
             await page.goto("/console/overview")
