@@ -5,6 +5,7 @@ same as ``/admin/reports``); days and months are the organisation's time zone.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -168,10 +169,12 @@ async def focus(request: Request) -> Response:
 
 
 def _attachment(text: str, filename: str, media: str = "text/csv") -> Response:
+    # A department name goes into the file name: keep it to characters every system accepts.
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     return with_security_headers(
         Response(
             text,
             media_type=f"{media}; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{filename}"'},
+            headers={"content-disposition": f'attachment; filename="{safe}"'},
         )
     )
