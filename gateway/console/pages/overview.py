@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,7 +14,13 @@ from billing import directory
 from billing.limits import repo
 from billing.limits.nodes import department_of_node
 from billing.money import from_micros
-from billing.reports.report import SPLIT_EXTERNAL, SPLIT_ON_PREMISE, Dimension, usage_report
+from billing.reports.report import (
+    SPLIT_EXTERNAL,
+    SPLIT_ON_PREMISE,
+    Dimension,
+    UsageReport,
+    usage_report,
+)
 from gateway.api.admin_auth import AdminPrincipal
 from gateway.api.reports import deployment_view
 from gateway.console.charts import columns, every_day, share_pct
@@ -61,28 +68,39 @@ async def visible_alerts(services: Services, principal: AdminPrincipal) -> list[
     ]
 
 
+def _sums(report: UsageReport, dim: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Cost (micro-euros), requests and tokens per value of ``dim`` across the buckets."""
+    cost: dict[str, int] = defaultdict(int)
+    requests: dict[str, int] = defaultdict(int)
+    tokens: dict[str, int] = defaultdict(int)
+    for bucket in report.buckets:
+        key, figures = bucket.key[dim], bucket.figures
+        cost[key] += figures.cost_micro_eur
+        requests[key] += figures.requests
+        tokens[key] += figures.prompt_tokens + figures.completion_tokens
+    return cost, requests, tokens
+
+
 @router.get("/overview")
 async def overview(request: Request) -> Response:
     current = visit(request, "overview")
     services, principal = current.services, current.staff
     department = scope_of(principal)
     period = this_month(services)
-    view = deployment_view(services)
-    by_department = await usage_report(
+    # One report (department x day) feeds every figure of the page: one pass over the data.
+    report = await usage_report(
         services.engine,
         period=period,
-        group_by=(Dimension.DEPARTMENT,),
+        group_by=(Dimension.DEPARTMENT, Dimension.DAY),
         department=department,
-        deployments=view,
+        deployments=deployment_view(services),
     )
-    by_day = await usage_report(
-        services.engine, period=period, group_by=(Dimension.DAY,), department=department
-    )
+    cost, _, _ = _sums(report, "department")
+    _, requests_per_day, tokens_per_day = _sums(report, "day")
     budgets = await department_budgets(services)
-    spent = {b.key["department"]: b.figures.cost_eur for b in by_department.buckets}
+    spent = {name: from_micros(micros) for name, micros in cost.items()}
     names = sorted({n for n in (*spent, *budgets) if department is None or n == department})
-    split = by_department.split
-    total_tokens = by_department.total.prompt_tokens + by_department.total.completion_tokens
+    split, total = report.split, report.total
     return render(
         request,
         "overview.html",
@@ -90,26 +108,11 @@ async def overview(request: Request) -> Response:
         page="overview",
         period=period,
         departments=[DepartmentSpend(n, spent.get(n, Decimal(0)), budgets.get(n)) for n in names],
-        total=by_department.total,
-        total_tokens=total_tokens,
-        on_premise_pct=share_pct(split[SPLIT_ON_PREMISE].requests, by_department.total.requests),
-        external_pct=share_pct(split[SPLIT_EXTERNAL].requests, by_department.total.requests),
-        requests_per_day=columns(
-            every_day(
-                period.first,
-                period.last,
-                {b.key["day"]: b.figures.requests for b in by_day.buckets},
-            )
-        ),
-        tokens_per_day=columns(
-            every_day(
-                period.first,
-                period.last,
-                {
-                    b.key["day"]: b.figures.prompt_tokens + b.figures.completion_tokens
-                    for b in by_day.buckets
-                },
-            )
-        ),
+        total=total,
+        total_tokens=total.prompt_tokens + total.completion_tokens,
+        on_premise_pct=share_pct(split[SPLIT_ON_PREMISE].requests, total.requests),
+        external_pct=share_pct(split[SPLIT_EXTERNAL].requests, total.requests),
+        requests_per_day=columns(every_day(period.first, period.last, requests_per_day)),
+        tokens_per_day=columns(every_day(period.first, period.last, tokens_per_day)),
         alerts=await visible_alerts(services, principal),
     )
