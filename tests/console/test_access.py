@@ -145,3 +145,32 @@ def _csrf(html: str) -> str:
 
 def _first_key_id(html: str) -> str:
     return hidden(html, "key_id")
+
+
+def test_quota_form_follows_the_api_rules_for_a_department_admin(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with open_console(sqlite_url, CATALOG, tmp_path / "spool") as console:
+            dora = await console.sign_in("dora")
+            page = await dora.get("/console/quotas")
+            csrf = hidden(page.text, "csrf")
+
+            async def post(path: str, **data: str) -> int:
+                answer = await dora.post(path, data={"csrf": csrf, **data})
+                return answer.status_code
+
+            member = {"level": "user", "department": "cardiologie", "username": "max"}
+            assert await post("/console/quotas/preview", **member, budget_eur="3.50") == 200
+            assert await post("/console/quotas", **member, budget_eur="3.50", rpm="10") == 303
+            assert "3,50" in (await dora.get("/console/quotas")).text
+            finance = {**member, "username": "fiona"}
+            assert await post("/console/quotas", **finance, budget_eur="1") == 403
+            other = {"level": "department", "department": "radiologie", "budget_eur": "1"}
+            assert await post("/console/quotas/preview", **other) == 404
+            assert await post("/console/quotas", **other) == 404
+            for bad in ("abc", "1e400", "-1", "NaN"):
+                bad_budget = {"level": "department", "department": "cardiologie"}
+                assert await post("/console/quotas", **bad_budget, budget_eur=bad) == 400
+
+    asyncio.run(scenario())
