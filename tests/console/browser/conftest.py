@@ -44,7 +44,7 @@ def chromium_executable() -> str:
         or shutil.which("chromium")
     )
     if not path:
-        missing("no Chromium: run ../shared/browser/install.sh --apt-only (make test does)")
+        missing("no Chromium: run `make browser` (Debian's headless shell; make test does it)")
     return path
 
 
