@@ -224,6 +224,10 @@ def test_finance_statement_and_focus_files_match_the_ledger(
             await page.get_by_role("button", name="Voir le relevé").click()
             await page.wait_for_url("**/finance/statement?**")
             await page.screenshot(path=screenshots / "statement.png", full_page=True)
+            await page.emulate_media(media="print")  # printed: the statement, no navigation
+            assert not await page.get_by_role("navigation").is_visible()
+            assert await page.locator("#statement-total").is_visible()
+            await page.emulate_media(media="screen")
             shown = await page.locator("#statement-total").inner_text()
             assert shown.replace("\u202f", "").replace("\u00a0€", "") == f"{cents}".replace(
                 ".", ","
