@@ -4,7 +4,7 @@ PORT ?= 8080
 # The 15 slowest tests are printed after each run (CI output too); override to silence.
 PYTEST_ARGS ?= --durations=15
 
-.PHONY: help demo test test-vllm lint bench sync
+.PHONY: help demo test test-vllm lint bench sync browser
 
 help:  ## List the targets and what each does
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
@@ -15,9 +15,12 @@ sync:  ## Install the locked environment (uv sync --frozen)
 demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
 	@$(UV) run --frozen hygie demo --port $(PORT)
 
-test: sync  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart)
+test: sync browser  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart, browser)
 	@scripts/install-helm.sh >/dev/null
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+browser:  ## Debian's headless Chromium for the console's browser tests (apt; no download)
+	@scripts/install-browser.sh
 
 test-vllm: sync  ## Opt-in: the same path against a real vLLM (see tests/real_vllm/README.md)
 	@$(UV) run --frozen pytest -m vllm tests/real_vllm $(PYTEST_ARGS)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from gateway.api import admin, audit, openai, quotas, reports
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
+from gateway.console.mount import install_console
 from gateway.http.auth_throttle import (
     FailedAuthLimiter,
     FailedAuthThrottle,
@@ -82,6 +83,8 @@ def create_app(
     if settings.openapi == "admin":
         app.include_router(admin.openapi_router)
     install_error_handlers(app)
+    if settings.console_enabled:
+        install_console(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -114,6 +114,30 @@ class Settings(BaseSettings):
         default=1.0, ge=0, le=1, description="Share of requests traced (a caller's choice wins)."
     )
     org_timezone: str = "Europe/Paris"
+    # The console (gateway/console): sessions, sign-in links, the sub-path behind a proxy.
+    console_enabled: bool = Field(default=True, description="Serve the console at /console.")
+    console_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs one-time sign-in links (HYGIE_CONSOLE_SECRET); derived from the "
+        "admin token when unset. Links are refused when neither is set.",
+    )
+    console_cookie_secure: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure (HTTPS only). Turn off only for a plain-HTTP "
+        "demo on localhost.",
+    )
+    console_session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    console_link_ttl_s: int = Field(default=300, ge=30, le=3600)
+    console_public_url: str | None = Field(
+        default=None,
+        description="The address staff open, used in printed sign-in links, e.g. "
+        "https://intranet.example/ia (HYGIE_CONSOLE_PUBLIC_URL).",
+    )
+    root_path: str = Field(
+        default="",
+        pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="The sub-path a reverse proxy serves Hygie under, e.g. /ia (HYGIE_ROOT_PATH).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

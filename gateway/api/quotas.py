@@ -11,9 +11,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from billing.directory import KeyOwner
 from billing.ledger.reconcile import reconcile as reconcile_counters
 from billing.limits import repo
-from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
+from billing.limits.nodes import Node, UnknownNode, department_of_node, resolve_node
 from billing.money import from_micros, to_cents, to_micros
 from billing.periods import PeriodKind, period_containing
 from billing.quotas import (
@@ -28,6 +29,7 @@ from billing.quotas import (
 from billing.quotas.amounts import MAX_EUR, MAX_EUR_DECIMALS, MAX_UNITS
 from gateway.api import quota_scope
 from gateway.api.admin import admin_context
+from gateway.api.admin_auth import AdminPrincipal
 from gateway.api.admin_input import DepartmentName, KeyId, UseCase, Username
 from gateway.api.audit import audited, record_change
 from gateway.errors import InvalidRequest, NotFound, QuotaUnavailable
@@ -138,26 +140,39 @@ async def me(request: Request) -> Response:
     """The caller's identity, limits and consumption at every level above its key."""
     services: Services = request.app.state.services
     owner = await services.authenticator.authenticate(request.headers.get("authorization"))
-    now = datetime.now(UTC)
-    levels = []
-    for limits in services.quotas.chain_for(owner):
-        window, usage = await _usage(services, limits, now)
-        levels.append(_figures(limits, usage, window))
     return _json(
         {
             "user": owner.username,
             "department": owner.department,
             "use_case": owner.use_case,
             "key_id": owner.key_id,
-            "limits": levels,
+            "limits": await limits_above(services, owner),
         }
     )
+
+
+async def limits_above(services: Services, owner: KeyOwner) -> list[dict[str, Any]]:
+    """The limits and consumption of every configured level above ``owner``'s key."""
+    now = datetime.now(UTC)
+    levels = []
+    for limits in services.quotas.chain_for(owner):
+        window, usage = await _usage(services, limits, now)
+        levels.append(_figures(limits, usage, window))
+    return levels
 
 
 @router.put("/admin/quotas", openapi_extra=audited("quota.set"))
 async def set_quota(body: QuotaSpec, request: Request) -> Response:
     """Create or replace a node's limits; they apply to new requests within seconds."""
     services, principal = await admin_context(request)
+    node, limits = await save_quota(request, services, principal, body)
+    return _json({"node_id": node.node_id, "label": node.label, **_figures(limits, None, None)})
+
+
+async def save_quota(
+    request: Request, services: Services, principal: AdminPrincipal, body: QuotaSpec
+) -> tuple[Node, NodeLimits]:
+    """Check and store a node's limits, then reload them (the API's and the console's path)."""
     try:
         node = await resolve_node(
             services.engine,
@@ -210,13 +225,18 @@ async def set_quota(body: QuotaSpec, request: Request) -> Response:
     # The counters are rebuilt from the ledger: records not yet stored would be forgotten.
     await services.ledger.flush()
     await services.quotas.rebuild_from_ledger()
-    return _json({"node_id": node.node_id, "label": node.label, **_figures(limits, None, None)})
+    return node, limits
 
 
 @router.get("/admin/quotas")
 async def list_quotas(request: Request) -> Response:
     """Configured limits with the current consumption of each node."""
     services, principal = await admin_context(request)
+    return _json({"data": await quota_rows(services, principal)})
+
+
+async def quota_rows(services: Services, principal: AdminPrincipal) -> list[dict[str, Any]]:
+    """The limits the principal may see, each with its node's current consumption."""
     now = datetime.now(UTC)
     rows = []
     for node_id, stored in sorted((await repo.all_limits(services.engine)).items()):
@@ -226,7 +246,7 @@ async def list_quotas(request: Request) -> Response:
         rows.append(
             {"node_id": node_id, "label": stored.label, **_figures(stored.limits, usage, window)}
         )
-    return _json({"data": rows})
+    return rows
 
 
 @router.delete("/admin/quotas/{node_id}", openapi_extra=audited("quota.delete"))

@@ -13,6 +13,7 @@ import uvicorn
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.admin import departments_app, keys_app, teams_app, users_app
 from gateway.cli.audit import audit_app
+from gateway.cli.console import console_app
 from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
 from gateway.cli.report import report_app
@@ -33,6 +34,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(policy_app, name="policy")
 app.add_typer(quotas_app, name="quotas")
 app.add_typer(audit_app, name="audit")
+app.add_typer(console_app, name="console")
 app.command("scan")(scan)
 
 ConfigOpt = Annotated[
@@ -70,6 +72,7 @@ def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
         log_config=None,  # our handler (JSON or text, with request ids) stays in place
         timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
         server_header=False,
+        root_path=settings.root_path,
     )
 
 

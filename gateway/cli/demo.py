@@ -11,6 +11,7 @@ from billing import directory
 from billing.db.database import make_engine
 from billing.db.migrate import upgrade_to_head
 from gateway.catalog import Catalog, parse_catalog
+from gateway.cli.console import sign_in_link
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
@@ -20,6 +21,7 @@ DEMO_CHAT_MODEL = "llama-3.1-8b-instruct"
 DEMO_EMBEDDING_MODEL = "bge-m3"
 DEMO_DEPARTMENT = "cardiologie"
 DEMO_USER = "dr.martin"
+DEMO_ADMIN = "admin.dsn"
 
 
 def demo_catalog(simulator_url: str) -> Catalog:
@@ -89,6 +91,9 @@ async def seed_demo_key(database_url: str) -> str:
         key = await issue_key(
             engine, DEMO_USER, department=DEMO_DEPARTMENT, use_case="demo", name="demo"
         )
+        await directory.create_user(
+            engine, DEMO_ADMIN, department=DEMO_DEPARTMENT, display_name="DSN", role="admin"
+        )
     finally:
         await engine.dispose()
     return key.secret
@@ -106,6 +111,7 @@ def prepare_demo(
         host="127.0.0.1",
         port=port,
         admin_token=secrets.token_urlsafe(24),
+        console_cookie_secure=False,  # the demo is plain HTTP on localhost
     )
     upgrade_to_head(settings.database_url)
     secret = asyncio.run(seed_demo_key(settings.database_url))
@@ -129,6 +135,9 @@ def banner(settings: Settings, key: str, simulator_url: str) -> str:
             f"OPENAI_API_KEY={key}",
             f"curl -s {base}/chat/completions -H 'Authorization: Bearer {key}' "
             f"-H 'Content-Type: application/json' -d '{body}'",
+            f"Console: open this single-use link within the hour to sign in as '{DEMO_ADMIN}' "
+            "(more with `hygie console link --user NAME`):",
+            sign_in_link(settings, DEMO_ADMIN, ttl_s=3600),
             "Press Ctrl-C to stop.",
         ]
     )
