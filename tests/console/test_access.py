@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billing import directory
+from billing import audit, directory
 from billing.db.database import make_engine
 from gateway.console.access import PAGES
 from tests.conftest import make_catalog
@@ -174,3 +174,33 @@ def test_quota_form_follows_the_api_rules_for_a_department_admin(
                 assert await post("/console/quotas", **bad_budget, budget_eur=bad) == 400
 
     asyncio.run(scenario())
+
+
+def test_console_changes_are_in_the_audit_trail_under_the_signed_in_person(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async def scenario() -> list[tuple[str, str, str]]:
+        async with open_console(sqlite_url, CATALOG, tmp_path / "spool") as console:
+            ada = await console.sign_in("ada")
+            csrf = _csrf((await ada.get("/console/organisation")).text)
+            made = await ada.post(
+                "/console/organisation/departments", data={"csrf": csrf, "name": "pediatrie"}
+            )
+            assert made.status_code == 303
+            max_ = await console.sign_in("max")
+            page = await max_.get("/console/me")
+            revoked = await max_.post(
+                "/console/me/keys/revoke",
+                data={"csrf": _csrf(page.text), "key_id": _first_key_id(page.text)},
+            )
+            assert revoked.status_code == 303
+        engine = make_engine(sqlite_url)
+        try:
+            entries = await audit.list_entries(engine)
+        finally:
+            await engine.dispose()
+        return [(e.actor, e.action, e.target) for e in entries]
+
+    entries = asyncio.run(scenario())
+    assert ("ada", "department.create", "pediatrie") in entries
+    assert any(actor == "max" and action == "key.revoke" for actor, action, _ in entries)
