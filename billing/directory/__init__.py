@@ -16,16 +16,16 @@ from billing.directory.keys import (
     revoke_key,
     store_key,
 )
+from billing.directory.principal import KeyOwner, Principal
 from billing.directory.records import (
     ROLES,
     Department,
     DirectoryError,
     KeyInfo,
-    KeyOwner,
     NoSuchDepartment,
     User,
 )
-from billing.directory.users import create_user, find_user, list_users
+from billing.directory.users import create_user, find_user, list_users, sync_user
 
 __all__ = [
     "ROLES",
@@ -34,6 +34,7 @@ __all__ = [
     "KeyInfo",
     "KeyOwner",
     "NoSuchDepartment",
+    "Principal",
     "User",
     "create_department",
     "create_user",
@@ -47,4 +48,5 @@ __all__ = [
     "owner_of_key_hash",
     "revoke_key",
     "store_key",
+    "sync_user",
 ]

@@ -8,7 +8,8 @@ from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import api_keys, departments, users
-from billing.directory.records import DirectoryError, KeyInfo, KeyOwner, now
+from billing.directory.principal import Principal
+from billing.directory.records import DirectoryError, KeyInfo, now
 from billing.directory.users import find_user
 
 
@@ -55,15 +56,17 @@ def _key_query() -> Select[Any]:
     )
 
 
-async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> KeyOwner | None:
+async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> Principal | None:
     """The owner of the active (not revoked) key with this hash, or None."""
     query = _key_query().where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
     async with engine.connect() as connection:
         row = (await connection.execute(query)).first()
     if row is None:
         return None
-    return KeyOwner(
+    return Principal(
         key_id=row.id,
+        credential=f"key:{row.id}",
+        roles=(row.role,),
         user_id=row.user_id,
         username=row.username,
         role=row.role,

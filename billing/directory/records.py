@@ -50,20 +50,6 @@ class KeyInfo:
     role: str  # the owner's role: who may manage this key depends on it
 
 
-@dataclass(frozen=True, slots=True)
-class KeyOwner:
-    """Who a valid key belongs to: what authentication needs on every request."""
-
-    key_id: str
-    user_id: int
-    username: str
-    role: str
-    department_id: int
-    department: str
-    default_data_class: str | None
-    use_case: str | None
-
-
 def now() -> datetime:
     """The time stamped on new rows (aware, UTC)."""
     return datetime.now(UTC)

@@ -40,8 +40,15 @@ async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
         request.headers.get("authorization"),
         token.get_secret_value() if token else None,
         services.authenticator,
+        lambda: _break_glass(services, request),
     )
     return services, principal
+
+
+def _break_glass(services: Services, request: Request) -> None:
+    if services.break_glass is not None:
+        route = request.scope.get("route")
+        services.break_glass.used(request.method, getattr(route, "path", "?"))
 
 
 def _no_user(username: str) -> NotFound:

@@ -134,7 +134,8 @@ async def _usage(services: Services, limits: NodeLimits, now: datetime) -> tuple
 
 @router.get("/v1/me")
 async def me(request: Request) -> Response:
-    """The caller's identity, limits and consumption at every level above its key."""
+    """The caller's identity (whatever the credential: key, token or a front-end acting for
+    them), limits and consumption at every level above it."""
     services: Services = request.app.state.services
     owner = await services.authenticator.authenticate(request.headers.get("authorization"))
     now = datetime.now(UTC)
@@ -148,6 +149,10 @@ async def me(request: Request) -> Response:
             "department": owner.department,
             "use_case": owner.use_case,
             "key_id": owner.key_id,
+            "role": owner.role,
+            "credential": owner.credential.partition(":")[0],
+            "front_end_key_id": owner.front_end_key_id,
+            "end_user_verified": owner.end_user_verified,
             "limits": levels,
         }
     )

@@ -1,0 +1,48 @@
+"""Building the token authenticator from the settings (None when no issuer is configured)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing import directory
+from billing.directory import Department, User
+from gateway.identity.claims import Identity
+from gateway.identity.config import IdentityConfig
+from gateway.identity.introspection import Introspector
+from gateway.identity.provider_http import ProviderHttp
+from gateway.identity.signing_keys import IssuerKeys
+from gateway.identity.token_auth import TokenAuthenticator
+from gateway.identity.tokens import TokenVerifier
+
+
+def token_authenticator(
+    config: IdentityConfig, engine: AsyncEngine, http: ProviderHttp
+) -> TokenAuthenticator | None:
+    """The authenticator of the configured issuers' tokens, or None without issuers."""
+    if not config.issuers:
+        return None
+    keys = {
+        issuer.issuer: IssuerKeys(
+            issuer,
+            http,
+            min_refresh_s=config.jwks_min_refresh_s,
+            max_age_s=config.jwks_max_age_s,
+        )
+        for issuer in config.issuers
+    }
+
+    async def sync(identity: Identity) -> tuple[User, Department]:
+        return await directory.sync_user(
+            engine,
+            identity.username,
+            department=identity.department,
+            role=identity.role,
+            display_name=identity.display_name,
+        )
+
+    return TokenAuthenticator(
+        TokenVerifier(keys),
+        Introspector(list(keys.values()), http, max_cache_s=config.introspection_cache_s),
+        sync,
+        cache_size=config.token_cache_size,
+    )
