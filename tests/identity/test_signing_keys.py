@@ -90,9 +90,9 @@ def _public(jwks_file: Path) -> dict[str, object]:
     return {"keys": [{k: v for k, v in key.items() if k not in private} for key in keys]}
 
 
-def test_unknown_kids_refetch_at_most_once_per_interval(oidc_keys: Path, tmp_path: Path) -> None:
-    if not oidc_keys.exists():
-        pytest.skip("the session provider's keys are written when it starts")
+def test_unknown_kids_refetch_at_most_once_per_interval(
+    oidc: RunningProvider, oidc_keys: Path
+) -> None:
     counting = CountingProvider(_public(oidc_keys))
     with counting.server:
         issuer = IssuerConfig(issuer=counting.server.url, audience="hygie-gateway")
