@@ -20,7 +20,7 @@ from gateway.identity.signing_keys import IssuerKeys
 from tests.conftest import CHAT_MODEL, GatewayFactory, make_catalog
 from tests.identity import forge
 from tests.identity.conftest import identity_settings
-from tests.identity.oidc.oidc_provider import running_provider
+from tests.identity.oidc.oidc_provider import RunningProvider, running_provider
 
 MESSAGES = [{"role": "user", "content": "Bonjour"}]
 
