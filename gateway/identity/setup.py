@@ -11,7 +11,7 @@ from gateway.identity.config import IdentityConfig
 from gateway.identity.introspection import Introspector
 from gateway.identity.provider_http import ProviderHttp
 from gateway.identity.signing_keys import IssuerKeys
-from gateway.identity.token_auth import TokenAuthenticator
+from gateway.identity.token_auth import SyncFn, TokenAuthenticator
 from gateway.identity.tokens import TokenVerifier
 
 
@@ -21,15 +21,6 @@ def token_authenticator(
     """The authenticator of the configured issuers' tokens, or None without issuers."""
     if not config.issuers:
         return None
-    keys = {
-        issuer.issuer: IssuerKeys(
-            issuer,
-            http,
-            min_refresh_s=config.jwks_min_refresh_s,
-            max_age_s=config.jwks_max_age_s,
-        )
-        for issuer in config.issuers
-    }
 
     async def sync(identity: Identity) -> tuple[User, Department]:
         return await directory.sync_user(
@@ -39,6 +30,23 @@ def token_authenticator(
             role=identity.role,
             display_name=identity.display_name,
         )
+
+    return build_token_authenticator(config, http, sync)
+
+
+def build_token_authenticator(
+    config: IdentityConfig, http: ProviderHttp, sync: SyncFn
+) -> TokenAuthenticator:
+    """The authenticator of ``config``'s issuers, syncing users with ``sync``."""
+    keys = {
+        issuer.issuer: IssuerKeys(
+            issuer,
+            http,
+            min_refresh_s=config.jwks_min_refresh_s,
+            max_age_s=config.jwks_max_age_s,
+        )
+        for issuer in config.issuers
+    }
 
     return TokenAuthenticator(
         TokenVerifier(keys),
