@@ -106,6 +106,10 @@ class Exchange:
             user_id=owner.user_id if owner else None,
             department_id=owner.department_id if owner else None,
             use_case=owner.use_case if owner else None,
+            front_end_key_id=owner.front_end_key_id if owner else None,
+            end_user_verified=(
+                owner.end_user_verified if owner and owner.front_end_key_id else None
+            ),
             model=self.model,
             deployment=self.deployment,
             replica=self.replica,

@@ -127,7 +127,7 @@ class Pipeline:
         handed_off = False
         try:
             owner = exchange.owner = await self._auth.authenticate(
-                request.headers.get("authorization")
+                request.headers.get("authorization"), request.headers
             )
             raw = await read_body(request, self._limits.max_body_bytes)
             call = parse_call(endpoint, raw)

@@ -24,7 +24,7 @@ from gateway.backends.vllm import OpenAICompatibleClient, make_session
 from gateway.catalog import Catalog, DeploymentKind
 from gateway.identity.break_glass import BreakGlass
 from gateway.identity.provider_http import ProviderHttp
-from gateway.identity.setup import token_authenticator
+from gateway.identity.setup import front_ends, token_authenticator
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
@@ -159,10 +159,12 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     await writer.start()
     identity = settings.identity_config()
     identity_http = ProviderHttp(timeout_s=identity.http_timeout_s)
+    tokens = token_authenticator(identity, engine, identity_http)
     authenticator = Authenticator(
         lambda digest: directory.owner_of_key_hash(engine, digest),
         ttl_s=settings.key_cache_ttl_s,
-        tokens=token_authenticator(identity, engine, identity_http),
+        tokens=tokens,
+        front_ends=front_ends(identity, engine, tokens, ttl_s=settings.key_cache_ttl_s),
     )
     holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
     sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)

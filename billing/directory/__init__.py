@@ -14,9 +14,10 @@ from billing.directory.keys import (
     list_keys,
     owner_of_key_hash,
     revoke_key,
+    set_front_end,
     store_key,
 )
-from billing.directory.principal import KeyOwner, Principal
+from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, KeyOwner, Principal
 from billing.directory.records import (
     ROLES,
     Department,
@@ -25,12 +26,20 @@ from billing.directory.records import (
     NoSuchDepartment,
     User,
 )
-from billing.directory.users import create_user, find_user, list_users, sync_user
+from billing.directory.users import (
+    create_user,
+    find_user,
+    list_users,
+    sync_user,
+    user_in_department,
+)
 
 __all__ = [
+    "FRONT_END_MODES",
     "ROLES",
     "Department",
     "DirectoryError",
+    "FrontEndTrust",
     "KeyInfo",
     "KeyOwner",
     "NoSuchDepartment",
@@ -47,6 +56,8 @@ __all__ = [
     "list_users",
     "owner_of_key_hash",
     "revoke_key",
+    "set_front_end",
     "store_key",
     "sync_user",
+    "user_in_department",
 ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import api_keys, departments, users
-from billing.directory.principal import Principal
+from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
 from billing.directory.records import DirectoryError, KeyInfo, now
 from billing.directory.users import find_user
 
@@ -58,12 +58,20 @@ def _key_query() -> Select[Any]:
 
 async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> Principal | None:
     """The owner of the active (not revoked) key with this hash, or None."""
-    query = _key_query().where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    query = _key_query().where(
+        api_keys.c.key_hash == key_hash,
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
+    )
     async with engine.connect() as connection:
         row = (await connection.execute(query)).first()
     if row is None:
         return None
+    trust = None
+    if row.front_end in FRONT_END_MODES:
+        trust = FrontEndTrust(row.front_end, row.front_end_secret, bool(row.front_end_required))
     return Principal(
+        front_end=trust,
         key_id=row.id,
         credential=f"key:{row.id}",
         roles=(row.role,),
@@ -115,5 +123,31 @@ async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=now())
+        )
+    return bool(result.rowcount)
+
+
+async def set_front_end(
+    engine: AsyncEngine,
+    key_id: str,
+    *,
+    mode: str | None,
+    encrypted_secret: str | None = None,
+    required: bool = False,
+) -> bool:
+    """Mark an active key as a trusted chat front-end (``mode`` in :data:`FRONT_END_MODES`), or
+    as a plain key again (``mode`` None). True if an active key was changed."""
+    if mode is not None and mode not in FRONT_END_MODES:
+        raise DirectoryError(f"front-end mode {mode!r} is not one of {', '.join(FRONT_END_MODES)}")
+    values = {
+        "front_end": mode,
+        "front_end_secret": encrypted_secret if mode is not None else None,
+        "front_end_required": required and mode is not None,
+    }
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(**values)
         )
     return bool(result.rowcount)

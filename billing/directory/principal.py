@@ -9,6 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+FRONT_END_MODES = ("token", "signed", "headers")
+"""How a chat front-end may name its end user, from strictest to loosest: only by forwarding
+the user's own identity-provider token; also by a per-user JWT signed with a secret shared with
+the gateway (Open WebUI's ``X-OpenWebUI-User-Jwt``); also by plain headers (unverified)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrontEndTrust:
+    """What a key marked as a trusted chat front-end may do (``secret`` stays encrypted)."""
+
+    mode: str
+    encrypted_secret: str | None
+    required: bool
+    """Refuse the front-end's requests that name no (valid) end user."""
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -31,6 +46,8 @@ class Principal:
     roles: tuple[str, ...] = ()
     front_end_key_id: str | None = None
     end_user_verified: bool = True
+    front_end: FrontEndTrust | None = None
+    """Set on the principal of a trusted front-end's own key: it may name an end user."""
 
     def has_role(self, role: str) -> bool:
         """True when ``role`` is this principal's role or one of its extra roles."""

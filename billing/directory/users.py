@@ -6,7 +6,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.db.schema import users
+from billing.db.schema import departments, users
 from billing.directory.departments import create_department, find_department
 from billing.directory.records import (
     ROLES,
@@ -113,3 +113,25 @@ async def _ensure_department(engine: AsyncEngine, name: str) -> Department:
         if found is None:
             raise
         return found
+
+
+async def user_in_department(
+    engine: AsyncEngine, username: str, *, default_department: str
+) -> tuple[User, Department]:
+    """The user and their department; a user seen for the first time is created, as a plain
+    member, in ``default_department`` (which must exist)."""
+    user = await find_user(engine, username)
+    if user is None:
+        try:
+            user = await create_user(engine, username, department=default_department)
+        except DirectoryError:
+            user = await find_user(engine, username)  # created meanwhile by another request
+            if user is None:
+                raise
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(departments).where(departments.c.id == user.department_id)
+            )
+        ).one()
+    return user, Department(row.id, row.name, row.display_name, row.default_data_class)

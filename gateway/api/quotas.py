@@ -137,7 +137,9 @@ async def me(request: Request) -> Response:
     """The caller's identity (whatever the credential: key, token or a front-end acting for
     them), limits and consumption at every level above it."""
     services: Services = request.app.state.services
-    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    owner = await services.authenticator.authenticate(
+        request.headers.get("authorization"), request.headers
+    )
     now = datetime.now(UTC)
     levels = []
     for limits in services.quotas.chain_for(owner):

@@ -41,7 +41,7 @@ def identity_of(claims: dict[str, Any], issuer: IssuerConfig) -> Identity:
     raw_username = _text(claims.get(mapping.username)) or subject
     if not subject or not raw_username:
         raise InvalidApiKey("The token names no user.")
-    username = _clean(issuer.username_prefix + raw_username, _USERNAME_MAX)
+    username = clean_text(issuer.username_prefix + raw_username, _USERNAME_MAX)
     if username is None:
         raise InvalidApiKey("The token's username is not usable.")
     granted = _granted_roles(claims, issuer)
@@ -49,11 +49,11 @@ def identity_of(claims: dict[str, Any], issuer: IssuerConfig) -> Identity:
         issuer=issuer.issuer,
         subject=subject,
         username=username,
-        display_name=_clean(_text(claims.get(mapping.display_name)), _DISPLAY_MAX) or username,
+        display_name=clean_text(_text(claims.get(mapping.display_name)), _DISPLAY_MAX) or username,
         department=_department(claims, issuer),
         role=max(granted, key=HYGIE_ROLES.index),
         roles=tuple(sorted(granted, key=HYGIE_ROLES.index)),
-        use_case=_clean(_text(claims.get(mapping.use_case)), 128) if mapping.use_case else None,
+        use_case=clean_text(_text(claims.get(mapping.use_case)), 128) if mapping.use_case else None,
         expires_at=float(claims["exp"]),
     )
 
@@ -95,7 +95,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _clean(value: str, limit: int) -> str | None:
+def clean_text(value: str, limit: int) -> str | None:
     """``value`` in NFC form when it is printable and fits ``limit``, else None."""
     value = unicodedata.normalize("NFC", value.strip())
     if not value or len(value) > limit or not value.isprintable():

@@ -105,6 +105,14 @@ class IdentityConfig(BaseModel):
     token_cache_size: int = Field(default=50_000, ge=1)
     introspection_cache_s: float = Field(default=60.0, ge=0)
     http_timeout_s: float = Field(default=5.0, gt=0)
+    front_end_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts front-ends' signing secrets in the database "
+        "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())').",
+    )
+    front_end_username_claim: str = Field(
+        default="email", description="Claim of a front-end's signed user JWT naming the user."
+    )
     personal_key_max_days: int = Field(
         default=90, ge=1, description="Longest lifetime of a key minted by `hygie login`."
     )

@@ -8,6 +8,8 @@ from billing import directory
 from billing.directory import Department, User
 from gateway.identity.claims import Identity
 from gateway.identity.config import IdentityConfig
+from gateway.identity.front_end_secrets import SecretBox
+from gateway.identity.front_ends import FrontEnds
 from gateway.identity.introspection import Introspector
 from gateway.identity.provider_http import ProviderHttp
 from gateway.identity.signing_keys import IssuerKeys
@@ -32,6 +34,33 @@ def token_authenticator(
         )
 
     return build_token_authenticator(config, http, sync)
+
+
+def front_ends(
+    config: IdentityConfig,
+    engine: AsyncEngine,
+    tokens: TokenAuthenticator | None,
+    *,
+    ttl_s: float,
+) -> FrontEnds:
+    """The resolver of end users named by trusted front-ends."""
+
+    async def place(username: str, department: str) -> tuple[User, Department]:
+        return await directory.user_in_department(engine, username, default_department=department)
+
+    return FrontEnds(
+        place,
+        tokens=tokens,
+        secrets=secret_box(config),
+        username_claim=config.front_end_username_claim,
+        ttl_s=ttl_s,
+    )
+
+
+def secret_box(config: IdentityConfig) -> SecretBox | None:
+    """The cipher of front-end secrets, when a key is configured."""
+    key = config.front_end_secret_key
+    return SecretBox(key.get_secret_value()) if key is not None else None
 
 
 def build_token_authenticator(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from billing.directory import Principal
 from gateway.errors import InvalidApiKey
+from gateway.identity.front_ends import FrontEnds
 from gateway.identity.token_auth import TokenAuthenticator
 from gateway.steps.api_keys import KEY_PREFIX, hash_key
 
@@ -44,17 +45,30 @@ class Authenticator:
     """
 
     def __init__(
-        self, lookup: LookupFn, *, ttl_s: float, tokens: TokenAuthenticator | None = None
+        self,
+        lookup: LookupFn,
+        *,
+        ttl_s: float,
+        tokens: TokenAuthenticator | None = None,
+        front_ends: FrontEnds | None = None,
     ) -> None:
         self._lookup = lookup
         self._tokens = tokens
+        self._front_ends = front_ends
         self._ttl_s = ttl_s
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._checking: dict[str, asyncio.Task[None]] = {}
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(
+        self, authorization: str | None, headers: Mapping[str, str] | None = None
+    ) -> Principal:
         """The principal of the presented key or token; raises :class:`InvalidApiKey`
-        otherwise (or :class:`Forbidden` for a token naming no usable department)."""
+        otherwise (or :class:`Forbidden` for a token naming no usable department).
+
+        With ``headers``, a key marked as a trusted chat front-end may name the end user it
+        acts for (:mod:`gateway.identity.front_ends`); for any other credential they are
+        ignored. The admin API passes none: a front-end never acts as an administrator.
+        """
         token = bearer_token(authorization)
         if token is None:
             raise InvalidApiKey(
@@ -62,7 +76,10 @@ class Authenticator:
             )
         if self._tokens is not None and not token.startswith(KEY_PREFIX):
             return await self._tokens.principal(token)
-        return await self._key_owner(token)
+        principal = await self._key_owner(token)
+        if principal.front_end is None or headers is None or self._front_ends is None:
+            return principal
+        return await self._front_ends.principal(principal, headers)
 
     async def _key_owner(self, token: str) -> Principal:
         digest = hash_key(token)
