@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway.api import admin, front_ends, openai, quotas, reports
+from gateway.api import admin, front_ends, openai, quotas, reports, self_keys
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
 from gateway.http.auth_throttle import (
@@ -77,6 +77,7 @@ def create_app(
     app.include_router(openai.router)
     app.include_router(admin.router)
     app.include_router(front_ends.router)
+    app.include_router(self_keys.router)
     app.include_router(quotas.router)
     app.include_router(reports.router)
     if settings.openapi == "admin":

@@ -10,10 +10,13 @@ from billing.directory.departments import (
     list_departments,
 )
 from billing.directory.keys import (
+    count_active_personal_keys,
     find_key,
     list_keys,
+    list_user_keys,
     owner_of_key_hash,
     revoke_key,
+    revoke_user_key,
     set_front_end,
     store_key,
 )
@@ -24,6 +27,7 @@ from billing.directory.records import (
     DirectoryError,
     KeyInfo,
     NoSuchDepartment,
+    OwnKey,
     User,
 )
 from billing.directory.users import (
@@ -43,8 +47,10 @@ __all__ = [
     "KeyInfo",
     "KeyOwner",
     "NoSuchDepartment",
+    "OwnKey",
     "Principal",
     "User",
+    "count_active_personal_keys",
     "create_department",
     "create_user",
     "department_name",
@@ -53,9 +59,11 @@ __all__ = [
     "find_user",
     "list_departments",
     "list_keys",
+    "list_user_keys",
     "list_users",
     "owner_of_key_hash",
     "revoke_key",
+    "revoke_user_key",
     "set_front_end",
     "store_key",
     "sync_user",

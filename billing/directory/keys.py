@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import api_keys, departments, users
 from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
-from billing.directory.records import DirectoryError, KeyInfo, now
+from billing.directory.records import DirectoryError, KeyInfo, OwnKey, now
 from billing.directory.users import find_user
 
 
@@ -22,8 +23,11 @@ async def store_key(
     username: str,
     name: str = "",
     use_case: str | None = None,
+    expires_at: datetime | None = None,
+    personal: bool = False,
 ) -> None:
-    """Record a new key by its hash; the plaintext is never given to this function."""
+    """Record a new key by its hash; the plaintext is never given to this function.
+    ``personal`` keys are those their owner minted (``hygie login``); they expire."""
     user = await find_user(engine, username)
     if user is None:
         raise DirectoryError(f"user {username!r} does not exist")
@@ -37,6 +41,8 @@ async def store_key(
                 use_case=use_case,
                 name=name,
                 created_at=now(),
+                expires_at=expires_at,
+                personal=personal,
             )
         )
 
@@ -149,5 +155,55 @@ async def set_front_end(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(**values)
+        )
+    return bool(result.rowcount)
+
+
+async def list_user_keys(engine: AsyncEngine, user_id: int) -> list[OwnKey]:
+    """The keys of one user, newest first (revoked ones included, for the record)."""
+    query = (
+        select(api_keys)
+        .where(api_keys.c.user_id == user_id)
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
+    )
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        OwnKey(
+            id=r.id,
+            display_prefix=r.display_prefix,
+            name=r.name,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            revoked_at=r.revoked_at,
+            personal=bool(r.personal),
+        )
+        for r in rows
+    ]
+
+
+async def count_active_personal_keys(engine: AsyncEngine, user_id: int) -> int:
+    """How many personal keys of this user are neither revoked nor expired."""
+    query = select(func.count()).where(
+        api_keys.c.user_id == user_id,
+        api_keys.c.personal.is_(True),
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
+    )
+    async with engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def revoke_user_key(engine: AsyncEngine, key_id: str, user_id: int) -> bool:
+    """Revoke a key of this user only; False if it is not theirs or already revoked."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                api_keys.c.user_id == user_id,
+                api_keys.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now())
         )
     return bool(result.rowcount)

@@ -50,6 +50,19 @@ class KeyInfo:
     role: str  # the owner's role: who may manage this key depends on it
 
 
+@dataclass(frozen=True, slots=True)
+class OwnKey:
+    """A key as its owner sees it in their own list."""
+
+    id: str
+    display_prefix: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    personal: bool
+
+
 def now() -> datetime:
     """The time stamped on new rows (aware, UTC)."""
     return datetime.now(UTC)
