@@ -12,6 +12,7 @@ import uvicorn
 
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.admin import departments_app, keys_app, teams_app, users_app
+from gateway.cli.front_end import front_end
 from gateway.cli.login import login
 from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
@@ -33,6 +34,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(policy_app, name="policy")
 app.add_typer(quotas_app, name="quotas")
 app.command("login")(login)
+keys_app.command("front-end")(front_end)
 app.command("scan")(scan)
 
 ConfigOpt = Annotated[

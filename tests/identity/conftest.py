@@ -28,7 +28,11 @@ def _installed() -> bool:
         return True
     if shutil.which("node") is None or shutil.which("npm") is None:
         return False
-    subprocess.run(["bash", str(OIDC_SRC / "install.sh"), str(OIDC_HOME)], check=True)
+    subprocess.run(
+        ["bash", str(OIDC_SRC / "install.sh"), str(OIDC_HOME)],
+        check=True,
+        env={**os.environ, "OIDC_USE_SYSTEM_NODE": os.environ.get("OIDC_USE_SYSTEM_NODE", "1")},
+    )
     return True
 
 
