@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from billing import directory
-from billing.db.database import make_engine
-from billing.directory import FRONT_END_MODES, DirectoryError
-from gateway.identity.setup import secret_box
+from billing.directory.principal import FRONT_END_MODES
 from gateway.settings import settings_with
 
 
@@ -30,6 +27,12 @@ def front_end(
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
 ) -> None:
     """Mark an API key as a trusted chat front-end (see README, Single sign-on)."""
+    # Imported here: every other command starts without the database and crypto libraries.
+    from billing import directory
+    from billing.db.database import make_engine
+    from billing.directory import DirectoryError
+    from gateway.identity.setup import secret_box
+
     settings = settings_with(database_url=database_url)
     chosen = None if mode == "none" else mode
     sealed = None

@@ -60,10 +60,14 @@ class Introspector:
         issuer = keys.issuer
         if answer.get("token_type") not in (None, "access_token", "Bearer", "bearer"):
             raise InvalidApiKey("Only access tokens are accepted.")
+        # The audience is required, as for a JWT: an answer without one could be about a
+        # refresh token or a token for another service (some providers say active for both).
         audience = answer.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if audience is not None and issuer.audience not in audiences:
+        if issuer.audience not in audiences:
             raise InvalidApiKey("The token was not issued for this gateway (audience).")
+        if answer.get("iss", issuer.issuer) != issuer.issuer:
+            raise InvalidApiKey("The token's issuer is not trusted by this gateway.")
         if issuer.client_ids and answer.get("client_id") not in issuer.client_ids:
             raise InvalidApiKey("The token was issued to a client this gateway does not accept.")
         # Cache no longer than the token lives, nor than max_cache_s (revocation shows then).

@@ -39,8 +39,10 @@ class ProviderHttp:
         self, url: str, form: dict[str, str], *, user: str | None = None, password: str = ""
     ) -> dict[str, Any]:
         """POST ``form`` (HTTP basic authentication when ``user`` is given); the JSON answer."""
-        auth = aiohttp.BasicAuth(user, password) if user is not None else None
-        return await self._request("POST", url, data=form, auth=auth)
+        headers = {}
+        if user is not None:
+            headers["authorization"] = aiohttp.encode_basic_auth(user, password)
+        return await self._request("POST", url, data=form, headers=headers)
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from billing.directory import Department, Principal, User
+from gateway.errors import InvalidApiKey
 from gateway.identity.claims import Identity
 from gateway.identity.introspection import Introspector
 from gateway.identity.tokens import TokenVerifier, looks_like_jwt
@@ -56,8 +57,10 @@ class TokenAuthenticator:
             del self._cache[digest]
         if looks_like_jwt(token):
             identity = await self._verifier.verify(token)
-        else:
+        elif self._introspector.enabled:
             identity = await self._introspector.identity(token)
+        else:  # neither a key nor a JWT, and no provider to ask: a mistyped key, most likely
+            raise InvalidApiKey("Incorrect API key provided.")
         principal = await self.principal_of(identity)
         if len(self._cache) >= self._cache_size:
             self._evict()
