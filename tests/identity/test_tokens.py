@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,39 @@ def test_every_bad_token_is_refused_with_openai_s_401(
         assert admin.status_code == 401, (name, admin.text)
     with pytest.raises(openai.AuthenticationError):
         chat(gw, _bad_tokens(oidc, oidc_keys)["expired"])
+
+
+def test_concurrent_first_requests_of_new_users_create_each_user_once(
+    oidc: RunningProvider, oidc_keys: Path, sso_gateway: RunningGateway
+) -> None:
+    gw = sso_gateway
+    tokens = [
+        forge.signed(
+            oidc_keys,
+            forge.claims(
+                oidc.issuer,
+                sub=f"subject-{i % 3}",
+                preferred_username=f"interne.{i % 3}",
+                department="pediatrie",
+                jti=f"jti-{i}",
+            ),
+        )
+        for i in range(24)
+    ]
+
+    async def run() -> list[int]:
+        async def one(token: str) -> int:
+            async with openai.AsyncOpenAI(
+                base_url=gw.base_url, api_key=token, max_retries=0
+            ) as client:
+                await client.chat.completions.create(
+                    model=CHAT_MODEL, messages=MESSAGES, max_tokens=4
+                )
+                return 200
+
+        return list(await asyncio.gather(*(one(t) for t in tokens)))
+
+    assert asyncio.run(run()) == [200] * 24
+    users = httpx.get(f"{gw.url}/admin/users", headers=ADMIN).json()["data"]
+    interns = [u["username"] for u in users if u["username"].startswith("interne.")]
+    assert sorted(interns) == ["interne.0", "interne.1", "interne.2"]
