@@ -195,3 +195,31 @@ def test_only_an_administrator_may_trust_a_front_end(front_gateway: RunningGatew
         json={"mode": "signed", "secret": "short"},
     )
     assert weak.status_code == 400
+
+
+def test_hostile_end_user_headers_are_refused_or_ignored(front_gateway: RunningGateway) -> None:
+    gw = front_gateway
+    _, key = service_key(gw, mode="headers")
+    auth = {"authorization": f"Bearer {key}"}
+    body = {"model": CHAT_MODEL, "messages": MESSAGES, "max_tokens": 4}
+    for name, value in {
+        "bidi override": "alice\u202e@chu.example".encode(),
+        "too long a name": b"a" * 200,
+    }.items():
+        response = httpx.post(
+            f"{gw.url}/v1/chat/completions",
+            headers={**auth, "X-OpenWebUI-User-Email": value},
+            json=body,
+        )
+        assert response.status_code == 401, (name, response.text)
+        assert response.json()["error"]["code"] == "invalid_api_key"
+    # A control character never reaches the gateway: the HTTP parser refuses the request.
+    control = httpx.post(
+        f"{gw.url}/v1/chat/completions",
+        headers={**auth, "X-OpenWebUI-User-Email": b"alice\x01@chu.example"},
+        json=body,
+    )
+    assert control.status_code == 400
+    # A header beyond 16 KiB is not read at all: the front-end's own account is charged.
+    huge = httpx.get(f"{gw.url}/v1/me", headers={**auth, "X-OpenWebUI-User-Email": "a" * 17_000})
+    assert huge.status_code == 200 and huge.json()["user"] == "open-webui"
