@@ -22,9 +22,9 @@ from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
 from gateway.backends.vllm import OpenAICompatibleClient, make_session
 from gateway.catalog import Catalog, DeploymentKind
+from gateway.identity.assembly import front_ends, token_authenticator
 from gateway.identity.break_glass import BreakGlass
 from gateway.identity.provider_http import ProviderHttp
-from gateway.identity.setup import front_ends, token_authenticator
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits

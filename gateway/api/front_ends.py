@@ -18,7 +18,7 @@ from gateway.api.admin import admin_context
 from gateway.api.admin_auth import AdminRole
 from gateway.api.admin_input import KEY_ID_MAX, valid_text
 from gateway.errors import Forbidden, InvalidRequest, NotFound
-from gateway.identity.setup import secret_box
+from gateway.identity.assembly import secret_box
 
 router = APIRouter(prefix="/admin")
 

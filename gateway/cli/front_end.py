@@ -31,7 +31,7 @@ def front_end(
     from billing import directory
     from billing.db.database import make_engine
     from billing.directory import DirectoryError
-    from gateway.identity.setup import secret_box
+    from gateway.identity.assembly import secret_box
 
     settings = settings_with(database_url=database_url)
     chosen = None if mode == "none" else mode

@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from billing.directory import Department, Principal, User
 from gateway.http.local_server import BackgroundServer
+from gateway.identity.assembly import build_token_authenticator
 from gateway.identity.claims import Identity
 from gateway.identity.config import IdentityConfig
 from gateway.identity.provider_http import ProviderHttp
-from gateway.identity.setup import build_token_authenticator
 from gateway.steps.api_keys import generate_key
 from gateway.steps.auth import Authenticator
 
