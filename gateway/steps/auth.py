@@ -35,7 +35,8 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class Authenticator:
-    """Resolves API keys to their owners, caching verified keys for ``ttl_s`` seconds.
+    """Resolves keys (and, through ``tokens``, sign-on tokens) to principals, caching verified
+    keys for ``ttl_s`` seconds.
 
     An active key whose cache entry expired is served from the cache while it is checked again
     in the background (a database lookup costs milliseconds; it stays off the request path).
