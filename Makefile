@@ -4,7 +4,7 @@ PORT ?= 8080
 # The 15 slowest tests are printed after each run (CI output too); override to silence.
 PYTEST_ARGS ?= --durations=15
 
-.PHONY: help demo test test-vllm lint bench sync browser
+.PHONY: help demo test test-vllm lint bench sync browser oidc-provider
 
 help:  ## List the targets and what each does
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
@@ -15,12 +15,20 @@ sync:  ## Install the locked environment (uv sync --frozen)
 demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
 	@$(UV) run --frozen hygie demo --port $(PORT)
 
-test: sync browser  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart, browser)
+test: sync browser oidc-provider  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart, browser, OIDC)
 	@scripts/install-helm.sh >/dev/null
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 browser:  ## Debian's headless Chromium for the console's browser tests (apt; no download)
 	@scripts/install-browser.sh
+
+# The real OpenID provider of tests/identity (npm ci, pinned by its package-lock.json). Without
+# Node.js the identity tests are skipped with their reason; under CI=true they fail instead.
+oidc-provider:  ## Install the test OpenID provider (Node.js) into .oidc-test-provider
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		OIDC_USE_SYSTEM_NODE=$${OIDC_USE_SYSTEM_NODE:-1} bash tests/identity/oidc/install.sh .oidc-test-provider >/dev/null; \
+	elif [ "$$CI" = "true" ]; then echo "oidc-provider: Node.js and npm are required under CI" >&2; exit 1; \
+	else echo "oidc-provider: skipped (no Node.js/npm here); the single sign-on tests will be skipped"; fi
 
 test-vllm: sync  ## Opt-in: the same path against a real vLLM (see tests/real_vllm/README.md)
 	@$(UV) run --frozen pytest -m vllm tests/real_vllm $(PYTEST_ARGS)

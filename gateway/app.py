@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway.api import admin, audit, openai, quotas, reports
+from gateway.api import admin, audit, front_ends, openai, quotas, reports, self_keys
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
 from gateway.console.mount import install_console
@@ -77,6 +77,8 @@ def create_app(
     )
     app.include_router(openai.router)
     app.include_router(admin.router)
+    app.include_router(front_ends.router)
+    app.include_router(self_keys.router)
     app.include_router(quotas.router)
     app.include_router(reports.router)
     app.include_router(audit.router)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.ledger.record import LedgerRecord
 from billing.pricing.token_estimate import estimate_completion_tokens, estimate_prompt_tokens
 from billing.usage import Usage
@@ -25,7 +25,7 @@ class Exchange:
     endpoint: str
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
-    owner: KeyOwner | None = None
+    owner: Principal | None = None
     model: str | None = None
     deployment: str | None = None
     replica: str | None = None
@@ -106,6 +106,10 @@ class Exchange:
             user_id=owner.user_id if owner else None,
             department_id=owner.department_id if owner else None,
             use_case=owner.use_case if owner else None,
+            front_end_key_id=owner.front_end_key_id if owner else None,
+            end_user_verified=(
+                owner.end_user_verified if owner and owner.front_end_key_id else None
+            ),
             model=self.model,
             deployment=self.deployment,
             replica=self.replica,

@@ -17,7 +17,7 @@ from functools import partial
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.ledger.record import LedgerRecord
 from billing.ledger.writer import LedgerWriter
 from billing.pricing.costing import Costing
@@ -127,7 +127,7 @@ class Pipeline:
         handed_off = False
         try:
             owner = exchange.owner = await self._auth.authenticate(
-                request.headers.get("authorization")
+                request.headers.get("authorization"), request.headers
             )
             raw = await read_body(request, self._limits.max_body_bytes)
             call = parse_call(endpoint, raw)
@@ -202,7 +202,7 @@ class Pipeline:
         self,
         call: OpenAICall,
         body_bytes: int,
-        owner: KeyOwner,
+        owner: Principal,
         model: ModelSpec,
         declared_class: str | None,
     ) -> Verdict:
@@ -218,7 +218,7 @@ class Pipeline:
             self._metrics.policy_step(time.perf_counter() - started)
 
     async def _begin_reserve(
-        self, call: OpenAICall, bounds: CallBounds, owner: KeyOwner, exchange: Exchange
+        self, call: OpenAICall, bounds: CallBounds, owner: Principal, exchange: Exchange
     ) -> _Reservation | None:
         """Start holding the call's worst case at every level with limits (all or nothing).
 
@@ -305,7 +305,7 @@ class Pipeline:
             raise ModelNotFound(call.model)
         return model
 
-    def _route(self, verdict: Verdict, owner: KeyOwner, call: OpenAICall) -> Route:
+    def _route(self, verdict: Verdict, owner: Principal, call: OpenAICall) -> Route:
         """The replicas the policy allows, then those of the model's fallbacks the caller may
         use and the policy allows unchanged; retries and failover never leave these sets."""
         allowed = [d for d in verdict.model.deployments if verdict.permits(d.name)]

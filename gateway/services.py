@@ -23,6 +23,9 @@ from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
 from gateway.backends.vllm import OpenAICompatibleClient, make_session
 from gateway.catalog import Catalog, DeploymentKind
+from gateway.identity.assembly import front_ends, token_authenticator
+from gateway.identity.break_glass import BreakGlass
+from gateway.identity.provider_http import ProviderHttp
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
@@ -68,6 +71,8 @@ class Services:
     policy_watch: asyncio.Task[None]
     timezone: ZoneInfo
     started_at: int
+    identity_http: ProviderHttp | None = None
+    break_glass: BreakGlass | None = None
 
     async def close(self) -> None:
         """Flush the ledger, settle what is pending, then close connections. Call once.
@@ -88,6 +93,10 @@ class Services:
                 ("litellm", litellm.aclose if litellm is not None else _nothing),
                 ("upstream retry session", self.router.close),
                 ("upstream session", self.session.close),
+                (
+                    "identity provider session",
+                    self.identity_http.close if self.identity_http else _nothing,
+                ),
                 ("database pool", self.engine.dispose),
                 ("scan worker", self.scan_worker.close),
             ]
@@ -149,8 +158,14 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         probe=lambda: ledger.check_reachable(engine),
     )
     await writer.start()
+    identity = settings.identity_config()
+    identity_http = ProviderHttp(timeout_s=identity.http_timeout_s)
+    tokens = token_authenticator(identity, engine, identity_http)
     authenticator = Authenticator(
-        lambda digest: directory.owner_of_key_hash(engine, digest), ttl_s=settings.key_cache_ttl_s
+        lambda digest: directory.owner_of_key_hash(engine, digest),
+        ttl_s=settings.key_cache_ttl_s,
+        tokens=tokens,
+        front_ends=front_ends(identity, engine, tokens, ttl_s=settings.key_cache_ttl_s),
     )
     holder = PolicyHolder(settings.policy or DEFAULT_POLICY_PATH)
     sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)
@@ -224,6 +239,8 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         policy_watch=start_supervised("policy-reload", lambda: watch_policy(holder, engine)),
         timezone=timezone,
         started_at=int(time.time()),
+        identity_http=identity_http,
+        break_glass=BreakGlass(metrics.registry),
     )
 
 

@@ -11,8 +11,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.identity.config import IdentityConfig
 
 
 class Settings(BaseSettings):
@@ -138,6 +141,23 @@ class Settings(BaseSettings):
         pattern=r"^(/[A-Za-z0-9._~-]+)*$",
         description="The sub-path a reverse proxy serves Hygie under, e.g. /ia (HYGIE_ROOT_PATH).",
     )
+    # Single sign-on (README "Single sign-on"): the identity provider's tokens and front-ends.
+    identity: IdentityConfig = Field(
+        default_factory=IdentityConfig,
+        description="Trusted identity providers and claim mapping, as JSON (HYGIE_IDENTITY).",
+    )
+    identity_file: Path | None = Field(
+        default=None,
+        description="The same as YAML (HYGIE_IDENTITY_FILE); used when HYGIE_IDENTITY is unset.",
+    )
+
+    def identity_config(self) -> IdentityConfig:
+        """The identity settings: ``identity`` if it names issuers, else ``identity_file``."""
+        if self.identity.issuers or self.identity_file is None:
+            return self.identity
+        return IdentityConfig.model_validate(
+            yaml.safe_load(self.identity_file.read_text(encoding="utf-8")) or {}
+        )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -66,6 +66,12 @@ api_keys = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # Single sign-on (0006): a chat front-end's key may name its end user (see the README).
+    Column("front_end", String(16), nullable=True),
+    Column("front_end_secret", String(512), nullable=True),  # encrypted, never in clear
+    Column("front_end_required", Boolean, nullable=False, default=False),
+    Column("expires_at", UtcDateTime, nullable=True),  # personal keys minted by `hygie login`
+    Column("personal", Boolean, nullable=False, default=False),
 )
 
 ledger = Table(
@@ -101,6 +107,10 @@ ledger = Table(
     Column("cost_micro_eur", BigInteger, nullable=True),
     Column("price_version", String(64), nullable=True),
     Column("fx_rate", String(32), nullable=True),
+    # Single sign-on (0006): the front-end key that acted for the user, and whether that user
+    # was verified (a signed token) or only named by plain headers.
+    Column("front_end_key_id", String(32), nullable=True),
+    Column("end_user_verified", Boolean, nullable=True),
     Index("ix_ledger_started_at", "started_at"),
     Index("ix_ledger_department_started", "department_id", "started_at"),
 )

@@ -10,31 +10,47 @@ from billing.directory.departments import (
     list_departments,
 )
 from billing.directory.keys import (
+    count_active_personal_keys,
     find_key,
     list_keys,
+    list_user_keys,
     owner_of_key_hash,
     revoke_key,
+    revoke_user_key,
+    set_front_end,
     store_key,
 )
+from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, KeyOwner, Principal
 from billing.directory.records import (
     ROLES,
     Department,
     DirectoryError,
     KeyInfo,
-    KeyOwner,
     NoSuchDepartment,
+    OwnKey,
     User,
 )
-from billing.directory.users import create_user, find_user, list_users
+from billing.directory.users import (
+    create_user,
+    find_user,
+    list_users,
+    sync_user,
+    user_in_department,
+)
 
 __all__ = [
+    "FRONT_END_MODES",
     "ROLES",
     "Department",
     "DirectoryError",
+    "FrontEndTrust",
     "KeyInfo",
     "KeyOwner",
     "NoSuchDepartment",
+    "OwnKey",
+    "Principal",
     "User",
+    "count_active_personal_keys",
     "create_department",
     "create_user",
     "department_name",
@@ -43,8 +59,13 @@ __all__ = [
     "find_user",
     "list_departments",
     "list_keys",
+    "list_user_keys",
     "list_users",
     "owner_of_key_hash",
     "revoke_key",
+    "revoke_user_key",
+    "set_front_end",
     "store_key",
+    "sync_user",
+    "user_in_department",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import api_keys, departments, users
-from billing.directory.records import DirectoryError, KeyInfo, KeyOwner, now
+from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
+from billing.directory.records import DirectoryError, KeyInfo, OwnKey, now
 from billing.directory.users import find_user
 
 
@@ -21,8 +23,11 @@ async def store_key(
     username: str,
     name: str = "",
     use_case: str | None = None,
+    expires_at: datetime | None = None,
+    personal: bool = False,
 ) -> None:
-    """Record a new key by its hash; the plaintext is never given to this function."""
+    """Record a new key by its hash; the plaintext is never given to this function.
+    ``personal`` keys are those their owner minted (``hygie login``); they expire."""
     user = await find_user(engine, username)
     if user is None:
         raise DirectoryError(f"user {username!r} does not exist")
@@ -36,6 +41,8 @@ async def store_key(
                 use_case=use_case,
                 name=name,
                 created_at=now(),
+                expires_at=expires_at,
+                personal=personal,
             )
         )
 
@@ -55,15 +62,25 @@ def _key_query() -> Select[Any]:
     )
 
 
-async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> KeyOwner | None:
+async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> Principal | None:
     """The owner of the active (not revoked) key with this hash, or None."""
-    query = _key_query().where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    query = _key_query().where(
+        api_keys.c.key_hash == key_hash,
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
+    )
     async with engine.connect() as connection:
         row = (await connection.execute(query)).first()
     if row is None:
         return None
-    return KeyOwner(
+    trust = None
+    if row.front_end in FRONT_END_MODES:
+        trust = FrontEndTrust(row.front_end, row.front_end_secret, bool(row.front_end_required))
+    return Principal(
+        front_end=trust,
         key_id=row.id,
+        credential=f"key:{row.id}",
+        roles=(row.role,),
         user_id=row.user_id,
         username=row.username,
         role=row.role,
@@ -111,6 +128,82 @@ async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
         result = await connection.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+    return bool(result.rowcount)
+
+
+async def set_front_end(
+    engine: AsyncEngine,
+    key_id: str,
+    *,
+    mode: str | None,
+    encrypted_secret: str | None = None,
+    required: bool = False,
+) -> bool:
+    """Mark an active key as a trusted chat front-end (``mode`` in :data:`FRONT_END_MODES`), or
+    as a plain key again (``mode`` None). True if an active key was changed."""
+    if mode is not None and mode not in FRONT_END_MODES:
+        raise DirectoryError(f"front-end mode {mode!r} is not one of {', '.join(FRONT_END_MODES)}")
+    values = {
+        "front_end": mode,
+        "front_end_secret": encrypted_secret if mode is not None else None,
+        "front_end_required": required and mode is not None,
+    }
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(**values)
+        )
+    return bool(result.rowcount)
+
+
+async def list_user_keys(engine: AsyncEngine, user_id: int) -> list[OwnKey]:
+    """The keys of one user, newest first (revoked ones included, for the record)."""
+    query = (
+        select(api_keys)
+        .where(api_keys.c.user_id == user_id)
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
+    )
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        OwnKey(
+            id=r.id,
+            display_prefix=r.display_prefix,
+            name=r.name,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            revoked_at=r.revoked_at,
+            personal=bool(r.personal),
+        )
+        for r in rows
+    ]
+
+
+async def count_active_personal_keys(engine: AsyncEngine, user_id: int) -> int:
+    """How many personal keys of this user are neither revoked nor expired."""
+    query = select(func.count()).where(
+        api_keys.c.user_id == user_id,
+        api_keys.c.personal.is_(True),
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
+    )
+    async with engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def revoke_user_key(engine: AsyncEngine, key_id: str, user_id: int) -> bool:
+    """Revoke a key of this user only; False if it is not theirs or already revoked."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                api_keys.c.user_id == user_id,
+                api_keys.c.revoked_at.is_(None),
+            )
             .values(revoked_at=now())
         )
     return bool(result.rowcount)

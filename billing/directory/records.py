@@ -51,17 +51,16 @@ class KeyInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyOwner:
-    """Who a valid key belongs to: what authentication needs on every request."""
+class OwnKey:
+    """A key as its owner sees it in their own list."""
 
-    key_id: str
-    user_id: int
-    username: str
-    role: str
-    department_id: int
-    department: str
-    default_data_class: str | None
-    use_case: str | None
+    id: str
+    display_prefix: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    personal: bool
 
 
 def now() -> datetime:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.db.schema import users
-from billing.directory.departments import find_department
+from billing.db.schema import departments, users
+from billing.directory.departments import create_department, find_department
 from billing.directory.records import (
     ROLES,
+    Department,
     DirectoryError,
     NoSuchDepartment,
     User,
@@ -62,3 +63,75 @@ async def list_users(engine: AsyncEngine) -> list[User]:
     async with engine.connect() as connection:
         rows = (await connection.execute(select(users).order_by(users.c.username))).all()
     return [User(r.id, r.username, r.display_name, r.role, r.department_id) for r in rows]
+
+
+async def sync_user(
+    engine: AsyncEngine,
+    username: str,
+    *,
+    department: str,
+    role: str,
+    display_name: str = "",
+) -> tuple[User, Department]:
+    """The user as the identity provider describes them: created on first sight (with their
+    department), and their department, role and display name brought in step otherwise.
+
+    Safe under concurrent first requests of one user: a lost insert race reads the winner's row.
+    """
+    if role not in ROLES:
+        raise DirectoryError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    dept = await _ensure_department(engine, department)
+    user = await find_user(engine, username)
+    if user is None:
+        try:
+            return await create_user(
+                engine, username, department=department, display_name=display_name, role=role
+            ), dept
+        except DirectoryError:
+            user = await find_user(engine, username)  # created meanwhile by another request
+            if user is None:
+                raise
+    synced = User(user.id, username, display_name or username, role, dept.id)
+    if synced != user:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(users)
+                .where(users.c.id == user.id)
+                .values(department_id=dept.id, role=role, display_name=synced.display_name)
+            )
+    return synced, dept
+
+
+async def _ensure_department(engine: AsyncEngine, name: str) -> Department:
+    found = await find_department(engine, name)
+    if found is not None:
+        return found
+    try:
+        return await create_department(engine, name)
+    except DirectoryError:
+        found = await find_department(engine, name)  # created meanwhile by another request
+        if found is None:
+            raise
+        return found
+
+
+async def user_in_department(
+    engine: AsyncEngine, username: str, *, default_department: str
+) -> tuple[User, Department]:
+    """The user and their department; a user seen for the first time is created, as a plain
+    member, in ``default_department`` (which must exist)."""
+    user = await find_user(engine, username)
+    if user is None:
+        try:
+            user = await create_user(engine, username, department=default_department)
+        except DirectoryError:
+            user = await find_user(engine, username)  # created meanwhile by another request
+            if user is None:
+                raise
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(departments).where(departments.c.id == user.department_id)
+            )
+        ).one()
+    return user, Department(row.id, row.name, row.display_name, row.default_data_class)

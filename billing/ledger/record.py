@@ -49,6 +49,10 @@ class LedgerRecord:
     price_version: str | None = None
     fx_rate: str | None = None
     """EUR per unit of the price's currency, as applied to this charge (None: priced in EUR)."""
+    front_end_key_id: str | None = None
+    """The chat front-end's key when it acted for ``user_id`` (``key_id`` is that key too)."""
+    end_user_verified: bool | None = None
+    """For a front-end's request: was the end user proven (token) or only named (headers)?"""
 
     def __post_init__(self) -> None:
         bound_values(self)

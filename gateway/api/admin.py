@@ -42,11 +42,20 @@ async def admin_context(request: Request) -> tuple[Services, AdminPrincipal]:
         request.headers.get("authorization"),
         token.get_secret_value() if token else None,
         services.authenticator,
+        lambda: _break_glass(services, request),
     )
     reason_of(request)  # a reason that cannot be stored is refused before any change
     if principal.username is None:
         await record_break_glass(services.engine, request)
     return services, principal
+
+
+def _break_glass(services: Services, request: Request) -> None:
+    # Services built by hand (tests, tools) may not carry the counter.
+    break_glass = getattr(services, "break_glass", None)
+    if break_glass is not None:
+        route = request.scope.get("route")
+        break_glass.used(request.method, getattr(route, "path", "?"))
 
 
 def _no_user(username: str) -> NotFound:

@@ -1,8 +1,9 @@
 """Who may use the admin and finance APIs, and on which departments.
 
 Two kinds of credential are accepted: the operator's admin token (``HYGIE_ADMIN_TOKEN``: full
-rights), and the API key of a user whose role is ``admin``, ``finance`` (reads everything,
-changes nothing) or ``department_admin`` (reads and changes their own department only).
+rights, break-glass only: every use is logged and counted), and the principal (API key or single
+sign-on token) of a user whose role is ``admin``, ``finance`` (reads everything, changes nothing)
+or ``department_admin`` (reads and changes their own department only).
 
 A department admin manages the plain users (role ``member``) of their department: they cannot
 grant a role, nor mint, revoke or limit the keys of anyone with a role. What lies outside their
@@ -12,6 +13,7 @@ department does not exist for them: they get the same 404 as for a name nobody h
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,20 +82,26 @@ def is_admin_token(authorization: str | None, admin_token: str | None) -> bool:
 
 
 async def authenticate_admin(
-    authorization: str | None, admin_token: str | None, authenticator: Authenticator
+    authorization: str | None,
+    admin_token: str | None,
+    authenticator: Authenticator,
+    on_break_glass: Callable[[], None] | None = None,
 ) -> AdminPrincipal:
-    """The administrator behind ``authorization``; raises 401 or 403 errors otherwise."""
+    """The administrator behind ``authorization``; raises 401 or 403 errors otherwise.
+    ``on_break_glass`` is called on each use of the admin token (to log and count it)."""
     if bearer_token(authorization) is None:
         raise AdminAuthRequired("A valid admin credential is required.")
     if is_admin_token(authorization, admin_token):
+        if on_break_glass is not None:
+            on_break_glass()
         return AdminPrincipal(AdminRole.ADMIN)
     try:
-        owner = await authenticator.authenticate(authorization)
+        principal = await authenticator.authenticate(authorization)
     except InvalidApiKey:
         raise AdminAuthRequired("A valid admin credential is required.") from None
     try:
-        role = AdminRole(owner.role)
+        role = AdminRole(principal.role)
     except ValueError:
         raise Forbidden("Your account has no administrative role.") from None
-    department = owner.department if role is AdminRole.DEPARTMENT_ADMIN else None
-    return AdminPrincipal(role, department, owner.username)
+    department = principal.department if role is AdminRole.DEPARTMENT_ADMIN else None
+    return AdminPrincipal(role, department, principal.username)

@@ -41,7 +41,9 @@ def _model_card(model: ModelSpec, created: int) -> dict[str, Any]:
 async def list_models(request: Request) -> Response:
     """The models the caller's department may use, with what staff need to choose one."""
     services = _services(request)
-    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    owner = await services.authenticator.authenticate(
+        request.headers.get("authorization"), request.headers
+    )
     cards = [
         _model_card(m, services.started_at)
         for m in services.catalog.models
@@ -53,7 +55,9 @@ async def list_models(request: Request) -> Response:
 @router.get("/v1/models/{model_id:path}")
 async def retrieve_model(model_id: str, request: Request) -> Response:
     services = _services(request)
-    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    owner = await services.authenticator.authenticate(
+        request.headers.get("authorization"), request.headers
+    )
     model = services.catalog.model(model_id)
     if model is None or not model.allows(owner.department):
         raise ModelNotFound(model_id)
@@ -77,7 +81,9 @@ def _endpoint_of(body: dict[str, Any]) -> str:
 async def explain_policy(request: Request) -> Response:
     """Dry run of the sovereignty policy for a request body: nothing is forwarded or recorded."""
     services = _services(request)
-    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    owner = await services.authenticator.authenticate(
+        request.headers.get("authorization"), request.headers
+    )
     raw = await read_body(request, services.settings.max_body_bytes)
     call = parse_call(_endpoint_of(_json_object(raw)), raw)
     model = services.catalog.model(call.model)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.ledger.reconcile import reconcile as reconcile_counters
 from billing.limits import repo
 from billing.limits.nodes import Node, UnknownNode, department_of_node, resolve_node
@@ -137,21 +137,28 @@ async def _usage(services: Services, limits: NodeLimits, now: datetime) -> tuple
 
 @router.get("/v1/me")
 async def me(request: Request) -> Response:
-    """The caller's identity, limits and consumption at every level above its key."""
+    """The caller's identity (whatever the credential: key, token or a front-end acting for
+    them), limits and consumption at every level above it."""
     services: Services = request.app.state.services
-    owner = await services.authenticator.authenticate(request.headers.get("authorization"))
+    owner = await services.authenticator.authenticate(
+        request.headers.get("authorization"), request.headers
+    )
     return _json(
         {
             "user": owner.username,
             "department": owner.department,
             "use_case": owner.use_case,
             "key_id": owner.key_id,
+            "role": owner.role,
+            "credential": owner.credential.partition(":")[0],
+            "front_end_key_id": owner.front_end_key_id,
+            "end_user_verified": owner.end_user_verified,
             "limits": await limits_above(services, owner),
         }
     )
 
 
-async def limits_above(services: Services, owner: KeyOwner) -> list[dict[str, Any]]:
+async def limits_above(services: Services, owner: Principal) -> list[dict[str, Any]]:
     """The limits and consumption of every configured level above ``owner``'s key."""
     now = datetime.now(UTC)
     levels = []

@@ -14,6 +14,8 @@ from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.admin import departments_app, keys_app, teams_app, users_app
 from gateway.cli.audit import audit_app
 from gateway.cli.console import console_app
+from gateway.cli.front_end import front_end
+from gateway.cli.login import login
 from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
 from gateway.cli.report import report_app
@@ -35,6 +37,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(quotas_app, name="quotas")
 app.add_typer(audit_app, name="audit")
 app.add_typer(console_app, name="console")
+app.command("login")(login)
+keys_app.command("front-end")(front_end)
 app.command("scan")(scan)
 
 ConfigOpt = Annotated[

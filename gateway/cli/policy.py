@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from gateway.catalog import ConfigError, load_catalog
 from gateway.errors import GatewayError
 from gateway.settings import Settings, settings_with
@@ -76,7 +76,7 @@ def policy_explain(
     if model is None:
         typer.echo(f"error: model {body.get('model')!r} is not in the configuration", err=True)
         raise typer.Exit(2)
-    owner = KeyOwner(
+    owner = Principal(
         key_id="cli",
         user_id=0,
         username="cli",

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.ledger.spend import spend_by_node
 from billing.limits import repo
 from billing.periods import PeriodKind, period_containing
@@ -131,7 +131,7 @@ class QuotaGate:
         self._on_refusal = on_refusal
         self._limits: dict[str, repo.StoredLimits] = {}
         # The chain of each place a key can sit in, built from ``_limits`` on first use.
-        self._chains: dict[tuple[int, str | None, int, str], tuple[NodeLimits, ...]] = {}
+        self._chains: dict[tuple[int, str | None, int, str | None], tuple[NodeLimits, ...]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._rebuild_pending = False
@@ -171,7 +171,7 @@ class QuotaGate:
         stored = self._limits.get(node_id)
         return stored.label if stored else node_id
 
-    def chain_for(self, owner: KeyOwner) -> tuple[NodeLimits, ...]:
+    def chain_for(self, owner: Principal) -> tuple[NodeLimits, ...]:
         """The configured nodes above a key, from the organisation down to the key."""
         place = (owner.department_id, owner.use_case, owner.user_id, owner.key_id)
         chain = self._chains.get(place)
@@ -179,7 +179,9 @@ class QuotaGate:
             nodes = [repo.ORG_NODE, repo.department_node(owner.department_id)]
             if owner.use_case:
                 nodes.append(repo.use_case_node(owner.department_id, owner.use_case))
-            nodes += [repo.user_node(owner.user_id), repo.key_node(owner.key_id)]
+            nodes.append(repo.user_node(owner.user_id))
+            if owner.key_id is not None:  # a token has no key: its user's limits apply
+                nodes.append(repo.key_node(owner.key_id))
             chain = tuple(self._limits[n].limits for n in nodes if n in self._limits)
             self._chains[place] = chain  # forgotten whenever the limits are reloaded
         return chain

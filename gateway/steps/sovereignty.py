@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from gateway.catalog import Catalog, ModelSpec
 from gateway.errors import GatewayError, InvalidRequest
 from policies.classify import (
@@ -75,7 +75,7 @@ class SovereigntyGate:
         self,
         endpoint: str,
         body: dict[str, Any],
-        owner: KeyOwner,
+        owner: Principal,
         model: ModelSpec,
         declared_header: str | None,
     ) -> Decision:
@@ -87,7 +87,7 @@ class SovereigntyGate:
         self,
         endpoint: str,
         body: dict[str, Any],
-        owner: KeyOwner,
+        owner: Principal,
         model: ModelSpec,
         declared_header: str | None,
     ) -> Verdict:
@@ -114,7 +114,7 @@ class SovereigntyGate:
         return Verdict(decision, target, result.body, result.pseudonyms, classification)
 
     def fallback_deployments(
-        self, verdict: Verdict, owner: KeyOwner, fallback: ModelSpec
+        self, verdict: Verdict, owner: Principal, fallback: ModelSpec
     ) -> list[str]:
         """Deployments of ``fallback`` this request may reach unchanged (empty: none).
 
@@ -135,7 +135,7 @@ class SovereigntyGate:
         self,
         endpoint: str,
         body: dict[str, Any],
-        owner: KeyOwner,
+        owner: Principal,
         model: ModelSpec,
         declared_header: str | None,
     ) -> tuple[Decision, Classification]:
@@ -165,7 +165,7 @@ class SovereigntyGate:
         return decision, classification
 
 
-def _department_default(owner: KeyOwner) -> DataClass | None:
+def _department_default(owner: Principal) -> DataClass | None:
     if owner.default_data_class is None:
         return None
     try:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.database import make_engine
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.pricing.costing import Costing
 from gateway.api import reports as routes_reports
 from gateway.catalog import Catalog, parse_catalog
@@ -42,8 +42,8 @@ class FakeServices:
     timezone: ZoneInfo
 
 
-def _owner(role: str, department: str, key_id: str) -> KeyOwner:
-    return KeyOwner(key_id, 1, f"{role}.user", role, 1, department, None, None)
+def _owner(role: str, department: str, key_id: str) -> Principal:
+    return Principal(key_id, 1, f"{role}.user", role, 1, department, None, None)
 
 
 class Keys:
@@ -51,7 +51,7 @@ class Keys:
 
     def __init__(self) -> None:
         self.headers: dict[str, dict[str, str]] = {}
-        self.owners: dict[str, KeyOwner] = {}
+        self.owners: dict[str, Principal] = {}
         for role, department in (
             ("finance", "finances"),
             ("department_admin", "cardiologie"),
@@ -61,7 +61,7 @@ class Keys:
             self.owners[key.key_hash] = _owner(role, department, key.key_id)
             self.headers[role] = {"Authorization": f"Bearer {key.secret}"}
 
-    async def lookup(self, digest: str) -> KeyOwner | None:
+    async def lookup(self, digest: str) -> Principal | None:
         return self.owners.get(digest)
 
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from billing import directory
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from billing.reports.report import Dimension, usage_report
 from gateway.api.quotas import limits_above
 from gateway.console.context import change, visit
@@ -22,15 +22,15 @@ from gateway.services import Services
 router = APIRouter()
 
 
-async def owner_of(services: Services, username: str) -> KeyOwner:
+async def owner_of(services: Services, username: str) -> Principal:
     """The signed-in user as the quota chain sees a caller (without a particular key)."""
     user = await directory.find_user(services.engine, username)
     if user is None:
         raise ConsoleProblem(404, "error.not_found")
     name = await directory.department_name(services.engine, user.department_id) or ""
     department = await directory.find_department(services.engine, name)
-    return KeyOwner(
-        key_id="",
+    return Principal(
+        key_id=None,
         user_id=user.id,
         username=user.username,
         role=user.role,

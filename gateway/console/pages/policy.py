@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from gateway.console.context import change, visit
 from gateway.console.pages.overview import scope_of
 from gateway.console.problems import ConsoleProblem
@@ -64,8 +64,9 @@ async def explain(request: Request) -> Response:
     model = services.catalog.model(chosen or str(body.get("model") or first))
     if model is None:
         raise ConsoleProblem(404, "error.unknown_model")
-    owner = KeyOwner(
-        key_id="console",
+    owner = Principal(
+        key_id=None,
+        credential="console",
         user_id=0,
         username=current.session.identity.username,
         role="member",

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from gateway.errors import GatewayError, UpstreamRejected, error_response
 from gateway.http.auth_throttle import (
     FailedAuthLimiter,
@@ -20,7 +20,7 @@ from gateway.steps.api_keys import hash_key
 from gateway.steps.auth import Authenticator
 from tests.conftest import CHAT_MODEL, GatewayFactory, make_catalog
 
-OWNER = KeyOwner("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
+OWNER = Principal("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
 
 
 class Clock:
@@ -80,7 +80,7 @@ def test_the_client_address_trusts_forwarding_only_from_configured_proxies() -> 
 def test_refused_requests_never_reach_the_key_lookup() -> None:
     lookups: list[str] = []
 
-    async def lookup(digest: str) -> KeyOwner | None:
+    async def lookup(digest: str) -> Principal | None:
         lookups.append(digest)
         return OWNER if digest == hash_key("hyg_sk_good") else None
 

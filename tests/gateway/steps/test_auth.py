@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from billing.directory import KeyOwner
+from billing.directory import Principal
 from gateway.errors import InvalidApiKey
 from gateway.steps.api_keys import hash_key
 from gateway.steps.auth import Authenticator
 
-OWNER = KeyOwner("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
+OWNER = Principal("key_1", 1, "dr.a", "member", 1, "cardiologie", None, None)
 
 
 def test_revocation_on_another_replica_is_noticed_after_the_ttl() -> None:
@@ -19,7 +19,7 @@ def test_revocation_on_another_replica_is_noticed_after_the_ttl() -> None:
         valid = {hash_key("hyg_sk_a")}
         lookups: list[str] = []
 
-        async def lookup(digest: str) -> KeyOwner | None:
+        async def lookup(digest: str) -> Principal | None:
             lookups.append(digest)
             return OWNER if digest in valid else None
 
