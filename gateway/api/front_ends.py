@@ -17,6 +17,7 @@ from billing import directory
 from gateway.api.admin import admin_context
 from gateway.api.admin_auth import AdminRole
 from gateway.api.admin_input import KEY_ID_MAX, valid_text
+from gateway.api.audit import audited, record_change
 from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.identity.assembly import secret_box
 
@@ -36,7 +37,7 @@ class FrontEndSpec(BaseModel):
     required: bool = False
 
 
-@router.put("/keys/{key_id}/front-end")
+@router.put("/keys/{key_id}/front-end", openapi_extra=audited("key.front_end"))
 async def set_front_end(key_id: str, body: FrontEndSpec, request: Request) -> Response:
     """Mark ``key_id`` as a trusted front-end; the secret is stored encrypted, never shown."""
     services, principal = await admin_context(request)
@@ -62,4 +63,11 @@ async def set_front_end(key_id: str, body: FrontEndSpec, request: Request) -> Re
         raise NotFound(f"No active key {key_id!r}.")
     services.authenticator.forget(key_id)
     answer = {"id": key_id, "front_end": body.mode, "required": body.required}
+    key = await directory.find_key(services.engine, key_id)
+    # The secret is never in the trail: only whether one was set.
+    after = answer | {"secret_set": body.secret is not None}
+    department = key.department if key is not None else None
+    await record_change(
+        request, principal, "key.front_end", key_id, after=after, department=department
+    )
     return Response(orjson.dumps(answer), media_type="application/json")

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from billing import directory
+from billing import audit, directory
+from billing.audit import Actor
 from billing.directory import Principal
 from gateway.api.admin_input import KEY_ID_MAX, KeyName, valid_text
 from gateway.errors import Forbidden, InvalidRequest, NotFound
@@ -75,6 +76,8 @@ async def mint(body: PersonalKeySpec, request: Request) -> Response:
         expires_at=expires_at,
         personal=True,
     )
+    after = {"id": key.key_id, "display_prefix": key.display_prefix, "personal": True}
+    await _audit(services, principal, "key.create", key.key_id, after | {"expires_at": expires_at})
     answer = {"id": key.key_id, "key": key.secret, "expires_at": expires_at.isoformat()}
     return _json(answer, 201)
 
@@ -96,4 +99,19 @@ async def revoke_own(key_id: str, request: Request) -> Response:
     if not await directory.revoke_user_key(services.engine, key_id, principal.user_id):
         raise NotFound(f"No active key {key_id!r} of yours.")
     services.authenticator.forget(key_id)
+    await _audit(services, principal, "key.revoke", key_id, {"revoked": True, "personal": True})
     return _json({"id": key_id, "revoked": True})
+
+
+async def _audit(
+    services: Services, principal: Principal, action: str, key_id: str, after: object
+) -> None:
+    """A person's own key changes go to the audit trail like an administrator's."""
+    await audit.append(
+        services.engine,
+        Actor(principal.username, principal.role),
+        action,
+        key_id,
+        after=after,
+        department=principal.department,
+    )
