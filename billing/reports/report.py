@@ -14,31 +14,35 @@ Guarantees:
 * Days and months are those of the organisation's time zone, not UTC: a request at 23:30 UTC
   on 28 March 2026 counts on 29 March in Paris, and the 23-hour and 25-hour DST days are whole.
 
-How days are computed: SQL groups rows by UTC hour (``strftime`` on SQLite, ``to_char`` on
-PostgreSQL, the only dialect-specific SQL here), and Python maps each hour to its local day.
-That is exact for any zone whose offset is a whole number of hours (all of Europe); a zone with
-a fractional offset is refused rather than silently misbucketed. Rows are grouped by user as
-well, so active users are counted exactly per bucket without a ``COUNT(DISTINCT)`` per bucket.
+Where figures come from: the daily rollups (:mod:`billing.ledger.rollups`), whose days are
+already the organisation's, when they are kept in the report's zone; otherwise a scan of the
+ledger, which groups rows by UTC hour (``strftime`` on SQLite, ``to_char`` on PostgreSQL, the
+only dialect-specific SQL here) and maps each hour to its local day in Python. That is exact for
+any zone whose offset is a whole number of hours (all of Europe); a zone with a fractional
+offset is refused rather than silently misbucketed. Rows are grouped by user as well, so active
+users are counted exactly per bucket without a ``COUNT(DISTINCT)`` per bucket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing import directory
 from billing.db.schema import ledger, users
+from billing.ledger.rollups import rollups_cover
 from billing.money import CENT, from_micros
 from billing.pricing.costing import UNPRICED_VERSION
 from billing.pricing.true_up import ON_PREMISE
+from billing.reports import rollup_reads
 from billing.reports.date_range import DateRange, ReportError
 
 MICRO = Decimal("0.000001")
@@ -301,6 +305,11 @@ _SQL_DIMENSIONS = {
     Dimension.USE_CASE: ledger.c.use_case,
     Dimension.MODEL: ledger.c.model,
 }
+_ROLLUP_DIMENSIONS = {
+    Dimension.DEPARTMENT: rollup_reads.daily.department_id,
+    Dimension.USE_CASE: rollup_reads.daily.use_case,
+    Dimension.MODEL: rollup_reads.daily.model,
+}
 
 
 async def _department_id(engine: AsyncEngine, name: str | None) -> int | None:
@@ -317,11 +326,32 @@ async def _aggregate_rows(
     period: DateRange,
     dims: Sequence[Dimension],
     department_id: int | None,
+    *,
+    use_rollups: bool,
+) -> list[Any]:
+    async with engine.connect() as connection:
+        if use_rollups and await rollups_cover(connection, period.tz):
+            return await rollup_reads.usage_rows(
+                connection,
+                period.first,
+                period.last,
+                [(d.value, _ROLLUP_DIMENSIONS[d]) for d in dims if d in _ROLLUP_DIMENSIONS],
+                by_day=any(d in _TIME for d in dims),
+                department_id=department_id,
+            )
+        return await _scan_rows(connection, period, dims, department_id)
+
+
+async def _scan_rows(
+    connection: AsyncConnection,
+    period: DateRange,
+    dims: Sequence[Dimension],
+    department_id: int | None,
 ) -> list[Any]:
     keys: list[ColumnElement[Any]] = [ledger.c.user_id, ledger.c.deployment]
     keys += [_SQL_DIMENSIONS[d].label(d.value) for d in dims if d in _SQL_DIMENSIONS]
     if any(d in _TIME for d in dims):
-        keys.append(_hour_bucket(engine.dialect.name).label("hour"))
+        keys.append(_hour_bucket(connection.dialect.name).label("hour"))
     unpriced = (ledger.c.cost_micro_eur.is_(None)) | (ledger.c.price_version == UNPRICED_VERSION)
     query = (
         select(
@@ -339,8 +369,7 @@ async def _aggregate_rows(
     )
     if department_id is not None:
         query = query.where(ledger.c.department_id == department_id)
-    async with engine.connect() as connection:
-        return list((await connection.execute(query)).all())
+    return list((await connection.execute(query)).all())
 
 
 async def _names(engine: AsyncEngine, dims: Iterable[Dimension]) -> dict[str, dict[int, str]]:
@@ -370,7 +399,7 @@ def _key_of(
     tz: ZoneInfo,
 ) -> tuple[str, ...]:
     values: list[str] = []
-    local: datetime | None = None
+    local: date | None = None
     for dim in dims:
         if dim is Dimension.DEPARTMENT or dim is Dimension.USER:
             raw = row.department if dim is Dimension.DEPARTMENT else row.user_id
@@ -383,8 +412,9 @@ def _key_of(
             where = deployments.get(row.deployment or "", (UNKNOWN, UNKNOWN))
             value = where[0] if dim is Dimension.PROVIDER else where[1]
         else:
-            local = local or _local_hour(row.hour, tz)
-            value = local.date().isoformat() if dim is Dimension.DAY else f"{local:%Y-%m}"
+            # Rollup rows carry their local day; ledger-scan rows their UTC hour.
+            local = local or getattr(row, "day", None) or _local_hour(row.hour, tz)
+            value = local.isoformat()[:10] if dim is Dimension.DAY else f"{local:%Y-%m}"
         values.append(value)
     return tuple(values)
 
@@ -405,18 +435,22 @@ async def usage_report(
     deployments: DeploymentView | None = None,
     budget: Decimal | None = None,
     now: datetime | None = None,
+    use_rollups: bool = True,
 ) -> UsageReport:
     """The usage report of ``period``, grouped by ``group_by`` (may be empty: totals only).
 
     ``department`` (a department name) restricts every figure to that department; the HTTP
     route sets it for department admins. ``deployments`` maps deployment names to (provider,
-    hosting class); deployments missing from it show as ``unknown``. Raises
-    :class:`UnknownDepartment` and :class:`ReportError`.
+    hosting class); deployments missing from it show as ``unknown``. Figures come from the
+    daily rollups when they are kept in the period's zone (``use_rollups=False``: from a scan
+    of the ledger; both give the same figures). Raises :class:`UnknownDepartment` and
+    :class:`ReportError`.
     """
     dims = tuple(group_by)
     view = deployments or {}
     clock = now or datetime.now(UTC)
-    rows = await _aggregate_rows(engine, period, dims, await _department_id(engine, department))
+    department_id = await _department_id(engine, department)
+    rows = await _aggregate_rows(engine, period, dims, department_id, use_rollups=use_rollups)
     names = await _names(engine, dims)
     buckets: dict[tuple[str, ...], _Sum] = {}
     total = _Sum()
