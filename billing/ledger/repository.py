@@ -62,7 +62,7 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _record_from_row(row: Any) -> LedgerRecord:
+def record_from_row(row: Any) -> LedgerRecord:
     values = dict(row._mapping)
     values["started_at"] = _as_utc(values["started_at"])
     values["finished_at"] = _as_utc(values["finished_at"])
@@ -74,7 +74,7 @@ async def recent_records(engine: AsyncEngine, *, limit: int = 50) -> list[Ledger
     query = select(ledger).order_by(ledger.c.started_at.desc()).limit(limit)
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [_record_from_row(row) for row in rows]
+    return [record_from_row(row) for row in rows]
 
 
 async def records_by_id(engine: AsyncEngine, request_ids: Sequence[str]) -> list[LedgerRecord]:
@@ -82,7 +82,7 @@ async def records_by_id(engine: AsyncEngine, request_ids: Sequence[str]) -> list
     query = select(ledger).where(ledger.c.request_id.in_(list(request_ids)))
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [_record_from_row(row) for row in rows]
+    return [record_from_row(row) for row in rows]
 
 
 async def count_records(engine: AsyncEngine) -> int:
