@@ -16,6 +16,7 @@ from billing import directory
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
 from billing.ledger.journal import Journal
+from billing.ledger.rollups import ensure_rollups
 from billing.ledger.writer import LedgerWriter
 from billing.pricing.costing import Costing
 from billing.quotas import MemoryQuotaStore, QuotaStore
@@ -147,6 +148,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         batch_size=settings.ledger_batch_size,
         probe=lambda: ledger.check_reachable(engine),
     )
+    await ensure_rollups(engine, timezone)  # built once after the upgrade, or a zone change
     await writer.start()
     authenticator = Authenticator(
         lambda digest: directory.owner_of_key_hash(engine, digest), ttl_s=settings.key_cache_ttl_s

@@ -28,6 +28,7 @@ anything in a unique index, and an empty string is not the same as no value.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing.db.schema import ledger, ledger_daily, ledger_rollup_zone
 from billing.ledger.record import LedgerRecord
+
+log = logging.getLogger("hygie.ledger")
 
 DIMENSIONS = (
     "department_id",
@@ -274,9 +277,18 @@ async def ensure_rollups(engine: AsyncEngine, tz: ZoneInfo) -> Rebuilt | None:
     """Rebuild the rollups unless they are already kept in ``tz`` (at gateway start: after the
     upgrade that adds them, or after the organisation's time zone changed)."""
     async with engine.connect() as connection:
-        if await rollup_zone(connection) == tz.key:
-            return None
-    return await rebuild_rollups(engine, tz)
+        kept_in = await rollup_zone(connection)
+    if kept_in == tz.key:
+        return None
+    log.info("building the daily ledger rollups in %s (were: %s)", tz.key, kept_in or "none")
+    rebuilt = await rebuild_rollups(engine, tz)
+    log.info(
+        "daily ledger rollups built: %d rows for %d days, %d requests",
+        rebuilt.rows,
+        rebuilt.days,
+        rebuilt.requests,
+    )
+    return rebuilt
 
 
 async def rollups_cover(connection: AsyncConnection, tz: ZoneInfo) -> bool:

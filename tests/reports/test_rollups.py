@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
 
 from billing.db.schema import ledger, ledger_daily, ledger_rollup_zone
 from billing.ledger.journal import Journal
@@ -24,6 +25,7 @@ from billing.periods import month_period
 from billing.reports.date_range import DateRange
 from billing.reports.ledger_charges import ledger_total_micros, month_charges
 from billing.reports.report import Dimension, usage_report
+from gateway.cli.report import report_app
 from tests.reports.factories import PARIS, make_costing, make_directory, make_record, run, utc
 from tests.reports.rollup_factories import random_records
 
@@ -238,3 +240,24 @@ def test_an_existing_ledger_is_backfilled(database_url: str, tmp_path: Path) -> 
     requests, empty = run(database_url, scenario)
     assert empty == 0
     assert requests is not None and requests >= 300
+
+
+def test_cli_rebuilds_the_rollups_in_the_configured_zone(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seed(engine: AsyncEngine) -> None:
+        await insert_records(engine, [make_record(started_at=utc(2026, 3, 31, 22, 30))])
+
+    run(database_url, seed)
+    monkeypatch.setenv("HYGIE_ORG_TIMEZONE", "America/New_York")
+    args = ["rebuild-rollups", "--database-url", database_url]
+    for _ in range(2):  # idempotent
+        result = CliRunner().invoke(report_app, args)
+        assert result.exit_code == 0, result.output
+        assert "rollups rebuilt in America/New_York: 1 rows for 1 days, 1 requests" in result.output
+
+    async def days(engine: AsyncEngine) -> list[date]:
+        async with engine.connect() as connection:
+            return list((await connection.execute(select(ledger_daily.c.day))).scalars())
+
+    assert run(database_url, days) == [date(2026, 3, 31)]
