@@ -44,10 +44,16 @@ from billing.pricing.costing import UNPRICED_VERSION
 from billing.pricing.true_up import ON_PREMISE
 from billing.reports import rollup_reads
 from billing.reports.date_range import DateRange, ReportError
+from billing.reports.rollup_reads import (
+    NONE_LABEL,
+    SPLIT_EXTERNAL,
+    SPLIT_ON_PREMISE,
+    SPLIT_OTHER,
+    UNKNOWN,
+    DeploymentView,
+)
 
 MICRO = Decimal("0.000001")
-NONE_LABEL = "(none)"
-UNKNOWN = "unknown"
 COST_COVERS = (
     "cost_eur is the per-request cost recorded in the ledger: external providers' token "
     "prices and on-premise transfer prices. It leaves out the month-end capacity true-up and "
@@ -55,8 +61,6 @@ COST_COVERS = (
     "to the cent per department, it equals the statement's usage lines."
 )
 """What a usage report's cost is, said in every report (JSON, and the CSV's last row)."""
-DeploymentView = Mapping[str, tuple[str, str]]
-"""Deployment name -> (provider, hosting class), from :meth:`Costing.deployment_view`."""
 
 
 class UnknownDepartment(LookupError):
@@ -206,12 +210,6 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return _cents(part * 100 / whole)
 
 
-SPLIT_ON_PREMISE = "on_premise"
-SPLIT_EXTERNAL = "external"
-SPLIT_OTHER = "other"
-"""Requests never routed to a deployment, or routed to one no longer in the catalog."""
-
-
 @dataclass(frozen=True, slots=True)
 class UsageReport:
     """A usage report (see the module docstring)."""
@@ -305,11 +303,6 @@ _SQL_DIMENSIONS = {
     Dimension.USE_CASE: ledger.c.use_case,
     Dimension.MODEL: ledger.c.model,
 }
-_ROLLUP_DIMENSIONS = {
-    Dimension.DEPARTMENT: rollup_reads.daily.department_id,
-    Dimension.USE_CASE: rollup_reads.daily.use_case,
-    Dimension.MODEL: rollup_reads.daily.model,
-}
 
 
 async def _department_id(engine: AsyncEngine, name: str | None) -> int | None:
@@ -321,25 +314,82 @@ async def _department_id(engine: AsyncEngine, name: str | None) -> int | None:
     return department.id
 
 
-async def _aggregate_rows(
-    engine: AsyncEngine,
+Figures = tuple[dict[tuple[str, ...], UsageFigures], UsageFigures, dict[str, UsageFigures]]
+"""A report's figures: per bucket key, in total, per split."""
+
+
+def _counted(row: Any) -> UsageFigures:
+    return UsageFigures(
+        requests=int(row.requests),
+        failed_requests=int(row.failed),
+        unpriced_requests=int(row.unpriced),
+        prompt_tokens=int(row.prompt),
+        cached_tokens=int(row.cached),
+        completion_tokens=int(row.completion),
+        cost_micro_eur=int(row.cost),
+        active_users=int(row.active_users),
+    )
+
+
+def _rollup_key(
+    row: Any, dims: Sequence[Dimension], names: Mapping[str, Mapping[int, str]]
+) -> tuple[str, ...]:
+    values = []
+    for dim in dims:
+        raw = getattr(row, dim.value)
+        if dim is Dimension.DEPARTMENT or dim is Dimension.USER:
+            value = NONE_LABEL if raw is None else names[dim.value].get(int(raw), str(raw))
+        elif dim is Dimension.DAY:
+            value = raw.isoformat() if isinstance(raw, date) else str(raw)
+        else:
+            value = str(raw)
+        values.append(value)
+    return tuple(values)
+
+
+async def _figures_from_rollups(
+    connection: AsyncConnection,
     period: DateRange,
     dims: Sequence[Dimension],
     department_id: int | None,
-    *,
-    use_rollups: bool,
-) -> list[Any]:
-    async with engine.connect() as connection:
-        if use_rollups and await rollups_cover(connection, period.tz):
-            return await rollup_reads.usage_rows(
-                connection,
-                period.first,
-                period.last,
-                [(d.value, _ROLLUP_DIMENSIONS[d]) for d in dims if d in _ROLLUP_DIMENSIONS],
-                by_day=any(d in _TIME for d in dims),
-                department_id=department_id,
-            )
-        return await _scan_rows(connection, period, dims, department_id)
+    view: DeploymentView,
+    names: Mapping[str, Mapping[int, str]],
+) -> Figures:
+    rows = await rollup_reads.usage_rows(
+        connection,
+        period.first,
+        period.last,
+        [d.value for d in dims],
+        department_id=department_id,
+        deployments=view,
+    )
+    buckets = {_rollup_key(row, dims, names): _counted(row) for row in rows.buckets}
+    split = {name: _Sum().figures() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
+    split.update({row.split: _counted(row) for row in rows.split})
+    return buckets, _counted(rows.total), split
+
+
+async def _figures_from_scan(
+    connection: AsyncConnection,
+    period: DateRange,
+    dims: Sequence[Dimension],
+    department_id: int | None,
+    view: DeploymentView,
+    names: Mapping[str, Mapping[int, str]],
+) -> Figures:
+    buckets: dict[tuple[str, ...], _Sum] = {}
+    total = _Sum()
+    split = {name: _Sum() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
+    for row in await _scan_rows(connection, period, dims, department_id):
+        key = _key_of(row, dims, names, view, period.tz)
+        buckets.setdefault(key, _Sum()).add(row)
+        total.add(row)
+        split[_split_of(row, view)].add(row)
+    return (
+        {key: acc.figures() for key, acc in buckets.items()},
+        total.figures(),
+        {name: acc.figures() for name, acc in split.items()},
+    )
 
 
 async def _scan_rows(
@@ -399,7 +449,7 @@ def _key_of(
     tz: ZoneInfo,
 ) -> tuple[str, ...]:
     values: list[str] = []
-    local: date | None = None
+    local: datetime | None = None
     for dim in dims:
         if dim is Dimension.DEPARTMENT or dim is Dimension.USER:
             raw = row.department if dim is Dimension.DEPARTMENT else row.user_id
@@ -412,9 +462,8 @@ def _key_of(
             where = deployments.get(row.deployment or "", (UNKNOWN, UNKNOWN))
             value = where[0] if dim is Dimension.PROVIDER else where[1]
         else:
-            # Rollup rows carry their local day; ledger-scan rows their UTC hour.
-            local = local or getattr(row, "day", None) or _local_hour(row.hour, tz)
-            value = local.isoformat()[:10] if dim is Dimension.DAY else f"{local:%Y-%m}"
+            local = local or _local_hour(row.hour, tz)
+            value = local.date().isoformat() if dim is Dimension.DAY else f"{local:%Y-%m}"
         values.append(value)
     return tuple(values)
 
@@ -450,27 +499,23 @@ async def usage_report(
     view = deployments or {}
     clock = now or datetime.now(UTC)
     department_id = await _department_id(engine, department)
-    rows = await _aggregate_rows(engine, period, dims, department_id, use_rollups=use_rollups)
     names = await _names(engine, dims)
-    buckets: dict[tuple[str, ...], _Sum] = {}
-    total = _Sum()
-    split = {name: _Sum() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
-    for row in rows:
-        key = _key_of(row, dims, names, view, period.tz)
-        buckets.setdefault(key, _Sum()).add(row)
-        total.add(row)
-        split[_split_of(row, view)].add(row)
-    figures = total.figures()
+    async with engine.connect() as connection:
+        if use_rollups and await rollups_cover(connection, period.tz):
+            read = _figures_from_rollups
+        else:
+            read = _figures_from_scan
+        buckets, figures, split = await read(connection, period, dims, department_id, view, names)
     return UsageReport(
         period=period,
         group_by=dims,
         department=department,
         buckets=tuple(
-            Bucket(dict(zip((d.value for d in dims), key, strict=True)), acc.figures())
-            for key, acc in sorted(buckets.items())
+            Bucket(dict(zip((d.value for d in dims), key, strict=True)), bucket)
+            for key, bucket in sorted(buckets.items())
         ),
         total=figures,
-        split={name: acc.figures() for name, acc in split.items()},
+        split=split,
         forecast=forecast(figures.cost_eur, period, clock, budget),
         generated_at=clock,
     )
