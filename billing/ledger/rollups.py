@@ -233,10 +233,22 @@ async def _lock_ledger(connection: AsyncConnection) -> None:
 async def rebuild_rollups(engine: AsyncEngine, tz: ZoneInfo) -> Rebuilt:
     """Recompute every rollup row from the ledger in ``tz``'s days, and keep them in ``tz``
     from now on. Idempotent; one transaction, during which ledger inserts wait."""
+    rebuilt = await _rebuild(engine, tz, unless_kept=False)
+    assert rebuilt is not None
+    return rebuilt
+
+
+async def _rebuild(engine: AsyncEngine, tz: ZoneInfo, *, unless_kept: bool) -> Rebuilt | None:
     columns = _aggregate_columns()
     days = rows = requests = 0
     async with engine.begin() as connection:
         await _lock_ledger(connection)
+        # Several gateways starting at once: the first one rebuilds, the others find it done
+        # once they hold the lock. (SQLite has one writer process, and must take its write
+        # lock before any read here.)
+        postgres = connection.dialect.name == "postgresql"
+        if unless_kept and postgres and await rollup_zone(connection) == tz.key:
+            return None
         await connection.execute(delete(ledger_daily))
         await connection.execute(delete(ledger_rollup_zone))
         # Day by day: exact for any zone (DST, fractional offsets) with one SQL for both
@@ -281,7 +293,9 @@ async def ensure_rollups(engine: AsyncEngine, tz: ZoneInfo) -> Rebuilt | None:
     if kept_in == tz.key:
         return None
     log.info("building the daily ledger rollups in %s (were: %s)", tz.key, kept_in or "none")
-    rebuilt = await rebuild_rollups(engine, tz)
+    rebuilt = await _rebuild(engine, tz, unless_kept=True)
+    if rebuilt is None:
+        return None
     log.info(
         "daily ledger rollups built: %d rows for %d days, %d requests",
         rebuilt.rows,
