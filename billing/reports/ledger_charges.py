@@ -155,10 +155,8 @@ class MonthCharges:
 def _local_days(period: Period, tz: ZoneInfo) -> tuple[date, date] | None:
     """``period``'s first and last local day, when it is made of whole days of ``tz``."""
     first, after = period.start.astimezone(tz), period.end.astimezone(tz)
-    if first.timetz().replace(tzinfo=None) != time(0) or after.timetz().replace(
-        tzinfo=None
-    ) != time(0):
-        return None
+    if first.time() != time(0) or after.time() != time(0):
+        return None  # not cut at local midnights: only a scan can answer exactly
     return first.date(), after.date() - timedelta(days=1)
 
 

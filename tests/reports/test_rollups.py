@@ -289,3 +289,18 @@ def test_a_refused_record_leaves_the_rollups_equal_to_the_ledger(
         return writer.quarantined_total, int(requests), int(cost)
 
     assert run(database_url, scenario) == (1, 9, 45)
+
+
+def test_a_period_not_cut_at_local_midnights_is_read_from_the_ledger(database_url: str) -> None:
+    """A New York month is not made of whole Paris days: the Paris rollups cannot answer it."""
+
+    async def scenario(engine: AsyncEngine) -> tuple[int, int]:
+        # 03:00 UTC on 1 March: February in New York, March in Paris.
+        await insert_records(engine, [make_record(started_at=utc(2026, 3, 1, 3), cost_micro_eur=9)])
+        february_ny = month_period(2026, 2, NEW_YORK)
+        return (
+            await ledger_total_micros(engine, february_ny, PARIS),
+            await ledger_total_micros(engine, month_period(2026, 2, PARIS), PARIS),
+        )
+
+    assert run(database_url, scenario) == (9, 0)
