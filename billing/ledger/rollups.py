@@ -32,6 +32,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,6 +89,9 @@ def local_day(instant: datetime, tz: ZoneInfo) -> date:
     return aware.astimezone(tz).date()
 
 
+_dimension_values = attrgetter(*DIMENSIONS)
+
+
 def _record_sums(record: LedgerRecord) -> tuple[int | float, ...]:
     cost = record.cost_micro_eur
     return (
@@ -109,28 +113,27 @@ def _record_sums(record: LedgerRecord) -> tuple[int | float, ...]:
 
 def fold(records: Iterable[LedgerRecord], tz: ZoneInfo) -> list[dict[str, Any]]:
     """``records`` added up into rollup rows of ``tz``'s days, sorted by (day, group_key)."""
-    totals: dict[tuple[date, str], list[Any]] = {}
-    dims: dict[tuple[date, str], tuple[Any, ...]] = {}
+    totals: dict[tuple[date, tuple[Any, ...]], list[Any]] = {}
     for record in records:
-        values = tuple(getattr(record, name) for name in DIMENSIONS)
-        key = (local_day(record.started_at, tz), group_key(values))
+        key = (local_day(record.started_at, tz), _dimension_values(record))
         sums = _record_sums(record)
         current = totals.get(key)
         if current is None:
             totals[key] = list(sums)
-            dims[key] = values
         else:
             for index, value in enumerate(sums):
                 current[index] += value
-    return [
+    rows = [
         {
             "day": day,
-            "group_key": key,
-            **dict(zip(DIMENSIONS, dims[(day, key)], strict=True)),
-            **dict(zip(SUMS, totals[(day, key)], strict=True)),
+            "group_key": group_key(values),  # hashed once per group, not per record
+            **dict(zip(DIMENSIONS, values, strict=True)),
+            **dict(zip(SUMS, sums, strict=True)),
         }
-        for day, key in sorted(totals)
+        for (day, values), sums in totals.items()
     ]
+    rows.sort(key=itemgetter("day", "group_key"))
+    return rows
 
 
 def _upsert(dialect: str) -> Insert:
