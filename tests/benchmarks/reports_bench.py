@@ -44,7 +44,13 @@ from billing.reports.ledger_page import LedgerFilter, ledger_page
 from billing.reports.report import Dimension, usage_report
 from billing.usage import Usage
 from tests.reports.factories import PARIS, make_costing
-from tests.services import create_postgres_database, drop_postgres_database
+from tests.services import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    POSTGRES_USER,
+    create_postgres_database,
+    drop_postgres_database,
+)
 
 DEPARTMENTS = 30
 USERS_PER_DEPARTMENT = 50
@@ -235,31 +241,34 @@ def _queries(engine: AsyncEngine, months: int) -> dict[str, Callable[[bool], Awa
     }
 
 
-async def _bench(url: str, args: argparse.Namespace) -> None:
+async def _build(url: str, engine: AsyncEngine, args: argparse.Namespace) -> None:
     began = time.perf_counter()
     print(f"filling {args.rows:,} records over {args.months} months...", flush=True)
     await _fill(url, args.rows, args.months, args.seed)
     print(f"filled in {time.perf_counter() - began:.0f} s", flush=True)
+    began = time.perf_counter()
+    rebuilt = await rebuild_rollups(engine, PARIS)
+    print(
+        f"rollups rebuilt in {time.perf_counter() - began:.1f} s: {rebuilt.rows:,} rows "
+        f"for {rebuilt.days} days, {rebuilt.requests:,} requests",
+        flush=True,
+    )
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("ANALYZE ledger_daily")
+
+
+async def _bench(url: str, args: argparse.Namespace) -> None:
     engine = make_engine(url)
     try:
-        began = time.perf_counter()
-        rebuilt = await rebuild_rollups(engine, PARIS)
-        print(
-            f"rollups rebuilt in {time.perf_counter() - began:.1f} s: {rebuilt.rows:,} rows "
-            f"for {rebuilt.days} days, {rebuilt.requests:,} requests",
-            flush=True,
-        )
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("ANALYZE ledger_daily")
+        if args.reuse is None:
+            await _build(url, engine, args)
         print(f"\n| query | before p50 | before p95 | after p50 | after p95 |\n|{'---|' * 5}")
         for name, query in _queries(engine, args.months).items():
             row_level = name.startswith("explorer")
             after = await _time(lambda q=query: q(True), args.repeats)
-            before = (
-                (None, None)
-                if row_level
-                else await _time(lambda q=query: q(False), args.scan_repeats)
-            )
+            before: tuple[float | None, float | None] = (None, None)
+            if not row_level and args.scan_repeats:
+                before = await _time(lambda q=query: q(False), args.scan_repeats)
             cells = [f"{v:.0f} ms" if v is not None else "(same)" for v in (*before, *after)]
             print(f"| {name} | {' | '.join(cells)} |", flush=True)
     finally:
@@ -274,9 +283,15 @@ def main() -> None:
     parser.add_argument("--scan-repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
+    parser.add_argument("--reuse", metavar="NAME", help="Time the queries on a kept database.")
     args = parser.parse_args()
-    url, name = create_postgres_database()
-    asyncio.run(upgrade_to_head_async(url))
+    if args.reuse is None:
+        url, name = create_postgres_database()
+        asyncio.run(upgrade_to_head_async(url))
+    else:
+        name = args.reuse
+        url = f"postgresql+asyncpg://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+        args.keep = True
     try:
         asyncio.run(_bench(url, args))
     finally:
