@@ -3,7 +3,8 @@
 ``ledger_daily`` holds, for each day of the organisation's time zone and each combination of
 department, use case, user, model, deployment, price version, exchange rate, policy decision and
 status code, the request count and the exact sums of tokens and micro-euros (plus latency sums).
-Reports read it instead of scanning millions of ledger rows; row-level views still read the
+``ledger_monthly`` holds the same by calendar month, for reports of whole months. Reports
+read them instead of scanning millions of ledger rows; row-level views still read the
 ledger, which stays the source of truth.
 
 Guarantees:
@@ -37,10 +38,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import ColumnElement, Insert, case, delete, func, insert, select, text, true
+from sqlalchemy import ColumnElement, Insert, Table, case, delete, func, insert, select, text, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from billing.db.schema import ledger, ledger_daily, ledger_rollup_zone
+from billing.db.schema import ledger, ledger_daily, ledger_monthly, ledger_rollup_zone
 from billing.ledger.record import LedgerRecord
 
 log = logging.getLogger("hygie.ledger")
@@ -136,20 +137,35 @@ def fold(records: Iterable[LedgerRecord], tz: ZoneInfo) -> list[dict[str, Any]]:
     return rows
 
 
-def _upsert(dialect: str) -> Insert:
+def _upsert(dialect: str, table: Table, period: str) -> Insert:
     from sqlalchemy.dialects import postgresql, sqlite  # only the dialect in use is loaded
 
     if dialect == "postgresql":
-        statement: Any = postgresql.insert(ledger_daily)
+        statement: Any = postgresql.insert(table)
     elif dialect == "sqlite":
-        statement = sqlite.insert(ledger_daily)
+        statement = sqlite.insert(table)
     else:
         raise ValueError(f"unsupported database dialect {dialect!r}")
-    added = {name: ledger_daily.c[name] + statement.excluded[name] for name in SUMS}
+    added = {name: table.c[name] + statement.excluded[name] for name in SUMS}
     result: Insert = statement.on_conflict_do_update(
-        index_elements=["day", "group_key"], set_=added
+        index_elements=[period, "group_key"], set_=added
     )
     return result
+
+
+def by_month(daily_rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Daily rollup rows added up by calendar month (``YYYY-MM``), sorted like them."""
+    months: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in daily_rows:
+        key = (f"{row['day']:%Y-%m}", row["group_key"])
+        current = months.get(key)
+        if current is None:
+            current = months[key] = {k: v for k, v in row.items() if k != "day"}
+            current["month"] = key[0]
+        else:
+            for name in SUMS:
+                current[name] += row[name]
+    return [months[key] for key in sorted(months)]
 
 
 async def rollup_zone(connection: AsyncConnection) -> str | None:
@@ -170,7 +186,9 @@ async def add_records(connection: AsyncConnection, records: Sequence[LedgerRecor
     if zone is None:
         return
     rows = fold(records, ZoneInfo(zone))
-    await connection.execute(_upsert(connection.dialect.name), rows)
+    dialect = connection.dialect.name
+    await connection.execute(_upsert(dialect, ledger_daily, "day"), rows)
+    await connection.execute(_upsert(dialect, ledger_monthly, "month"), by_month(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +271,7 @@ async def _rebuild(engine: AsyncEngine, tz: ZoneInfo, *, unless_kept: bool) -> R
         if unless_kept and postgres and await rollup_zone(connection) == tz.key:
             return None
         await connection.execute(delete(ledger_daily))
+        await connection.execute(delete(ledger_monthly))
         await connection.execute(delete(ledger_rollup_zone))
         # Day by day: exact for any zone (DST, fractional offsets) with one SQL for both
         # databases; each day is an index range scan on ledger.started_at.
@@ -272,11 +291,25 @@ async def _rebuild(engine: AsyncEngine, tz: ZoneInfo, *, unless_kept: bool) -> R
             for start in range(0, len(groups), _INSERT_CHUNK):
                 chunk = groups[start : start + _INSERT_CHUNK]
                 await connection.execute(insert(ledger_daily), chunk)
+        await _months_from_days(connection)
         await connection.execute(
             insert(ledger_rollup_zone),
             [{"id": 1, "zone": tz.key, "rebuilt_at": datetime.now(UTC)}],
         )
     return Rebuilt(zone=tz.key, days=days, rows=rows, requests=requests)
+
+
+async def _months_from_days(connection: AsyncConnection) -> None:
+    daily = ledger_daily.c
+    if connection.dialect.name == "postgresql":
+        month = func.to_char(daily.day, "YYYY-MM")
+    else:
+        month = func.substr(daily.day, 1, 7)  # SQLite keeps dates as YYYY-MM-DD text
+    keys = [month.label("month"), daily.group_key, *(daily[name] for name in DIMENSIONS)]
+    sums = [func.sum(daily[name]).label(name) for name in SUMS]
+    query = select(*keys, *sums).group_by(*keys)
+    names = ["month", "group_key", *DIMENSIONS, *SUMS]
+    await connection.execute(insert(ledger_monthly).from_select(names, query))
 
 
 def _row_of(day: date, group: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from billing.db.schema import ledger, ledger_daily, ledger_rollup_zone
+from billing.db.schema import ledger, ledger_daily, ledger_monthly, ledger_rollup_zone
 from billing.ledger.journal import Journal
 from billing.ledger.record import LedgerRecord
 from billing.ledger.repository import check_reachable, insert_records
@@ -121,11 +121,13 @@ async def _reports_agree(engine: AsyncEngine, tz: ZoneInfo = PARIS) -> int:
 
 
 async def _rollup_rows(engine: AsyncEngine) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Both rollup levels, row by row (float latency sums to the microsecond)."""
     async with engine.connect() as connection:
         rows = (await connection.execute(select(ledger_daily))).all()
+        rows += (await connection.execute(select(ledger_monthly))).all()
     exact = [name for name in SUMS if not name.endswith("_sum")]
     return {
-        (row.day, row.group_key): (
+        (getattr(row, "day", None) or row.month, row.group_key): (
             *(getattr(row, name) for name in exact),
             round(row.latency_ms_sum, 3),
             round(row.ttft_ms_sum, 3),
@@ -148,7 +150,8 @@ def test_rollup_reports_equal_ledger_scans(database_url: str, tmp_path: Path, se
         # What the writer built batch by batch is what a rebuild computes from the ledger.
         built = await _rollup_rows(engine)
         rebuilt = await rebuild_rollups(engine, PARIS)
-        assert rebuilt.rows == len(built) and await _rollup_rows(engine) == built
+        assert rebuilt.rows == sum(isinstance(period, date) for period, _ in built)
+        assert await _rollup_rows(engine) == built
         assert await rebuild_rollups(engine, PARIS) == rebuilt  # idempotent
 
     run(database_url, scenario)
@@ -157,7 +160,7 @@ def test_rollup_reports_equal_ledger_scans(database_url: str, tmp_path: Path, se
 def test_reports_read_the_rollups(database_url: str) -> None:
     """Proof that the rollups answer: a rollup altered behind the ledger's back shows."""
 
-    async def scenario(engine: AsyncEngine) -> tuple[str, str]:
+    async def scenario(engine: AsyncEngine) -> list[str]:
         depts, users = await make_directory(engine, {"cardiologie": ["alice"]})
         record = make_record(
             started_at=utc(2026, 3, 10),
@@ -169,12 +172,18 @@ def test_reports_read_the_rollups(database_url: str) -> None:
         await insert_records(engine, [record])
         async with engine.begin() as connection:
             await connection.execute(update(ledger_daily).values(cost_micro_eur=2_500_000))
-        period = DateRange(date(2026, 3, 1), date(2026, 3, 31), PARIS)
-        fast = await usage_report(engine, period=period, now=NOW)
-        slow = await usage_report(engine, period=period, now=NOW, use_rollups=False)
-        return fast.as_dict()["total"]["cost_eur"], slow.as_dict()["total"]["cost_eur"]
+            await connection.execute(update(ledger_monthly).values(cost_micro_eur=3_500_000))
+        figures = []
+        for period in (
+            DateRange(date(2026, 3, 10), date(2026, 3, 10), PARIS),  # a day: daily rollups
+            DateRange(date(2026, 3, 1), date(2026, 3, 31), PARIS),  # a month: monthly rollups
+        ):
+            for rollups in (True, False):
+                report = await usage_report(engine, period=period, now=NOW, use_rollups=rollups)
+                figures.append(report.as_dict()["total"]["cost_eur"])
+        return figures
 
-    assert run(database_url, scenario) == ("2.500000", "1.500000")
+    assert run(database_url, scenario) == ["2.500000", "1.500000", "3.500000", "1.500000"]
 
 
 def test_a_record_inserted_twice_is_counted_once(database_url: str) -> None:

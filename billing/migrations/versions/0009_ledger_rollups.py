@@ -1,4 +1,4 @@
-"""daily ledger rollups and the ledger explorer's user index
+"""daily and monthly ledger rollups and the ledger explorer's user index
 
 Revision ID: 0009
 Revises: 0005
@@ -12,6 +12,7 @@ with ``hygie ledger rebuild-rollups``; until then, reports scan the ledger as be
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,10 +37,9 @@ _COUNTS = (
 )
 
 
-def upgrade() -> None:
-    op.create_table(
-        "ledger_daily",
-        sa.Column("day", sa.Date(), nullable=False),
+def _group_columns() -> list[sa.Column[Any]]:
+    counts = [sa.Column(name, sa.BigInteger(), nullable=False) for name in _COUNTS]
+    return [
         sa.Column("group_key", sa.String(length=32), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column("use_case", sa.String(length=128), nullable=True),
@@ -50,13 +50,30 @@ def upgrade() -> None:
         sa.Column("fx_rate", sa.String(length=32), nullable=True),
         sa.Column("policy_decision", sa.String(length=32), nullable=True),
         sa.Column("status_code", sa.Integer(), nullable=False),
-        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in _COUNTS),
+        *counts,
         sa.Column("latency_ms_sum", sa.Float(), nullable=False),
         sa.Column("ttft_ms_sum", sa.Float(), nullable=False),
         sa.Column("ttft_count", sa.BigInteger(), nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ledger_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        *_group_columns(),
         sa.PrimaryKeyConstraint("day", "group_key", name=op.f("pk_ledger_daily")),
     )
     op.create_index("ix_ledger_daily_department_day", "ledger_daily", ["department_id", "day"])
+    op.create_table(
+        "ledger_monthly",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        *_group_columns(),
+        sa.PrimaryKeyConstraint("month", "group_key", name=op.f("pk_ledger_monthly")),
+    )
+    op.create_index(
+        "ix_ledger_monthly_department_month", "ledger_monthly", ["department_id", "month"]
+    )
     zone = op.create_table(
         "ledger_rollup_zone",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -73,5 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_ledger_user_started", table_name="ledger")
     op.drop_table("ledger_rollup_zone")
+    op.drop_index("ix_ledger_monthly_department_month", table_name="ledger_monthly")
+    op.drop_table("ledger_monthly")
     op.drop_index("ix_ledger_daily_department_day", table_name="ledger_daily")
     op.drop_table("ledger_daily")
