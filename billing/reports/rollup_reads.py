@@ -144,22 +144,27 @@ async def usage_rows(
     deployments: DeploymentView,
 ) -> UsageRows:
     """The figures of the local days ``first..last`` per bucket of ``dims``, in total and per
-    split: three aggregate queries over the rollup rows of those days."""
+    split: three aggregate queries over the rollup rows of those days (the total and the split
+    from the monthly rollups whenever the period is whole months, even grouped by day)."""
     dialect = connection.dialect.name
-    source = _source(first, last, needs_days="day" in dims)
-    table = source.table
-    keys = [_dimension(name, dialect, deployments, source).label(name) for name in dims]
-    where = list(source.where)
-    if department_id is not None:
-        where.append(table.department_id == department_id)
+
+    def scope(source: _Source) -> list[ColumnElement[bool]]:
+        if department_id is None:
+            return source.where
+        return [*source.where, source.table.department_id == department_id]
+
+    whole = _source(first, last)
+    table, where = whole.table, scope(whole)
     total = (await connection.execute(select(*_figures(table)).where(*where))).one()
-    buckets: list[Any] = [total] if total.requests else []
-    if keys:
-        query = select(*keys, *_figures(table)).where(*where).group_by(*keys)
-        buckets = list((await connection.execute(query)).all())
     split_key = _split(table, deployments).label("split")
     split_query = select(split_key, *_figures(table)).where(*where).group_by(split_key)
     split = list((await connection.execute(split_query)).all())
+    buckets: list[Any] = [total] if total.requests else []
+    if dims:
+        source = _source(first, last, needs_days="day" in dims)
+        keys = [_dimension(name, dialect, deployments, source).label(name) for name in dims]
+        query = select(*keys, *_figures(source.table)).where(*scope(source)).group_by(*keys)
+        buckets = list((await connection.execute(query)).all())
     return UsageRows(buckets, total, split)
 
 
