@@ -1,4 +1,4 @@
-"""Daily rollups of the ledger: one row per local day and group, kept in step with the ledger.
+"""Rollups of the ledger: one row per local day (and month) and group, in step with the ledger.
 
 ``ledger_daily`` holds, for each day of the organisation's time zone and each combination of
 department, use case, user, model, deployment, price version, exchange rate, policy decision and
@@ -11,8 +11,8 @@ Guarantees:
 
 * **Never out of step**: :func:`add_records` runs in the transaction that inserts the ledger
   batch, and counts only the records that batch really inserted (a replayed record is counted
-  once), so a rollup and its ledger rows commit or roll back together. Every ledger insert,
-  journal replay and quarantine re-import goes through ``insert_records``.
+  once), so a rollup and its ledger rows commit or roll back together. Every ledger insert
+  and journal replay goes through ``insert_records``; a quarantined record is in neither.
 * **One time zone**: ``ledger_rollup_zone`` names the zone the days are cut in (whole local
   days, so the 23- and 25-hour DST days are whole, for any offset, fractional ones included).
   Reports asked for another zone scan the ledger instead (right, only slower). When the
