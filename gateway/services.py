@@ -17,6 +17,7 @@ from billing.audit.policy_reloads import watch_policy
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
 from billing.ledger.journal import Journal
+from billing.ledger.rollups import ensure_rollups
 from billing.ledger.writer import LedgerWriter
 from billing.pricing.costing import Costing
 from billing.quotas import MemoryQuotaStore, QuotaStore
@@ -157,6 +158,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         batch_size=settings.ledger_batch_size,
         probe=lambda: ledger.check_reachable(engine),
     )
+    await ensure_rollups(engine, timezone)  # built once after the upgrade, or a zone change
     await writer.start()
     identity = settings.identity_config()
     identity_http = ProviderHttp(timeout_s=identity.http_timeout_s)

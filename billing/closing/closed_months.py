@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +66,8 @@ async def _stored(engine: AsyncEngine, key: str) -> tuple[MonthCharges, FocusAcc
     if hashlib.sha256(row.snapshot.encode()).hexdigest() != row.snapshot_sha256:
         raise LedgerChargesError(f"the stored figures of {key} do not match their checksum")
     charges, account = from_snapshot(row.snapshot)
-    late = await ledger_total_micros(engine, charges.period) - charges.ledger_cost_micros
+    ledger_now = await ledger_total_micros(engine, charges.period, ZoneInfo(charges.tz_key))
+    late = ledger_now - charges.ledger_cost_micros
     # SQLite gives back naive instants; they were written in UTC.
     closed_at = row.closed_at if row.closed_at.tzinfo else row.closed_at.replace(tzinfo=UTC)
     closed = replace(

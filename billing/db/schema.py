@@ -6,11 +6,14 @@ migrations and the repositories agree on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -113,7 +116,66 @@ ledger = Table(
     Column("end_user_verified", Boolean, nullable=True),
     Index("ix_ledger_started_at", "started_at"),
     Index("ix_ledger_department_started", "department_id", "started_at"),
+    Index("ix_ledger_user_started", "user_id", "started_at"),
 )
+
+
+def _rollup_columns() -> list[Column[Any]]:
+    """What both rollup levels hold besides their period: the group's dimensions and sums."""
+    return [
+        Column("department_id", Integer, nullable=True),
+        Column("use_case", String(128), nullable=True),
+        Column("user_id", Integer, nullable=True),
+        Column("model", String(200), nullable=True),
+        Column("deployment", String(200), nullable=True),
+        Column("price_version", String(64), nullable=True),
+        Column("fx_rate", String(32), nullable=True),
+        Column("policy_decision", String(32), nullable=True),
+        Column("status_code", Integer, nullable=False),
+        Column("requests", BigInteger, nullable=False),
+        Column("null_cost_requests", BigInteger, nullable=False),
+        Column("estimated_requests", BigInteger, nullable=False),
+        Column("streamed_requests", BigInteger, nullable=False),
+        Column("disconnected_requests", BigInteger, nullable=False),
+        Column("prompt_tokens", BigInteger, nullable=False),
+        Column("cached_tokens", BigInteger, nullable=False),
+        Column("billed_cached_tokens", BigInteger, nullable=False),
+        Column("completion_tokens", BigInteger, nullable=False),
+        Column("cost_micro_eur", BigInteger, nullable=False),
+        Column("latency_ms_sum", Float, nullable=False),
+        Column("ttft_ms_sum", Float, nullable=False),
+        Column("ttft_count", BigInteger, nullable=False),
+    ]
+
+
+ledger_daily = Table(
+    "ledger_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("group_key", String(32), primary_key=True),
+    *_rollup_columns(),
+    Index("ix_ledger_daily_department_day", "department_id", "day"),
+)
+"""Daily rollups of the ledger (see :mod:`billing.ledger.rollups`), days of one time zone."""
+
+ledger_monthly = Table(
+    "ledger_monthly",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("group_key", String(32), primary_key=True),
+    *_rollup_columns(),
+    Index("ix_ledger_monthly_department_month", "department_id", "month"),
+)
+"""The same rollups by calendar month (``YYYY-MM``) of the same time zone."""
+
+ledger_rollup_zone = Table(
+    "ledger_rollup_zone",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("zone", String(64), nullable=False),
+    Column("rebuilt_at", UtcDateTime, nullable=False),
+)
+"""At most one row (id 1): the time zone ``ledger_daily``'s days are cut in."""
 
 quota_limits = Table(
     "quota_limits",

@@ -10,6 +10,7 @@ from sqlalchemy import Insert, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import ledger
+from billing.ledger import rollups
 from billing.ledger.record import LedgerRecord
 
 
@@ -26,12 +27,28 @@ def _insert_ignoring_duplicates(dialect: str) -> Insert:
 
 
 async def insert_records(engine: AsyncEngine, records: Sequence[LedgerRecord]) -> None:
-    """Store ``records`` in one transaction; records already stored are left untouched."""
+    """Store ``records`` in one transaction; records already stored are left untouched.
+
+    The daily rollups are updated in the same transaction with the records it really
+    inserted, so they never count a replayed record twice nor miss one.
+    """
     if not records:
         return
-    statement = _insert_ignoring_duplicates(engine.dialect.name)
+    statement = _insert_ignoring_duplicates(engine.dialect.name).returning(ledger.c.request_id)
     async with engine.begin() as connection:
-        await connection.execute(statement, [record.as_row() for record in records])
+        result = await connection.execute(statement, [record.as_row() for record in records])
+        inserted = set(result.scalars())
+        await rollups.add_records(connection, _first_of_each(records, inserted))
+
+
+def _first_of_each(records: Sequence[LedgerRecord], ids: set[str]) -> list[LedgerRecord]:
+    # A request id twice in one batch is stored once, from its first occurrence.
+    kept = []
+    for record in records:
+        if record.request_id in ids:
+            ids.discard(record.request_id)
+            kept.append(record)
+    return kept
 
 
 async def check_reachable(engine: AsyncEngine) -> None:
@@ -45,7 +62,7 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _record_from_row(row: Any) -> LedgerRecord:
+def record_from_row(row: Any) -> LedgerRecord:
     values = dict(row._mapping)
     values["started_at"] = _as_utc(values["started_at"])
     values["finished_at"] = _as_utc(values["finished_at"])
@@ -57,7 +74,7 @@ async def recent_records(engine: AsyncEngine, *, limit: int = 50) -> list[Ledger
     query = select(ledger).order_by(ledger.c.started_at.desc()).limit(limit)
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [_record_from_row(row) for row in rows]
+    return [record_from_row(row) for row in rows]
 
 
 async def records_by_id(engine: AsyncEngine, request_ids: Sequence[str]) -> list[LedgerRecord]:
@@ -65,7 +82,7 @@ async def records_by_id(engine: AsyncEngine, request_ids: Sequence[str]) -> list
     query = select(ledger).where(ledger.c.request_id.in_(list(request_ids)))
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [_record_from_row(row) for row in rows]
+    return [record_from_row(row) for row in rows]
 
 
 async def count_records(engine: AsyncEngine) -> int:

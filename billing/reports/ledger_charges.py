@@ -32,17 +32,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing import directory
 from billing.db.schema import ledger
+from billing.ledger.rollups import rollups_cover
 from billing.money import to_micros
 from billing.periods import Period, month_period
 from billing.pricing.costing import (
@@ -53,6 +54,7 @@ from billing.pricing.costing import (
 )
 from billing.pricing.price_book import PriceClass
 from billing.pricing.true_up import TrueUp
+from billing.reports import rollup_reads
 from billing.reports.charge_builder import ChargeBuilder, LedgerGroup
 from billing.reports.chargeback import Statement, build_statement
 from billing.reports.rows import ChargeLine
@@ -150,16 +152,47 @@ class MonthCharges:
         )
 
 
-async def ledger_total_micros(engine: AsyncEngine, period: Period) -> int:
-    """The ledger's cost of ``period`` now, in micro-euros."""
-    query = select(func.coalesce(func.sum(ledger.c.cost_micro_eur), 0)).where(
-        ledger.c.started_at >= period.start, ledger.c.started_at < period.end
-    )
+def _local_days(period: Period, tz: ZoneInfo) -> tuple[date, date] | None:
+    """``period``'s first and last local day, when it is made of whole days of ``tz``."""
+    first, after = period.start.astimezone(tz), period.end.astimezone(tz)
+    if first.time() != time(0) or after.time() != time(0):
+        return None  # not cut at local midnights: only a scan can answer exactly
+    return first.date(), after.date() - timedelta(days=1)
+
+
+async def _rollup_days(
+    connection: AsyncConnection, period: Period, tz: ZoneInfo | None
+) -> tuple[date, date] | None:
+    """The local days to read from the rollups, or None when the ledger must be scanned."""
+    if tz is None or not await rollups_cover(connection, tz):
+        return None
+    return _local_days(period, tz)
+
+
+async def ledger_total_micros(
+    engine: AsyncEngine, period: Period, tz: ZoneInfo | None = None
+) -> int:
+    """The ledger's cost of ``period`` now, in micro-euros (from the rollups kept in ``tz``,
+    when given and ``period`` is made of its whole days)."""
     async with engine.connect() as connection:
+        days = await _rollup_days(connection, period, tz)
+        if days is not None:
+            return await rollup_reads.total_cost(connection, *days)
+        query = select(func.coalesce(func.sum(ledger.c.cost_micro_eur), 0)).where(
+            ledger.c.started_at >= period.start, ledger.c.started_at < period.end
+        )
         return int((await connection.execute(query)).scalar_one())
 
 
-async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
+async def _groups(engine: AsyncEngine, period: Period, tz: ZoneInfo | None) -> list[Any]:
+    async with engine.connect() as connection:
+        days = await _rollup_days(connection, period, tz)
+        if days is not None:
+            return await rollup_reads.charge_groups(connection, *days)
+        return await _scan_groups(connection, period)
+
+
+async def _scan_groups(connection: AsyncConnection, period: Period) -> list[Any]:
     # Cached tokens beyond the prompt are capped at the prompt, as when the request was priced.
     cached = case(
         (ledger.c.cached_tokens > ledger.c.prompt_tokens, ledger.c.prompt_tokens),
@@ -185,8 +218,7 @@ async def _groups(engine: AsyncEngine, period: Period) -> list[Any]:
         .where(ledger.c.started_at >= period.start, ledger.c.started_at < period.end)
         .group_by(*keys)
     )
-    async with engine.connect() as connection:
-        return list((await connection.execute(query)).all())
+    return list((await connection.execute(query)).all())
 
 
 def _free_kind(version: str | None) -> PricingKind | None:
@@ -199,7 +231,12 @@ def _free_kind(version: str | None) -> PricingKind | None:
 
 
 async def month_charges(
-    engine: AsyncEngine, costing: Costing, period: Period, *, until: datetime | None = None
+    engine: AsyncEngine,
+    costing: Costing,
+    period: Period,
+    *,
+    until: datetime | None = None,
+    use_rollups: bool = True,
 ) -> MonthCharges:
     """Every charge line of ``period`` (a calendar month), reconciled with the ledger.
 
@@ -207,8 +244,10 @@ async def month_charges(
     everyone's use of the pool; filter with :meth:`MonthCharges.lines_for`. With ``until``
     inside the month (a month in progress), the pools' cost, dedicated GPUs and true-up cover
     only ``[start, until)``: nobody is charged the rest of the month's capacity in advance.
+    The groups come from the daily rollups when they are kept in the organisation's zone
+    (``use_rollups=False``: from a ledger scan; the lines are the same).
     """
-    rows = await _groups(engine, period)
+    rows = await _groups(engine, period, costing.tz if use_rollups else None)
     directory_rows = await directory.list_departments(engine)
     departments = {d.id: d.name for d in directory_rows}
     names = {d.name: d.display_name for d in directory_rows}

@@ -14,36 +14,46 @@ Guarantees:
 * Days and months are those of the organisation's time zone, not UTC: a request at 23:30 UTC
   on 28 March 2026 counts on 29 March in Paris, and the 23-hour and 25-hour DST days are whole.
 
-How days are computed: SQL groups rows by UTC hour (``strftime`` on SQLite, ``to_char`` on
-PostgreSQL, the only dialect-specific SQL here), and Python maps each hour to its local day.
-That is exact for any zone whose offset is a whole number of hours (all of Europe); a zone with
-a fractional offset is refused rather than silently misbucketed. Rows are grouped by user as
-well, so active users are counted exactly per bucket without a ``COUNT(DISTINCT)`` per bucket.
+Where figures come from: the daily rollups (:mod:`billing.ledger.rollups`), whose days are
+already the organisation's, when they are kept in the report's zone; otherwise a scan of the
+ledger, which groups rows by UTC hour (``strftime`` on SQLite, ``to_char`` on PostgreSQL, the
+only dialect-specific SQL here) and maps each hour to its local day in Python. That is exact for
+any zone whose offset is a whole number of hours (all of Europe); a zone with a fractional
+offset is refused rather than silently misbucketed. Rows are grouped by user as well, so active
+users are counted exactly per bucket without a ``COUNT(DISTINCT)`` per bucket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing import directory
 from billing.db.schema import ledger, users
+from billing.ledger.rollups import rollups_cover
 from billing.money import CENT, from_micros
 from billing.pricing.costing import UNPRICED_VERSION
 from billing.pricing.true_up import ON_PREMISE
+from billing.reports import rollup_reads
 from billing.reports.date_range import DateRange, ReportError
+from billing.reports.rollup_reads import (
+    NONE_LABEL,
+    SPLIT_EXTERNAL,
+    SPLIT_ON_PREMISE,
+    SPLIT_OTHER,
+    UNKNOWN,
+    DeploymentView,
+)
 
 MICRO = Decimal("0.000001")
-NONE_LABEL = "(none)"
-UNKNOWN = "unknown"
 COST_COVERS = (
     "cost_eur is the per-request cost recorded in the ledger: external providers' token "
     "prices and on-premise transfer prices. It leaves out the month-end capacity true-up and "
@@ -51,8 +61,6 @@ COST_COVERS = (
     "to the cent per department, it equals the statement's usage lines."
 )
 """What a usage report's cost is, said in every report (JSON, and the CSV's last row)."""
-DeploymentView = Mapping[str, tuple[str, str]]
-"""Deployment name -> (provider, hosting class), from :meth:`Costing.deployment_view`."""
 
 
 class UnknownDepartment(LookupError):
@@ -202,12 +210,6 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return _cents(part * 100 / whole)
 
 
-SPLIT_ON_PREMISE = "on_premise"
-SPLIT_EXTERNAL = "external"
-SPLIT_OTHER = "other"
-"""Requests never routed to a deployment, or routed to one no longer in the catalog."""
-
-
 @dataclass(frozen=True, slots=True)
 class UsageReport:
     """A usage report (see the module docstring)."""
@@ -312,8 +314,86 @@ async def _department_id(engine: AsyncEngine, name: str | None) -> int | None:
     return department.id
 
 
-async def _aggregate_rows(
-    engine: AsyncEngine,
+Figures = tuple[dict[tuple[str, ...], UsageFigures], UsageFigures, dict[str, UsageFigures]]
+"""A report's figures: per bucket key, in total, per split."""
+
+
+def _counted(row: Any) -> UsageFigures:
+    return UsageFigures(
+        requests=int(row.requests),
+        failed_requests=int(row.failed),
+        unpriced_requests=int(row.unpriced),
+        prompt_tokens=int(row.prompt),
+        cached_tokens=int(row.cached),
+        completion_tokens=int(row.completion),
+        cost_micro_eur=int(row.cost),
+        active_users=int(row.active_users),
+    )
+
+
+def _rollup_key(
+    row: Any, dims: Sequence[Dimension], names: Mapping[str, Mapping[int, str]]
+) -> tuple[str, ...]:
+    values = []
+    for dim in dims:
+        raw = getattr(row, dim.value)
+        if dim is Dimension.DEPARTMENT or dim is Dimension.USER:
+            value = NONE_LABEL if raw is None else names[dim.value].get(int(raw), str(raw))
+        elif dim is Dimension.DAY:
+            value = raw.isoformat() if isinstance(raw, date) else str(raw)
+        else:
+            value = str(raw)
+        values.append(value)
+    return tuple(values)
+
+
+async def _figures_from_rollups(
+    connection: AsyncConnection,
+    period: DateRange,
+    dims: Sequence[Dimension],
+    department_id: int | None,
+    view: DeploymentView,
+    names: Mapping[str, Mapping[int, str]],
+) -> Figures:
+    rows = await rollup_reads.usage_rows(
+        connection,
+        period.first,
+        period.last,
+        [d.value for d in dims],
+        department_id=department_id,
+        deployments=view,
+    )
+    buckets = {_rollup_key(row, dims, names): _counted(row) for row in rows.buckets}
+    split = {name: _Sum().figures() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
+    split.update({row.split: _counted(row) for row in rows.split})
+    return buckets, _counted(rows.total), split
+
+
+async def _figures_from_scan(
+    connection: AsyncConnection,
+    period: DateRange,
+    dims: Sequence[Dimension],
+    department_id: int | None,
+    view: DeploymentView,
+    names: Mapping[str, Mapping[int, str]],
+) -> Figures:
+    buckets: dict[tuple[str, ...], _Sum] = {}
+    total = _Sum()
+    split = {name: _Sum() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
+    for row in await _scan_rows(connection, period, dims, department_id):
+        key = _key_of(row, dims, names, view, period.tz)
+        buckets.setdefault(key, _Sum()).add(row)
+        total.add(row)
+        split[_split_of(row, view)].add(row)
+    return (
+        {key: acc.figures() for key, acc in buckets.items()},
+        total.figures(),
+        {name: acc.figures() for name, acc in split.items()},
+    )
+
+
+async def _scan_rows(
+    connection: AsyncConnection,
     period: DateRange,
     dims: Sequence[Dimension],
     department_id: int | None,
@@ -321,7 +401,7 @@ async def _aggregate_rows(
     keys: list[ColumnElement[Any]] = [ledger.c.user_id, ledger.c.deployment]
     keys += [_SQL_DIMENSIONS[d].label(d.value) for d in dims if d in _SQL_DIMENSIONS]
     if any(d in _TIME for d in dims):
-        keys.append(_hour_bucket(engine.dialect.name).label("hour"))
+        keys.append(_hour_bucket(connection.dialect.name).label("hour"))
     unpriced = (ledger.c.cost_micro_eur.is_(None)) | (ledger.c.price_version == UNPRICED_VERSION)
     query = (
         select(
@@ -339,8 +419,7 @@ async def _aggregate_rows(
     )
     if department_id is not None:
         query = query.where(ledger.c.department_id == department_id)
-    async with engine.connect() as connection:
-        return list((await connection.execute(query)).all())
+    return list((await connection.execute(query)).all())
 
 
 async def _names(engine: AsyncEngine, dims: Iterable[Dimension]) -> dict[str, dict[int, str]]:
@@ -405,38 +484,38 @@ async def usage_report(
     deployments: DeploymentView | None = None,
     budget: Decimal | None = None,
     now: datetime | None = None,
+    use_rollups: bool = True,
 ) -> UsageReport:
     """The usage report of ``period``, grouped by ``group_by`` (may be empty: totals only).
 
     ``department`` (a department name) restricts every figure to that department; the HTTP
     route sets it for department admins. ``deployments`` maps deployment names to (provider,
-    hosting class); deployments missing from it show as ``unknown``. Raises
-    :class:`UnknownDepartment` and :class:`ReportError`.
+    hosting class); deployments missing from it show as ``unknown``. Figures come from the
+    daily rollups when they are kept in the period's zone (``use_rollups=False``: from a scan
+    of the ledger; both give the same figures). Raises :class:`UnknownDepartment` and
+    :class:`ReportError`.
     """
     dims = tuple(group_by)
     view = deployments or {}
     clock = now or datetime.now(UTC)
-    rows = await _aggregate_rows(engine, period, dims, await _department_id(engine, department))
+    department_id = await _department_id(engine, department)
     names = await _names(engine, dims)
-    buckets: dict[tuple[str, ...], _Sum] = {}
-    total = _Sum()
-    split = {name: _Sum() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
-    for row in rows:
-        key = _key_of(row, dims, names, view, period.tz)
-        buckets.setdefault(key, _Sum()).add(row)
-        total.add(row)
-        split[_split_of(row, view)].add(row)
-    figures = total.figures()
+    async with engine.connect() as connection:
+        if use_rollups and await rollups_cover(connection, period.tz):
+            read = _figures_from_rollups
+        else:
+            read = _figures_from_scan
+        buckets, figures, split = await read(connection, period, dims, department_id, view, names)
     return UsageReport(
         period=period,
         group_by=dims,
         department=department,
         buckets=tuple(
-            Bucket(dict(zip((d.value for d in dims), key, strict=True)), acc.figures())
-            for key, acc in sorted(buckets.items())
+            Bucket(dict(zip((d.value for d in dims), key, strict=True)), bucket)
+            for key, bucket in sorted(buckets.items())
         ),
         total=figures,
-        split={name: acc.figures() for name, acc in split.items()},
+        split=split,
         forecast=forecast(figures.cost_eur, period, clock, budget),
         generated_at=clock,
     )

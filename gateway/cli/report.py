@@ -27,6 +27,7 @@ from billing import audit
 from billing.closing.closed_months import close_month, month_report
 from billing.closing.corrections import Correction, book_correction
 from billing.db.database import make_engine
+from billing.ledger.rollups import rebuild_rollups
 from billing.money import InvalidAmount, from_micros, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.pricing.costing import Costing
@@ -377,4 +378,18 @@ def correct(
     typer.echo(
         f"correction of {booked.corrects_month} booked in {booked.booked_month}: "
         f"{booked.department} {booked.amount} EUR"
+    )
+
+
+@report_app.command("rebuild-rollups")
+def rebuild_rollups_command(database_url: DatabaseOpt = None) -> None:
+    """Recompute the daily rollups the reports read from the ledger, in the organisation's
+    time zone (idempotent; ledger writes wait meanwhile). The gateway does it by itself at
+    start when needed; run it after changing HYGIE_ORG_TIMEZONE without a restart."""
+    settings = _settings(None, database_url)
+    tz = ZoneInfo(settings.org_timezone)
+    rebuilt = _run(settings, lambda engine: rebuild_rollups(engine, tz))
+    typer.echo(
+        f"rollups rebuilt in {rebuilt.zone}: {rebuilt.rows} rows for {rebuilt.days} days, "
+        f"{rebuilt.requests} requests"
     )

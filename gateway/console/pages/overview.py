@@ -14,13 +14,8 @@ from billing import directory
 from billing.limits import repo
 from billing.limits.nodes import department_of_node
 from billing.money import from_micros
-from billing.reports.report import (
-    SPLIT_EXTERNAL,
-    SPLIT_ON_PREMISE,
-    Dimension,
-    UsageReport,
-    usage_report,
-)
+from billing.reports.report import Dimension, UsageReport, usage_report
+from billing.reports.rollup_reads import SPLIT_EXTERNAL, SPLIT_ON_PREMISE
 from gateway.api.admin_auth import AdminPrincipal
 from gateway.api.reports import deployment_view
 from gateway.console.charts import columns, every_day, share_pct
