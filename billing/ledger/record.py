@@ -49,6 +49,8 @@ class LedgerRecord:
     price_version: str | None = None
     fx_rate: str | None = None
     """EUR per unit of the price's currency, as applied to this charge (None: priced in EUR)."""
+    use_case_flag: str | None = None
+    """Why an allowed request is flagged by the register (``pilot``, ``unapproved_model``)."""
 
     def __post_init__(self) -> None:
         bound_values(self)
