@@ -186,6 +186,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     quotas.on_alerts = alerts.publish
     await quotas.start()
     alerts.start()
+    alerts.watch_drift(settings)
     costing = build_request_costing(catalog, timezone)
     use_cases = UseCaseGate(
         engine, catalog, admission_rules(settings), refresh_s=settings.governance_refresh_s
