@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway.api import admin, openai, quotas, reports
+from gateway.api import admin, models, openai, public, quotas, reports, use_cases
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
 from gateway.http.auth_throttle import (
@@ -78,6 +78,9 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(quotas.router)
     app.include_router(reports.router)
+    app.include_router(use_cases.router)
+    app.include_router(models.router)
+    app.include_router(public.router)
     if settings.openapi == "admin":
         app.include_router(admin.openapi_router)
     install_error_handlers(app)
