@@ -1,4 +1,4 @@
-"""The register at work in a real gateway: refusals, pilots, keys, approvals (SQLite, PostgreSQL)."""
+"""The register at work in a real gateway: refusals, pilots, keys, approvals."""
 
 from __future__ import annotations
 
