@@ -14,6 +14,7 @@ from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.admin import departments_app, keys_app, teams_app, users_app
 from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
+from gateway.cli.register import register_app
 from gateway.cli.report import report_app
 from gateway.settings import Settings, settings_with
 
@@ -31,6 +32,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(policy_app, name="policy")
 app.add_typer(quotas_app, name="quotas")
+app.add_typer(register_app, name="register")
 app.command("scan")(scan)
 
 ConfigOpt = Annotated[

@@ -62,6 +62,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
+    hygie("register", "add", "triage", "--purpose", "Tri", "--status", "production", env=cli_env)
     created = hygie(
         "keys",
         "create",
