@@ -136,7 +136,9 @@ class Settings(BaseSettings):
         max_length=500,
         description="Who patients contact to object or ask questions (patient page).",
     )
-    hospital_name: str = Field(default="l'établissement", max_length=200)
+    hospital_name: str = Field(
+        default="Centre hospitalier", max_length=200, description="Named on the patient page."
+    )
     drift_ratio: float = Field(
         default=2.0,
         gt=1,

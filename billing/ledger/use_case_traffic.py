@@ -83,11 +83,10 @@ async def traffic_by_use_case(
         traffic.cost_micro_eur += int(row.cost or 0)
         traffic.latency_ms_sum += float(row.latency_sum or 0)
         traffic.latency_ms_max = max(traffic.latency_ms_max, float(row.latency_max or 0))
-        for values, value in (
-            (traffic.models, row.model),
-            (traffic.deployments, row.deployment),
-            (traffic.data_classes, row.data_class),
-        ):
-            if value:
-                values.add(value)
+        if row.deployment:  # a model that answered (or was tried), not merely named
+            traffic.deployments.add(row.deployment)
+            if row.model:
+                traffic.models.add(row.model)
+        if row.data_class:
+            traffic.data_classes.add(row.data_class)
     return found

@@ -55,13 +55,14 @@ def render_page(entries: Sequence[PatientEntry], *, hospital: str, contact: str)
         "<title>Usages de l'intelligence artificielle</title>"
         "<style>body{font-family:sans-serif;max-width:48rem;margin:auto;padding:1rem;"
         "line-height:1.5}h2{margin-top:2rem}</style></head><body><main>"
-        f"<h1>Usages de l'intelligence artificielle à {escape(hospital)}</h1>"
+        "<h1>Usages de l'intelligence artificielle</h1>"
+        f"<p>Établissement : {escape(hospital)}</p>"
         "<p>Cette page liste les outils d'intelligence artificielle en service qui peuvent "
         "traiter des données personnelles ou de santé des patients.</p>"
         f"{items}"
         "<h2>Vos droits</h2>"
         "<p>Vous pouvez vous opposer à l'utilisation de ces outils pour vos données, ou poser "
-        f"vos questions, en vous adressant à {escape(contact)}.</p>"
+        f"vos questions. Contact : {escape(contact)}.</p>"
         "</main></body></html>\n"
     )
 
