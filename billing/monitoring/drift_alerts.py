@@ -28,7 +28,7 @@ async def store_drifts(engine: AsyncEngine, found: Sequence[Drift], *, ratio: fl
         return 0
     rows = [
         {
-            "node_id": f"use_case:{d.use_case}"[:200],
+            "node_id": f"drift:{d.use_case}"[:200],  # not a quota node: organisation-wide
             "level": DRIFT_LEVEL,
             "label": d.use_case[:200],
             "threshold_pct": round(ratio * 100),

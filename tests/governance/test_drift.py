@@ -11,6 +11,7 @@ import aiohttp
 from billing.db.database import make_engine
 from billing.ledger.record import LedgerRecord
 from billing.limits import repo
+from billing.limits.nodes import department_of_node
 from billing.monitoring.use_case_health import week_start, weekly_figures
 from gateway.alerts import AlertCenter
 from gateway.settings import Settings
@@ -49,6 +50,8 @@ async def _scenario(url: str) -> tuple[list[str], list[str], dict[str, object]]:
             first = await center.check_drift(now, settings)
             again = await center.check_drift(now, settings)
         alerts = await repo.list_alerts(engine)
+        # Listed by /admin/alerts as organisation-wide (administrators and finance see it).
+        assert await department_of_node(engine, alerts[0].node_id) is None
         figures = await weekly_figures(engine, now, PARIS, weeks=2)
     finally:
         await engine.dispose()
