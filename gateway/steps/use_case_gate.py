@@ -67,6 +67,8 @@ class UseCaseGate:
         self._register: dict[str, UseCaseRule] = {}
         self._catalogue = {m.name: _CATALOGUE_STANDING[m.approval] for m in catalog.models}
         self._decided: dict[str, ModelStanding] = {}
+        self._approvals = {m.name: m.approval.value for m in catalog.models}
+        self._steps: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -85,6 +87,11 @@ class UseCaseGate:
         steps = await approvals.latest_steps(self._engine)
         self._register = register
         self._decided = {name: _STEP_STANDING[step.status] for name, step in steps.items()}
+        self._steps = {name: step.status.value for name, step in steps.items()}
+
+    def approval(self, model: str) -> str:
+        """A model's approval as staff see it: its latest workflow step, else its card's."""
+        return self._steps.get(model) or self._approvals.get(model, "requested")
 
     def standing(self, model: str) -> ModelStanding:
         """A model's effective approval: its latest workflow step, else its catalogue card."""
