@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import use_cases
-from billing.directory.records import DirectoryError, now
+from billing.directory.departments import find_department
+from billing.directory.records import DirectoryError, NoSuchDepartment, now
 from policies.governance.register import (
     AiActCategory,
     DpiaStatus,
@@ -99,8 +100,18 @@ def _from_row(row: Any) -> UseCase:
     )
 
 
+async def _check_department(engine: AsyncEngine, use_case: UseCase) -> None:
+    if (
+        use_case.department is not None
+        and await find_department(engine, use_case.department) is None
+    ):
+        raise NoSuchDepartment(f"department {use_case.department!r} does not exist")
+
+
 async def register_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
-    """Add ``use_case`` to the register; its status date is today. Refuses a duplicate name."""
+    """Add ``use_case`` to the register; its status date is today. Refuses a duplicate name
+    and an owning department that does not exist."""
+    await _check_department(engine, use_case)
     stamp = now()
     dates = {use_case.status.value: stamp.date().isoformat(), **(use_case.status_dates or {})}
     stored = replace(use_case, status_dates=dates, created_at=stamp, updated_at=stamp)
@@ -119,6 +130,7 @@ async def update_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
     current = await find_use_case(engine, use_case.name)
     if current is None:
         raise UnknownUseCase(f"use case {use_case.name!r} is not registered")
+    await _check_department(engine, use_case)
     dates = dict(current.status_dates or {})
     if use_case.status is not current.status:
         dates[use_case.status.value] = now().date().isoformat()

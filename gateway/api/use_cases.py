@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
-from billing.directory import DirectoryError
+from billing.directory import DirectoryError, NoSuchDepartment
 from billing.directory.use_cases import (
     UseCase,
     find_use_case,
@@ -126,6 +126,8 @@ async def register(body: NewUseCase, request: Request) -> Response:
     principal.require_write(None)
     try:
         stored = await register_use_case(services.engine, body.record(body.name))
+    except NoSuchDepartment as exc:
+        raise InvalidRequest(str(exc), param="department") from None
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="name") from None
     await services.use_cases.refresh()
@@ -148,7 +150,10 @@ async def replace_record(name: str, body: UseCaseBody, request: Request) -> Resp
     principal.require_write(None)
     if await find_use_case(services.engine, _name(name)) is None:
         raise _no_use_case(name)
-    stored = await update_use_case(services.engine, body.record(name))
+    try:
+        stored = await update_use_case(services.engine, body.record(name))
+    except NoSuchDepartment as exc:
+        raise InvalidRequest(str(exc), param="department") from None
     await services.use_cases.refresh()
     return _json(stored.as_dict())
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from billing import directory
 from billing.db.database import make_engine
 from billing.reports.inventory import (
     UNREGISTERED,
@@ -25,6 +26,7 @@ NOW = datetime.now(UTC)
 async def _inventory(url: str) -> tuple[dict[str, dict[str, object]], str, str]:
     engine = make_engine(url)
     try:
+        await directory.create_department(engine, "cardiologie")
         await make_use_case(engine, "cr", department="cardiologie", data_classes=("health",))
         await make_use_case(engine, "silencieux")
         records = [

@@ -138,3 +138,7 @@ def test_non_admins_cannot_change_the_register(gateway: RunningGateway) -> None:
         f"{gateway.url}/admin/use-cases", headers=ADMIN, json={"name": "ok", "purpose": "é" * 5000}
     )
     assert long.status_code == 400
+    nowhere = httpx.post(
+        f"{gateway.url}/admin/use-cases", headers=ADMIN, json={"name": "ok", "department": "x"}
+    )
+    assert nowhere.status_code == 400 and nowhere.json()["error"]["param"] == "department"
