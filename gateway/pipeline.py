@@ -54,7 +54,7 @@ from gateway.steps.quota_gate import Hold, QuotaGate
 from gateway.steps.reidentify import ChunkRestorer, restore_body
 from gateway.steps.scan_worker import ScanWorker
 from gateway.steps.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
-from gateway.steps.use_case_gate import UseCaseGate
+from gateway.steps.use_case_gate import FLAG_HEADER, UseCaseGate
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
 
@@ -361,6 +361,8 @@ class Pipeline:
                 usage = Usage()  # refused before any work (as vLLM counts it): not estimated
         exchange.settle_usage(usage)
         headers = _answer_headers(replica, verdict, exchange.hold, forward)
+        if exchange.use_case_flag:  # the caller learns that its use is a pilot, or unapproved
+            headers[FLAG_HEADER] = exchange.use_case_flag
         return Response(body, reply.status, headers, reply.content_type)
 
     async def _open_stream(
@@ -388,6 +390,8 @@ class Pipeline:
 
         rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
         headers = _answer_headers(replica, verdict, exchange.hold, forward)
+        if exchange.use_case_flag:  # the caller learns that its use is a pilot, or unapproved
+            headers[FLAG_HEADER] = exchange.use_case_flag
         return UpstreamStreamResponse(
             upstream,
             exchange,

@@ -66,6 +66,18 @@ def test_a_pilot_is_allowed_and_flagged_in_the_ledger(gateway: RunningGateway) -
     assert answer.status_code == 200, answer.text
     (record,) = gateway.records([answer.headers["x-request-id"]])
     assert record.use_case == "essai" and record.use_case_flag == "pilot"
+    assert answer.headers["x-hygie-use-case-flag"] == "pilot"
+    assert "x-hygie-use-case-flag" not in chat(gateway, gateway.key).headers  # production
+    pilot_key = key_for(gateway, "essai")
+    stream = httpx.post(
+        f"{gateway.base_url}/chat/completions",
+        headers={"Authorization": f"Bearer {pilot_key}"},
+        json=CHAT | {"stream": True},
+        timeout=30,
+    )
+    assert stream.status_code == 200 and stream.headers["x-hygie-use-case-flag"] == "pilot"
+    (streamed,) = gateway.records([stream.headers["x-request-id"]])
+    assert streamed.streamed and streamed.use_case_flag == "pilot"
     me = httpx.get(
         f"{gateway.base_url}/me", headers={"Authorization": f"Bearer {key_for(gateway, 'essai')}"}
     )
