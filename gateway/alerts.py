@@ -11,16 +11,24 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.limits import repo
+from billing.monitoring.drift_alerts import DRIFT_LEVEL, store_drifts
+from billing.monitoring.use_case_health import Drift, drifts, weekly_figures
 from billing.quotas import ThresholdCrossed
+from gateway.settings import Settings
 from gateway.supervisor import start_supervised
 
 log = logging.getLogger("hygie.alerts")
+
+# The webhook's ``type`` of alerts that are not budget thresholds, by their stored level.
+_TYPES = {DRIFT_LEVEL: "hygie.use_case_drift"}
 
 
 class AlertCenter:
@@ -45,16 +53,32 @@ class AlertCenter:
         self._next_try: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._drift_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._url:
             self._task = start_supervised("alert-webhook", self._deliver_forever)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._drift_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def watch_drift(self, settings: Settings) -> None:
+        """Check use cases for drift every ``drift_check_interval_s`` (from the first minute)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(min(60.0, settings.drift_check_interval_s))
+                try:
+                    await self.check_drift(datetime.now(UTC), settings)
+                except SQLAlchemyError as exc:
+                    log.warning("drift check postponed: %s", type(exc).__name__)
+                await asyncio.sleep(max(0.0, settings.drift_check_interval_s - 60.0))
+
+        self._drift_task = start_supervised("use-case-drift", loop)
 
     async def publish(self, events: Sequence[ThresholdCrossed]) -> None:
         """Store ``events`` (duplicates ignored) and wake the webhook sender."""
@@ -74,6 +98,24 @@ class AlertCenter:
             )
         self._wake.set()
 
+    async def check_drift(self, now: datetime, settings: Settings) -> list[Drift]:
+        """Compare every use case's rates with last week's; store and send the new drifts."""
+        figures = await weekly_figures(self._engine, now, ZoneInfo(settings.org_timezone), weeks=2)
+        found = drifts(
+            figures, ratio=settings.drift_ratio, min_requests=settings.drift_min_requests
+        )
+        if await store_drifts(self._engine, found, ratio=settings.drift_ratio):
+            for drift in found:
+                log.warning(
+                    "use case %s drifts: %s %.2f%% this week, %.2f%% the week before",
+                    drift.use_case,
+                    drift.metric,
+                    drift.current * 100,
+                    drift.previous * 100,
+                )
+            self._wake.set()
+        return found
+
     async def deliver_pending(self) -> int:
         """Try every undelivered alert whose retry time has come; returns how many succeeded."""
         assert self._url is not None
@@ -83,7 +125,7 @@ class AlertCenter:
             if self._next_try.get(alert.id, 0.0) > now:
                 continue
             payload = {
-                "type": "hygie.budget_threshold",
+                "type": _TYPES.get(alert.level, "hygie.budget_threshold"),
                 "alert_id": alert.id,
                 "node": alert.label,
                 "level": alert.level,

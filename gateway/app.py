@@ -13,7 +13,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from gateway.api import admin, audit, front_ends, openai, quotas, reports, self_keys
+from gateway.api import (
+    admin,
+    audit,
+    front_ends,
+    models,
+    openai,
+    public,
+    quotas,
+    reports,
+    self_keys,
+    use_cases,
+)
 from gateway.api.admin_auth import is_admin_token
 from gateway.catalog import Catalog
 from gateway.console.mount import install_console
@@ -82,6 +93,9 @@ def create_app(
     app.include_router(quotas.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(use_cases.router)
+    app.include_router(models.router)
+    app.include_router(public.router)
     if settings.openapi == "admin":
         app.include_router(admin.openapi_router)
     install_error_handlers(app)

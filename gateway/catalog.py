@@ -7,6 +7,7 @@ Loading validates everything at start; an error names the exact field
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -113,9 +114,30 @@ class Deployment(Strict):
 
 
 class Approval(StrEnum):
+    """A model's approval as the catalogue declares it; the approval workflow (admin API, CLI)
+    overrides it. Approved and restricted models are routable; the others only for use cases
+    in pilot when the administrator allows it, never once rejected."""
+
     APPROVED = "approved"
     PILOT = "pilot"
     RESTRICTED = "restricted"
+    REQUESTED = "requested"
+    REJECTED = "rejected"
+
+
+class ModelCard(Strict):
+    """What staff, the DPO and the patient page need to know of a model."""
+
+    provenance: str = Field(default="", max_length=500, description="Who made it, from where.")
+    version: str = Field(default="", max_length=200)
+    licence: str = Field(default="", max_length=200)
+    runs_at: str = Field(default="", max_length=500, description="Where it runs, in words.")
+    intended_use: str = Field(default="", max_length=2000)
+    limitations: str = Field(default="", max_length=2000)
+    evaluation_notes: str = Field(default="", max_length=4000)
+    evaluated_on: date | None = None
+    approved_by: str | None = Field(default=None, max_length=200)
+    approved_on: date | None = None
 
 
 class RequestCaps(Strict):
@@ -142,6 +164,7 @@ class ModelSpec(Strict):
     description: str = ""
     owner: str = "hygie"
     approval: Approval = Approval.APPROVED
+    card: ModelCard | None = None
     documentation_url: str | None = None
     endpoints: tuple[Literal["chat", "completions", "embeddings"], ...] = ("chat", "completions")
     allowed_departments: tuple[str, ...] | None = Field(

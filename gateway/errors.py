@@ -222,3 +222,24 @@ class QuotaUnavailable(GatewayError):
 
     def headers(self) -> dict[str, str]:
         return {"retry-after": "5"}
+
+
+class UseCaseRefused(GatewayError):
+    """The request's use of AI is not registered, not live, or may not use this model; ``code``
+    says which (``use_case_retired``, ``model_not_allowed_for_use_case``, ...)."""
+
+    status = 403
+    type = "permission_error"
+    error_class = "use_case_refused"
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.refusal_code = code
+
+    def headers(self) -> dict[str, str]:
+        return {"x-should-retry": "false"}
+
+    def payload(self) -> dict[str, Any]:
+        body = super().payload()
+        body["error"]["code"] = self.refusal_code
+        return body

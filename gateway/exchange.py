@@ -46,6 +46,7 @@ class Exchange:
     cost_micro_eur: int | None = None
     price_version: str | None = None
     fx_rate: str | None = None
+    use_case_flag: str | None = None
     recorded: bool = False
 
     def note_decision(self, decision: Decision) -> None:
@@ -130,4 +131,5 @@ class Exchange:
             cost_micro_eur=self.cost_micro_eur,
             price_version=self.price_version,
             fx_rate=self.fx_rate,
+            use_case_flag=self.use_case_flag,
         )

@@ -54,6 +54,7 @@ from gateway.steps.quota_gate import Hold, QuotaGate
 from gateway.steps.reidentify import ChunkRestorer, restore_body
 from gateway.steps.scan_worker import ScanWorker
 from gateway.steps.sovereignty import SovereigntyDenied, SovereigntyGate, Verdict
+from gateway.steps.use_case_gate import FLAG_HEADER, UseCaseGate
 
 DATA_CLASS_HEADER = "x-hygie-data-class"
 
@@ -103,6 +104,7 @@ class Pipeline:
         metrics: GatewayMetrics,
         tracing: Tracing,
         quotas: QuotaGate,
+        use_cases: UseCaseGate,
         costing: Costing,
         top_up_tokens: int,
     ) -> None:
@@ -116,6 +118,7 @@ class Pipeline:
         self._metrics = metrics
         self._tracing = tracing
         self._quotas = quotas
+        self._use_cases = use_cases
         self._costing = costing
         self._top_up_tokens = top_up_tokens
 
@@ -133,6 +136,7 @@ class Pipeline:
             call = parse_call(endpoint, raw)
             exchange.model, exchange.body, exchange.streamed = call.model, call.body, call.stream
             model = self._model(call, owner.department)
+            exchange.use_case_flag = self._use_cases.check(owner.use_case, model.name)
             bounds = bounds_of(
                 call, model, default_max_model_len=self._limits.default_max_model_len
             )
@@ -143,6 +147,10 @@ class Pipeline:
                     call, len(raw), owner, model, request.headers.get(DATA_CLASS_HEADER)
                 )
                 exchange.note_decision(verdict.decision)
+                if verdict.model is not model:  # rerouted: the use case must allow it too
+                    exchange.use_case_flag = self._use_cases.check(
+                        owner.use_case, verdict.model.name
+                    )
                 route = self._route(verdict, owner, call)
             except BaseException:
                 # Collected so that the record settles it, not left held. (Cancellation can
@@ -353,6 +361,8 @@ class Pipeline:
                 usage = Usage()  # refused before any work (as vLLM counts it): not estimated
         exchange.settle_usage(usage)
         headers = _answer_headers(replica, verdict, exchange.hold, forward)
+        if exchange.use_case_flag:  # the caller learns that its use is a pilot, or unapproved
+            headers[FLAG_HEADER] = exchange.use_case_flag
         return Response(body, reply.status, headers, reply.content_type)
 
     async def _open_stream(
@@ -380,6 +390,8 @@ class Pipeline:
 
         rewrite = ChunkRestorer(verdict.pseudonyms) if verdict.pseudonyms is not None else None
         headers = _answer_headers(replica, verdict, exchange.hold, forward)
+        if exchange.use_case_flag:  # the caller learns that its use is a pilot, or unapproved
+            headers[FLAG_HEADER] = exchange.use_case_flag
         return UpstreamStreamResponse(
             upstream,
             exchange,

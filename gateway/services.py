@@ -38,6 +38,7 @@ from gateway.steps.pricing import build_request_costing
 from gateway.steps.quota_gate import QuotaGate
 from gateway.steps.scan_worker import ScanWorker
 from gateway.steps.sovereignty import SovereigntyGate
+from gateway.steps.use_case_gate import UseCaseGate, admission_rules
 from gateway.supervisor import run_all, start_supervised
 from policies.phi import CachingDetector, PhiDetector
 from policies.policy_file import DEFAULT_POLICY_PATH
@@ -62,6 +63,7 @@ class Services:
     sovereignty: SovereigntyGate
     scan_worker: ScanWorker
     quotas: QuotaGate
+    use_cases: UseCaseGate
     costing: Costing
     alerts: AlertCenter
     redis: aioredis.Redis | None
@@ -87,6 +89,7 @@ class Services:
                 ("policy watcher", self._stop_policy_watch),
                 ("ledger", self.ledger.close),
                 ("quotas", self.quotas.close),
+                ("use-case register", self.use_cases.close),
                 ("alerts", self.alerts.close),
                 ("redis", redis.aclose if redis is not None else _nothing),
                 ("tracing", self.tracing.shutdown),
@@ -201,7 +204,12 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     quotas.on_alerts = alerts.publish
     await quotas.start()
     alerts.start()
+    alerts.watch_drift(settings)
     costing = build_request_costing(catalog, timezone)
+    use_cases = UseCaseGate(
+        engine, catalog, admission_rules(settings), refresh_s=settings.governance_refresh_s
+    )
+    await use_cases.start()
     pipeline = Pipeline(
         authenticator=authenticator,
         catalog=catalog,
@@ -216,6 +224,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         metrics=metrics,
         tracing=tracing,
         quotas=quotas,
+        use_cases=use_cases,
         costing=costing,
         top_up_tokens=settings.quota_top_up_tokens,
     )
@@ -231,6 +240,7 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
         sovereignty=sovereignty,
         scan_worker=scan_worker,
         quotas=quotas,
+        use_cases=use_cases,
         costing=costing,
         alerts=alerts,
         redis=redis_client,

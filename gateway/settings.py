@@ -159,6 +159,41 @@ class Settings(BaseSettings):
             yaml.safe_load(self.identity_file.read_text(encoding="utf-8")) or {}
         )
 
+    # Governance: the register of AI uses, model approvals, the patient page, drift alerts.
+    use_case_pilot_mode: Literal["allow_and_flag", "allow", "refuse"] = Field(
+        default="allow_and_flag",
+        description="Requests of a use case in pilot: allowed and flagged in the ledger, "
+        "allowed, or refused (HYGIE_USE_CASE_PILOT_MODE).",
+    )
+    use_case_proposed_mode: Literal["refuse", "allow_and_flag"] = Field(
+        default="refuse", description="Requests of a use case still proposed (not approved)."
+    )
+    pilot_may_use_unapproved_models: bool = Field(
+        default=False,
+        description="Use cases in pilot may call models whose approval is pending (flagged).",
+    )
+    governance_refresh_s: float = Field(
+        default=5.0, gt=0, description="How often the register and approvals are read again."
+    )
+    patient_page_contact: str = Field(
+        default="le délégué à la protection des données (DPO) de l'établissement",
+        max_length=500,
+        description="Who patients contact to object or ask questions (patient page).",
+    )
+    hospital_name: str = Field(
+        default="Centre hospitalier", max_length=200, description="Named on the patient page."
+    )
+    drift_ratio: float = Field(
+        default=2.0,
+        gt=1,
+        description="A use case's error or refusal rate this many times last "
+        "week's raises a drift alert.",
+    )
+    drift_min_requests: int = Field(
+        default=50, ge=1, description="Requests a week needs before its rates are compared."
+    )
+    drift_check_interval_s: float = Field(default=3600.0, gt=0)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:

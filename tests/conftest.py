@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +13,12 @@ from typing import Any
 
 import openai
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.database import make_engine
 from billing.db.migrate import upgrade_to_head
+from billing.directory import DirectoryError
+from billing.directory.use_cases import UseCase, find_use_case, register_use_case
 from billing.ledger import repository as ledger
 from billing.ledger.record import LedgerRecord
 from gateway.app import create_app
@@ -23,6 +27,7 @@ from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.steps.key_issuing import issue_key
+from policies.governance.register import Lifecycle
 from tests.services import create_postgres_database, drop_postgres_database
 
 CHAT_MODEL = "llama-3-8b"
@@ -129,10 +134,20 @@ async def seed_key(
 ) -> tuple[str, str]:
     engine = make_engine(url)
     try:
+        await register_test_use_case(engine)
         key = await issue_key(engine, user, department=department, use_case="tests")
     finally:
         await engine.dispose()
     return key.secret, key.key_id
+
+
+async def register_test_use_case(engine: AsyncEngine, name: str = "tests") -> None:
+    """The use case the tests' keys serve: in production, any approved model."""
+    if await find_use_case(engine, name) is None:
+        with contextlib.suppress(DirectoryError):  # registered meanwhile by another seed
+            await register_use_case(
+                engine, UseCase(name, purpose="Automated tests", status=Lifecycle.PRODUCTION)
+            )
 
 
 GatewayFactory = Callable[..., RunningGateway]

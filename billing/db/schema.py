@@ -114,6 +114,7 @@ ledger = Table(
     # was verified (a signed token) or only named by plain headers.
     Column("front_end_key_id", String(32), nullable=True),
     Column("end_user_verified", Boolean, nullable=True),
+    Column("use_case_flag", String(64), nullable=True),
     Index("ix_ledger_started_at", "started_at"),
     Index("ix_ledger_department_started", "department_id", "started_at"),
     Index("ix_ledger_user_started", "user_id", "started_at"),
@@ -278,3 +279,51 @@ audit_anchors = Table(
     Column("anchored_at", UtcDateTime, nullable=False),
 )
 """The trail's head when a month was closed, printed on that month's statements."""
+
+# --- Governance: the register of AI uses, model approvals and the patient page -------------
+
+use_cases = Table(
+    "use_cases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("purpose", Text, nullable=False, default=""),
+    Column("department", String(64), nullable=True),
+    Column("responsible", String(200), nullable=False, default=""),
+    Column("population", String(500), nullable=False, default=""),
+    Column("legal_basis", String(500), nullable=False, default=""),
+    Column("data_classes", JSON, nullable=False),
+    Column("dpia_status", String(16), nullable=False, default="not_started"),
+    Column("dpia_date", String(10), nullable=True),
+    Column("ai_act_category", String(16), nullable=False, default="unassessed"),
+    Column("ai_act_reason", String(1000), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("status_dates", JSON, nullable=False),
+    Column("allowed_models", JSON, nullable=True),
+    Column("documentation_url", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+"""A declared use of AI: what it is for, who answers for it, where it stands in its life."""
+
+model_approvals = Table(
+    "model_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(1000), nullable=False, default=""),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_model_approvals_model", "model", "id"),
+)
+"""Every step of a model's approval (requested, approved, rejected); the latest one holds."""
+
+public_pages = Table(
+    "public_pages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("html", Text, nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("published_by", String(200), nullable=False, default=""),
+)
+"""Published versions of the patient page; the newest is served."""

@@ -20,7 +20,7 @@ from billing.directory.keys import (
     set_front_end,
     store_key,
 )
-from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, KeyOwner, Principal
+from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
 from billing.directory.records import (
     ROLES,
     Department,
@@ -45,7 +45,6 @@ __all__ = [
     "DirectoryError",
     "FrontEndTrust",
     "KeyInfo",
-    "KeyOwner",
     "NoSuchDepartment",
     "OwnKey",
     "Principal",

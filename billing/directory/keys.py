@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing.db.schema import api_keys, departments, users
 from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
 from billing.directory.records import DirectoryError, KeyInfo, OwnKey, now
+from billing.directory.use_cases import UnknownUseCase, find_use_case
 from billing.directory.users import find_user
 
 
@@ -27,10 +28,16 @@ async def store_key(
     personal: bool = False,
 ) -> None:
     """Record a new key by its hash; the plaintext is never given to this function.
-    ``personal`` keys are those their owner minted (``hygie login``); they expire."""
+    ``personal`` keys are those their owner minted (``hygie login``); they expire.
+
+    A key's use case must be in the register (:class:`UnknownUseCase` otherwise). A key without
+    one can reach the admin API but no model (the use-case step refuses it).
+    """
     user = await find_user(engine, username)
     if user is None:
         raise DirectoryError(f"user {username!r} does not exist")
+    if use_case is not None and await find_use_case(engine, use_case) is None:
+        raise UnknownUseCase(f"use case {use_case!r} is not in the register of AI uses")
     async with engine.begin() as connection:
         await connection.execute(
             insert(api_keys).values(

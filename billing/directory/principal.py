@@ -52,7 +52,3 @@ class Principal:
     def has_role(self, role: str) -> bool:
         """True when ``role`` is this principal's role or one of its extra roles."""
         return role == self.role or role in self.roles
-
-
-KeyOwner = Principal
-"""The former name of :class:`Principal`, kept for callers not yet renamed."""

@@ -53,6 +53,8 @@ class LedgerRecord:
     """The chat front-end's key when it acted for ``user_id`` (``key_id`` is that key too)."""
     end_user_verified: bool | None = None
     """For a front-end's request: was the end user proven (token) or only named (headers)?"""
+    use_case_flag: str | None = None
+    """Why an allowed request is flagged by the register (``pilot``, ``unapproved_model``)."""
 
     def __post_init__(self) -> None:
         bound_values(self)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from billing import directory
 from billing.directory import DirectoryError, NoSuchDepartment, User
+from billing.directory.use_cases import UnknownUseCase
 from billing.ledger import repository as ledger
 from gateway.api.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole, authenticate_admin
 from gateway.api.admin_input import (
@@ -199,6 +200,8 @@ async def create_key(body: NewKey, request: Request) -> Response:
             name=body.name,
             use_case=body.use_case,
         )
+    except UnknownUseCase as exc:
+        raise InvalidRequest(str(exc), param="use_case") from None
     except DirectoryError:  # deleted meanwhile
         raise _no_user(body.username) from None
     department = await directory.department_name(services.engine, user.department_id)

@@ -22,7 +22,7 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _model_card(model: ModelSpec, created: int) -> dict[str, Any]:
+def _model_card(model: ModelSpec, created: int, approval: str) -> dict[str, Any]:
     hosting = sorted({d.hosting.hosting_class.value for d in model.deployments})
     return {
         "id": model.name,
@@ -30,7 +30,7 @@ def _model_card(model: ModelSpec, created: int) -> dict[str, Any]:
         "created": created,
         "owned_by": model.owner,
         "description": model.description,
-        "approval": model.approval.value,
+        "approval": approval,
         "documentation_url": model.documentation_url,
         "endpoints": list(model.endpoints),
         "hosting_classes": hosting,
@@ -45,7 +45,7 @@ async def list_models(request: Request) -> Response:
         request.headers.get("authorization"), request.headers
     )
     cards = [
-        _model_card(m, services.started_at)
+        _model_card(m, services.started_at, services.use_cases.approval(m.name))
         for m in services.catalog.models
         if m.allows(owner.department)
     ]
@@ -62,7 +62,10 @@ async def retrieve_model(model_id: str, request: Request) -> Response:
     if model is None or not model.allows(owner.department):
         raise ModelNotFound(model_id)
     return Response(
-        orjson.dumps(_model_card(model, services.started_at)), media_type="application/json"
+        orjson.dumps(
+            _model_card(model, services.started_at, services.use_cases.approval(model.name))
+        ),
+        media_type="application/json",
     )
 
 

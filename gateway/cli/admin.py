@@ -131,7 +131,10 @@ def key_create(
     department: Annotated[
         str | None, typer.Option(help="Create the user (and department) if missing.")
     ] = None,
-    use_case: Annotated[str | None, typer.Option(help="Use-case / project tag.")] = None,
+    use_case: Annotated[
+        str | None,
+        typer.Option(help="Registered use of AI (hygie register)."),
+    ] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
     reason: ReasonOpt = None,
     database_url: DatabaseOpt = None,

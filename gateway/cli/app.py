@@ -18,6 +18,7 @@ from gateway.cli.front_end import front_end
 from gateway.cli.login import login
 from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
+from gateway.cli.register import register_app
 from gateway.cli.report import report_app
 from gateway.settings import Settings, settings_with
 
@@ -39,6 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(console_app, name="console")
 app.command("login")(login)
 keys_app.command("front-end")(front_end)
+app.add_typer(register_app, name="register")
 app.command("scan")(scan)
 
 ConfigOpt = Annotated[

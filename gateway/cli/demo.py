@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from billing import directory
 from billing.db.database import make_engine
 from billing.db.migrate import upgrade_to_head
+from billing.directory.use_cases import UseCase, register_use_case
 from gateway.catalog import Catalog, parse_catalog
 from gateway.cli.console import sign_in_link
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
 from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.steps.key_issuing import issue_key
+from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
 
 DEMO_CHAT_MODEL = "llama-3.1-8b-instruct"
 DEMO_EMBEDDING_MODEL = "bge-m3"
@@ -41,6 +44,7 @@ def demo_catalog(simulator_url: str) -> Catalog:
                     "description": "Assistant généraliste hébergé sur site (simulé)",
                     "owner": "DSN - plateforme IA",
                     "documentation_url": "https://intranet.example/ia/llama",
+                    "card": _card("Meta Llama 3.1 8B Instruct", "Llama 3.1 Community License"),
                     "deployments": [
                         {
                             "name": "vllm-demo",
@@ -54,6 +58,7 @@ def demo_catalog(simulator_url: str) -> Catalog:
                     "description": "Embeddings multilingues hébergés sur site (simulé)",
                     "owner": "DSN - plateforme IA",
                     "endpoints": ["embeddings"],
+                    "card": _card("BAAI bge-m3", "MIT"),
                     "deployments": [
                         {
                             "name": "vllm-demo-emb",
@@ -68,6 +73,40 @@ def demo_catalog(simulator_url: str) -> Catalog:
         },
         source="demo configuration",
     )
+
+
+def _card(provenance: str, licence: str) -> dict[str, str]:
+    """The model card of a demo model: approved, so that the demo answers out of the box."""
+    return {
+        "provenance": provenance,
+        "version": "demo",
+        "licence": licence,
+        "runs_at": "Serveurs de l'établissement (simulés pour la démonstration)",
+        "intended_use": "Démonstration de la passerelle",
+        "limitations": "Réponses simulées : aucune valeur clinique",
+        "evaluation_notes": "Non évalué (modèle simulé)",
+        "evaluated_on": "2026-01-15",
+        "approved_by": "Comité IA (démonstration)",
+        "approved_on": "2026-01-20",
+    }
+
+
+DEMO_USE_CASE = UseCase(
+    "demo",
+    purpose="Aide à la rédaction des courriers de sortie en cardiologie",
+    department=DEMO_DEPARTMENT,
+    responsible="Dr Martin, chef de service",
+    population="Patients hospitalisés en cardiologie",
+    legal_basis="Mission d'intérêt public (RGPD art. 6.1.e, 9.2.h)",
+    data_classes=("health",),
+    dpia_status=DpiaStatus.DONE,
+    dpia_date=date(2026, 1, 10),
+    ai_act_category=AiActCategory.LIMITED,
+    ai_act_reason="Assistance à la rédaction, relue par un médecin ; pas de décision automatisée",
+    status=Lifecycle.PRODUCTION,
+    allowed_models=(DEMO_CHAT_MODEL, DEMO_EMBEDDING_MODEL),
+    documentation_url="https://intranet.example/ia/courriers",
+)
 
 
 def simulator_config() -> SimulatorConfig:
@@ -88,6 +127,7 @@ async def seed_demo_key(database_url: str) -> str:
         await directory.create_department(
             engine, DEMO_DEPARTMENT, display_name="Cardiologie", default_data_class="health"
         )
+        await register_use_case(engine, DEMO_USE_CASE)
         key = await issue_key(
             engine, DEMO_USER, department=DEMO_DEPARTMENT, use_case="demo", name="demo"
         )

@@ -54,12 +54,14 @@ from billing.reports.usage_csv import usage_csv
 from gateway.api.reports import close_summary, statement_as_dict
 from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
+from gateway.cli.register import inventory as register_inventory
 from gateway.settings import Settings, settings_with
 from gateway.steps.pricing import build_request_costing
 
 report_app = typer.Typer(
     help="Usage and cost reports, FOCUS export, chargeback statements.", no_args_is_help=True
 )
+report_app.command("inventory")(register_inventory)
 
 T = TypeVar("T")
 ConfigOpt = Annotated[

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
+from billing.directory.use_cases import UnknownUseCase, find_use_case
 from gateway.steps.api_keys import NewKey, generate_key
 
 
@@ -17,7 +18,10 @@ async def issue_key(
     name: str = "",
 ) -> NewKey:
     """A new key for ``username``; with ``department``, a missing user (and department) is
-    created first. Raises :class:`billing.directory.DirectoryError` for an unknown user."""
+    created first. Raises :class:`billing.directory.DirectoryError` for an unknown user, or
+    a use case that is not in the register (checked before anything is created)."""
+    if use_case is not None and await find_use_case(engine, use_case) is None:
+        raise UnknownUseCase(f"use case {use_case!r} is not in the register of AI uses")
     if department is not None and await directory.find_user(engine, username) is None:
         if await directory.find_department(engine, department) is None:
             await directory.create_department(engine, department)

@@ -12,10 +12,12 @@ import asyncio
 from billing import directory
 from billing.db.database import make_engine
 from billing.db.migrate import upgrade_to_head
+from billing.directory.use_cases import UseCase, register_use_case
 from billing.limits import repo as quota_limits_repo
 from billing.periods import PeriodKind
 from billing.quotas import Level, NodeLimits
 from gateway.steps.api_keys import hash_key
+from policies.governance.register import Lifecycle
 
 LEVELS = (
     (Level.ORGANISATION, quota_limits_repo.ORG_NODE),
@@ -30,6 +32,9 @@ async def seed(database_url: str, token: str, quota_levels: int) -> None:
     try:
         await directory.create_department(engine, "bench", display_name="Benchmark")
         await directory.create_user(engine, "bench-user", department="bench")
+        await register_use_case(
+            engine, UseCase("benchmark", purpose="Load test", status=Lifecycle.PRODUCTION)
+        )
         await directory.store_key(
             engine,
             key_id="key_bench",

@@ -93,7 +93,7 @@ def test_department_user_key_lifecycle(sqlite_gateway: RunningGateway) -> None:
     assert user.status_code == 201
 
     created = httpx.post(
-        f"{base}/keys", headers=ADMIN, json={"username": "iao.1", "use_case": "tri"}
+        f"{base}/keys", headers=ADMIN, json={"username": "iao.1", "use_case": "tests"}
     )
     assert created.status_code == 201
     secret, key_id = created.json()["key"], created.json()["id"]

@@ -81,7 +81,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "display_name": "U",
         "role": "member",
     },
-    ("POST", "/admin/keys"): {"username": "dr.test", "name": "poste", "use_case": "tri"},
+    ("POST", "/admin/keys"): {"username": "dr.test", "name": "poste", "use_case": "tests"},
     ("PUT", "/admin/quotas"): {
         "level": "user",
         "department": "cardiologie",

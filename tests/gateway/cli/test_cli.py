@@ -62,6 +62,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
+    hygie("register", "add", "triage", "--purpose", "Tri", "--status", "production", env=cli_env)
     created = hygie(
         "keys",
         "create",
@@ -120,8 +121,9 @@ def test_serve_finishes_streams_on_sigterm_and_flushes_the_ledger(
         f"models:\n  - name: {CHAT_MODEL}\n    deployments:\n      - name: sim\n"
         f"        replicas: ['{upstream.url}/v1']\n"
     )
+    hygie("register", "add", "uc", "--purpose", "Tests", "--status", "production", env=cli_env)
     secret = hygie(
-        "keys", "create", "--user", "u", "--department", "d", env=cli_env
+        "keys", "create", "--user", "u", "--department", "d", "--use-case", "uc", env=cli_env
     ).stdout.split()[-1]
     port = free_port()
     env = {

@@ -1,0 +1,119 @@
+"""The use-case step: is the caller's use of AI registered and live, and may it use this model?
+
+The register and the models' approvals are read from the database and refreshed every few
+seconds (and at once after a change made through this process), so the check itself does no
+I/O. The decision is :func:`policies.governance.admission.admit`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing.directory import models as approvals
+from billing.directory.use_cases import list_use_cases
+from gateway.catalog import Approval, Catalog
+from gateway.errors import UseCaseRefused
+from gateway.settings import Settings
+from gateway.supervisor import start_supervised
+from policies.governance.admission import (
+    Admission,
+    AdmissionRules,
+    ModelStanding,
+    StatusMode,
+    admit,
+)
+from policies.governance.register import ApprovalStatus, UseCaseRule
+
+log = logging.getLogger("hygie.governance")
+
+FLAG_HEADER = "x-hygie-use-case-flag"
+
+_CATALOGUE_STANDING = {
+    Approval.APPROVED: ModelStanding.APPROVED,
+    Approval.RESTRICTED: ModelStanding.APPROVED,
+    Approval.PILOT: ModelStanding.UNAPPROVED,
+    Approval.REQUESTED: ModelStanding.UNAPPROVED,
+    Approval.REJECTED: ModelStanding.REJECTED,
+}
+_STEP_STANDING = {
+    ApprovalStatus.APPROVED: ModelStanding.APPROVED,
+    ApprovalStatus.REQUESTED: ModelStanding.UNAPPROVED,
+    ApprovalStatus.REJECTED: ModelStanding.REJECTED,
+}
+
+
+def admission_rules(settings: Settings) -> AdmissionRules:
+    """The hospital's admission choices, from the settings."""
+    return AdmissionRules(
+        proposed=StatusMode(settings.use_case_proposed_mode),
+        pilot=StatusMode(settings.use_case_pilot_mode),
+        pilot_may_use_unapproved_models=settings.pilot_may_use_unapproved_models,
+    )
+
+
+class UseCaseGate:
+    """Admits or refuses each request by its key's use case and the model asked for."""
+
+    def __init__(
+        self, engine: AsyncEngine, catalog: Catalog, rules: AdmissionRules, *, refresh_s: float
+    ) -> None:
+        self._engine = engine
+        self._rules = rules
+        self._refresh_s = refresh_s
+        self._register: dict[str, UseCaseRule] = {}
+        self._catalogue = {m.name: _CATALOGUE_STANDING[m.approval] for m in catalog.models}
+        self._decided: dict[str, ModelStanding] = {}
+        self._approvals = {m.name: m.approval.value for m in catalog.models}
+        self._steps: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Load the register, then keep it fresh in the background."""
+        await self.refresh()
+        self._task = start_supervised("use-case-register", self._refresh_forever)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def refresh(self) -> None:
+        """Read the register and the approvals again (after a change, or periodically)."""
+        register = {u.name: u.rule for u in await list_use_cases(self._engine)}
+        steps = await approvals.latest_steps(self._engine)
+        self._register = register
+        self._decided = {name: _STEP_STANDING[step.status] for name, step in steps.items()}
+        self._steps = {name: step.status.value for name, step in steps.items()}
+
+    def approval(self, model: str) -> str:
+        """A model's approval as staff see it: its latest workflow step, else its card's."""
+        return self._steps.get(model) or self._approvals.get(model, "requested")
+
+    def standing(self, model: str) -> ModelStanding:
+        """A model's effective approval: its latest workflow step, else its catalogue card."""
+        decided = self._decided.get(model)
+        if decided is not None:
+            return decided
+        return self._catalogue.get(model, ModelStanding.UNAPPROVED)
+
+    def check(self, use_case: str | None, model: str) -> str | None:
+        """The flag to record for an allowed request (None: nothing to flag); raises
+        :class:`UseCaseRefused` (403) otherwise."""
+        rule = self._register.get(use_case) if use_case else None
+        admission: Admission = admit(use_case, rule, model, self.standing(model), self._rules)
+        if admission.refusal is not None:
+            raise UseCaseRefused(admission.refusal.message, code=admission.refusal.code)
+        return admission.flag
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                await self.refresh()
+            except SQLAlchemyError as exc:
+                # The last register read stays in force until the database answers again.
+                log.warning("use-case register refresh postponed: %s", type(exc).__name__)
