@@ -4,13 +4,13 @@ PORT ?= 8080
 # The 15 slowest tests are printed after each run (CI output too); override to silence.
 PYTEST_ARGS ?= --durations=15
 
-.PHONY: help demo test test-vllm lint bench sync
+.PHONY: help demo test test-fast test-vllm lint bench sync
 
 help:  ## List the targets and what each does
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
 
-sync:  ## Install the locked environment (uv sync --frozen)
-	@$(UV) sync --frozen --quiet
+sync:  ## Install the locked environment (uv sync --frozen), the simulated vLLM included
+	@$(UV) sync --frozen --quiet --extra demo
 
 demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
 	@$(UV) run --frozen hygie demo --port $(PORT)
@@ -18,6 +18,9 @@ demo: sync  ## Run the gateway with a simulated vLLM, a sample department and ke
 test: sync  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart)
 	@scripts/install-helm.sh >/dev/null
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-fast: sync  ## The suite without the tests marked slow (what CI and `make test` add back)
+	@$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
 
 test-vllm: sync  ## Opt-in: the same path against a real vLLM (see tests/real_vllm/README.md)
 	@$(UV) run --frozen pytest -m vllm tests/real_vllm $(PYTEST_ARGS)

@@ -21,8 +21,8 @@ from gateway.app import create_app
 from gateway.catalog import Catalog, parse_catalog
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
-from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.steps.key_issuing import issue_key
+from hygie_simulator import SimulatorConfig, create_simulator_app
 from tests.services import create_postgres_database, drop_postgres_database
 
 CHAT_MODEL = "llama-3-8b"

@@ -21,13 +21,13 @@ import orjson
 import pytest
 import uvicorn
 
-from gateway.simulator import (
+from hygie_simulator import (
     ServedModel,
     SimulatorConfig,
     count_prompt_tokens,
     create_simulator_app,
 )
-from gateway.simulator.server import uvicorn_config
+from hygie_simulator.server import uvicorn_config
 
 CAPTURES = Path(__file__).parent / "fixtures" / "vllm_captures"
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import directory
-from billing.db.database import make_engine
-from billing.directory import DirectoryError
 from gateway.cli.common import migrate_database
-from gateway.settings import settings_with
-from gateway.steps.key_issuing import issue_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -27,6 +24,11 @@ DatabaseOpt = Annotated[
 
 
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``action`` on the ledger database (migrated first when auto-migrate is on)."""
+    from billing.db.database import make_engine
+    from billing.directory import DirectoryError
+    from gateway.settings import settings_with
+
     settings = settings_with(database_url=database_url)
     if settings.auto_migrate:
         migrate_database(settings.database_url)
@@ -55,6 +57,8 @@ def department_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a department."""
+    from billing import directory
+
     dept = _with_engine(
         database_url,
         lambda e: directory.create_department(
@@ -67,6 +71,8 @@ def department_create(
 @departments_app.command("list")
 def department_list(database_url: DatabaseOpt = None) -> None:
     """List departments."""
+    from billing import directory
+
     for dept in _with_engine(database_url, directory.list_departments):
         typer.echo(f"{dept.id}\t{dept.name}\t{dept.display_name}\t{dept.default_data_class or '-'}")
 
@@ -81,6 +87,8 @@ def user_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a user in a department."""
+    from billing import directory
+
     user = _with_engine(
         database_url, lambda e: directory.create_user(e, username, department=department, role=role)
     )
@@ -90,6 +98,8 @@ def user_create(
 @users_app.command("list")
 def user_list(database_url: DatabaseOpt = None) -> None:
     """List users."""
+    from billing import directory
+
     for user in _with_engine(database_url, directory.list_users):
         typer.echo(f"{user.id}\t{user.username}\t{user.role}\tdepartment {user.department_id}")
 
@@ -105,6 +115,8 @@ def key_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it once."""
+    from gateway.steps.key_issuing import issue_key
+
     key = _with_engine(
         database_url,
         lambda e: issue_key(e, user, department=department, use_case=use_case, name=name),
@@ -119,6 +131,8 @@ def key_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """List keys (prefixes only, never secrets)."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     for key in keys:
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
@@ -131,6 +145,8 @@ def key_list(
 @keys_app.command("revoke")
 def key_revoke(key_id: str, database_url: DatabaseOpt = None) -> None:
     """Revoke a key (other gateway replicas stop accepting it within the key cache TTL)."""
+    from billing import directory
+
     if not _with_engine(database_url, lambda e: directory.revoke_key(e, key_id)):
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
@@ -149,6 +165,8 @@ def team_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Each department's teams / use cases (from its keys' tags) and their active keys."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     counts: dict[tuple[str, str], int] = {}
     for key in keys:

@@ -9,15 +9,6 @@ from typing import Annotated
 
 import typer
 
-from billing.directory import KeyOwner
-from gateway.catalog import ConfigError, load_catalog
-from gateway.errors import GatewayError
-from gateway.settings import Settings, settings_with
-from gateway.steps.sovereignty import SovereigntyGate
-from policies.phi import PhiDetector, scan_jsonl
-from policies.policy_file import DEFAULT_POLICY_PATH, PolicyError, load_policy
-from policies.reload import PolicyHolder
-
 policy_app = typer.Typer(help="The data-sovereignty policy.", no_args_is_help=True)
 
 
@@ -30,6 +21,10 @@ def scan(
 
     Needs no server, database or network. Offsets are characters, end exclusive.
     """
+    from gateway.catalog import load_catalog
+    from gateway.settings import Settings
+    from policies.phi import PhiDetector, scan_jsonl
+
     settings = Settings()
     config = load_catalog(settings.config).detector if settings.config else None
     detector = PhiDetector(config)
@@ -41,6 +36,8 @@ def scan(
 @policy_app.command("check")
 def policy_check(path: Annotated[Path, typer.Argument(help="Policy YAML file.")]) -> None:
     """Validate a policy file; errors name the field at fault."""
+    from policies.policy_file import PolicyError, load_policy
+
     try:
         loaded = load_policy(path)
     except PolicyError as exc:
@@ -61,6 +58,15 @@ def policy_explain(
     policy: Annotated[Path | None, typer.Option(help="Policy YAML. Env: HYGIE_POLICY.")] = None,
 ) -> None:
     """Dry run: how the policy in force would treat this request, and why."""
+    from billing.directory import KeyOwner
+    from gateway.catalog import ConfigError, load_catalog
+    from gateway.errors import GatewayError
+    from gateway.settings import settings_with
+    from gateway.steps.sovereignty import SovereigntyGate
+    from policies.phi import PhiDetector
+    from policies.policy_file import DEFAULT_POLICY_PATH, PolicyError
+    from policies.reload import PolicyHolder
+
     settings = settings_with(config=config, policy=policy)
     if settings.config is None:
         raise typer.BadParameter("no configuration: pass --config or set HYGIE_CONFIG")

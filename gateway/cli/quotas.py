@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.db.database import make_engine
-from billing.ledger.reconcile import reconcile
-from billing.limits import repo
-from billing.limits.nodes import UnknownNode, resolve_node
+# Light value types only at the top (the options are typed with them); the database, Redis and
+# settings are imported by the commands that use them.
 from billing.money import InvalidAmount, from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
 from billing.quotas.amounts import parse_budget_eur
 from gateway.cli.common import migrate_database
-from gateway.services import quota_store
-from gateway.settings import Settings, settings_with
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from gateway.settings import Settings
 
 quotas_app = typer.Typer(
     help="Budgets and rate limits per node of the hierarchy.", no_args_is_help=True
@@ -41,10 +41,14 @@ def _budget(text: str) -> Decimal:
 
 
 def _settings(database_url: str | None) -> Settings:
+    from gateway.settings import settings_with
+
     return settings_with(database_url=database_url)
 
 
 async def _on_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
+    from billing.db.database import make_engine
+
     engine = make_engine(settings.database_url)
     try:
         return await action(engine)
@@ -71,6 +75,9 @@ def quotas_set(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create or replace the limits of one node (running gateways pick them up within seconds)."""
+    from billing.limits import repo
+    from billing.limits.nodes import UnknownNode, resolve_node
+
     settings = _settings(database_url)
     if settings.auto_migrate:
         migrate_database(settings.database_url)
@@ -111,6 +118,8 @@ def quotas_set(
 @quotas_app.command("list")
 def quotas_list(database_url: DatabaseOpt = None) -> None:
     """Every node with limits."""
+    from billing.limits import repo
+
     stored = asyncio.run(_on_engine(_settings(database_url), repo.all_limits))
     for node_id, entry in sorted(stored.items()):
         limits = entry.limits
@@ -125,6 +134,8 @@ def quotas_list(database_url: DatabaseOpt = None) -> None:
 @quotas_app.command("delete")
 def quotas_delete(node_id: str, database_url: DatabaseOpt = None) -> None:
     """Remove the limits of a node (by node id, as `hygie quotas list` shows it)."""
+    from billing.limits import repo
+
     if not asyncio.run(
         _on_engine(_settings(database_url), lambda e: repo.delete_limits(e, node_id))
     ):
@@ -139,6 +150,10 @@ def quotas_reconcile(database_url: DatabaseOpt = None) -> None:
 
     In-process counters live inside the gateway: ask it with GET /admin/quotas/reconcile.
     """
+    from billing.ledger.reconcile import reconcile
+    from billing.limits import repo
+    from gateway.services import quota_store
+
     settings = _settings(database_url)
     if settings.redis_url is None:
         typer.echo("counters are in-process (no HYGIE_REDIS_URL): use GET /admin/quotas/reconcile")

@@ -16,42 +16,24 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.closing.closed_months import close_month, month_report
-from billing.closing.corrections import book_correction
-from billing.db.database import make_engine
-from billing.money import InvalidAmount, from_micros, parse_amount
-from billing.periods import Period, PeriodKind, period_containing
-from billing.pricing.costing import Costing
-from billing.reports.chargeback import render_csv
-from billing.reports.date_range import DateRange, ReportError
-from billing.reports.focus import FocusAccount, focus_csv
-from billing.reports.ledger_charges import (
-    LedgerChargesError,
-    MonthCharges,
-    MonthStatus,
-    parse_month,
-)
-from billing.reports.report import (
-    Dimension,
-    UnknownDepartment,
-    parse_group_by,
-    top_consumers,
-    usage_report,
-)
-from billing.reports.statement_html import render_html
-from billing.reports.statement_locale import LANGS
-from billing.reports.statement_pdf import PdfUnavailable, html_to_pdf
-from billing.reports.usage_csv import usage_csv
-from gateway.api.reports import close_summary, statement_as_dict
-from gateway.catalog import Catalog, ConfigError, load_catalog
-from gateway.settings import Settings, settings_with
-from gateway.steps.pricing import build_request_costing
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.periods import Period
+    from billing.pricing.costing import Costing
+    from billing.reports.focus import FocusAccount
+    from billing.reports.ledger_charges import MonthCharges
+    from gateway.catalog import Catalog
+    from gateway.settings import Settings
+
+# billing.reports.report.Dimension's values, spelled here so that `hygie --help` does not import
+# the report queries (a test keeps the two equal).
+GROUP_BY_CHOICES = "department,use_case,user,model,provider,deployment,hosting_class,day,month"
 
 report_app = typer.Typer(
     help="Usage and cost reports, FOCUS export, chargeback statements.", no_args_is_help=True
@@ -73,16 +55,26 @@ BudgetOpt = Annotated[str | None, typer.Option(help="Budget in EUR, e.g. 1500.00
 
 
 def _settings(config: Path | None, database_url: str | None) -> Settings:
+    from gateway.settings import settings_with
+
     return settings_with(config=config, database_url=database_url)
 
 
 def load_costing(path: Path, tz: ZoneInfo) -> tuple[Catalog, Costing]:
     """The catalog of ``path`` and its cost model, built exactly as the gateway builds it."""
+    from gateway.catalog import load_catalog
+    from gateway.steps.pricing import build_request_costing
+
     catalog = load_catalog(path)
     return catalog, build_request_costing(catalog, tz)
 
 
 def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from billing.db.database import make_engine
+    from billing.reports.date_range import ReportError
+    from billing.reports.ledger_charges import LedgerChargesError
+    from billing.reports.report import UnknownDepartment
+
     async def run() -> T:
         engine = make_engine(settings.database_url)
         try:
@@ -102,6 +94,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _costing(settings: Settings, *, required: bool) -> Costing | None:
+    from gateway.catalog import ConfigError
+
     if settings.config is None:
         if required:
             _fail("this report needs the configuration: pass --config or set HYGIE_CONFIG", 2)
@@ -126,6 +120,8 @@ def _json(value: Any) -> str:
 
 
 def _budget(value: str | None) -> Decimal | None:
+    from billing.money import InvalidAmount, parse_amount
+
     if value is None:
         return None
     try:
@@ -135,6 +131,9 @@ def _budget(value: str | None) -> Decimal | None:
 
 
 def _month(text: str | None, tz: ZoneInfo) -> Period:
+    from billing.periods import PeriodKind, period_containing
+    from billing.reports.ledger_charges import LedgerChargesError, parse_month
+
     if text is None:
         return period_containing(PeriodKind.MONTH, datetime.now(UTC), tz)
     try:
@@ -145,9 +144,7 @@ def _month(text: str | None, tz: ZoneInfo) -> Period:
 
 @report_app.command("usage")
 def usage(
-    group_by: Annotated[
-        str, typer.Option(help="Comma-separated: " + ",".join(d.value for d in Dimension))
-    ] = "",
+    group_by: Annotated[str, typer.Option(help="Comma-separated: " + GROUP_BY_CHOICES)] = "",
     first: FromOpt = None,
     last: ToOpt = None,
     department: DepartmentOpt = None,
@@ -161,6 +158,11 @@ def usage(
     output: OutputOpt = None,
 ) -> None:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    from billing.reports.date_range import DateRange, ReportError
+    from billing.reports.report import parse_group_by, usage_report
+    from billing.reports.statement_locale import LANGS
+    from billing.reports.usage_csv import usage_csv
+
     if lang is not None and lang not in LANGS:
         _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     settings = _settings(config, database_url)
@@ -196,6 +198,9 @@ def top(
     output: OutputOpt = None,
 ) -> None:
     """The users (or use cases...) that cost most in the period."""
+    from billing.reports.date_range import DateRange, ReportError
+    from billing.reports.report import Dimension, top_consumers
+
     settings = _settings(None, database_url)
     tz = ZoneInfo(settings.org_timezone)
     try:
@@ -227,6 +232,10 @@ def _month_charges(
 ) -> tuple[FocusAccount, MonthCharges]:
     """The charges of ``month`` (default: the current one): stored when closed, else
     provisional, which is said on stderr."""
+    from billing.closing.closed_months import month_report
+    from billing.money import from_micros
+    from billing.reports.ledger_charges import MonthStatus
+
     settings, costing, period = _costed_month(month, config, database_url)
     charges, account = _run(
         settings, lambda engine: month_report(engine, costing, period, now=datetime.now(UTC))
@@ -255,6 +264,8 @@ def focus(
     output: OutputOpt = None,
 ) -> None:
     """The month's charges as a FOCUS 1.2 CSV (``x_ChargeStatus``: closed or provisional)."""
+    from billing.reports.focus import focus_csv
+
     account, charges = _month_charges(month, config, database_url)
     if department is not None and not charges.knows(department):
         _fail(f"no department {department!r}")
@@ -274,6 +285,12 @@ def chargeback(
     output: OutputOpt = None,
 ) -> None:
     """One department's chargeback statement for a month."""
+    from billing.reports.chargeback import render_csv
+    from billing.reports.statement_html import render_html
+    from billing.reports.statement_locale import LANGS
+    from billing.reports.statement_pdf import PdfUnavailable, html_to_pdf
+    from gateway.api.reports import statement_as_dict
+
     if lang not in LANGS:
         _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     _, charges = _month_charges(month, config, database_url)
@@ -304,6 +321,9 @@ def close(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
+    from billing.closing.closed_months import close_month
+    from gateway.api.reports import close_summary
+
     settings, costing, period = _costed_month(month, config, database_url)
     charges = _run(
         settings,
@@ -323,6 +343,8 @@ def correct(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Book a correction of a closed month, as a dated line of the month open now."""
+    from billing.closing.corrections import book_correction
+
     settings, costing, period = _costed_month(month, config, database_url)
     value = _budget(amount)
     assert value is not None

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from gateway.http.local_server import BackgroundServer, free_port
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, seed_key, simulator_config
 from tests.services import create_postgres_database, drop_postgres_database, unavailable
 

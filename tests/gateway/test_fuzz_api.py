@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.http.local_server import BackgroundServer
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     EMBEDDING_MODEL,

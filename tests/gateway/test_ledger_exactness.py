@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.http.local_server import BackgroundServer, free_port
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     GatewayFactory,

@@ -7,7 +7,7 @@ import asyncio
 import openai
 import pytest
 
-from gateway.simulator import count_prompt_tokens
+from hygie_simulator import count_prompt_tokens
 from tests.conftest import CHAT_MODEL, EMBEDDING_MODEL, RunningGateway
 
 MESSAGES = [
