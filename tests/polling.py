@@ -48,7 +48,7 @@ async def async_wait_until(
         if isinstance(value, Awaitable):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{message} still false after {timeout_s} s")
         await asyncio.sleep(interval_s)

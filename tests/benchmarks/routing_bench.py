@@ -79,6 +79,7 @@ async def _one(router: Router, forward: Forward, shares: Counter[str]) -> float:
     response, replica = await router.open_stream(forward, router.all_replicas(), Attempts())
     try:
         first: float | None = None
+        assert isinstance(response.content, aiohttp.StreamReader)  # a vLLM replica
         async for line in response.content:
             if first is None and line.startswith(b"data: "):
                 first = time.perf_counter() - started

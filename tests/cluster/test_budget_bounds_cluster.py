@@ -14,11 +14,14 @@ from typing import Any
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.cluster.conftest import ADMIN, Cluster
 from tests.conftest import CHAT_MODEL
 
-MESSAGES = [{"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}
+]
 BUDGET_EUR = Decimal("2")  # 1,000 EUR per million tokens: 2,000 tokens
 BUDGET_TOKENS = 1500
 

@@ -14,13 +14,16 @@ from decimal import Decimal
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
 from tests.cluster.conftest import ADMIN, Cluster, GatewayProcess
 from tests.conftest import CHAT_MODEL
 
-MESSAGES = [{"role": "user", "content": "Rédige une consigne de surveillance post-opératoire."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Rédige une consigne de surveillance post-opératoire."}
+]
 
 
 async def load(

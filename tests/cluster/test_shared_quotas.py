@@ -9,11 +9,14 @@ from decimal import Decimal
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.cluster.conftest import ADMIN, Cluster, PrivateRedis
 from tests.conftest import CHAT_MODEL
 
-MESSAGES = [{"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}
+]
 
 
 async def fire(urls: list[str], key: str, count: int, *, stream_every: int = 2) -> list[int]:

@@ -12,6 +12,7 @@ import httpx
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
@@ -30,7 +31,9 @@ from tests.conftest import (
     simulator_config,
 )
 
-MESSAGES = [{"role": "user", "content": "Quels examens pour une douleur thoracique ?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Quels examens pour une douleur thoracique ?"}
+]
 
 
 def stream_events(gw: RunningGateway, **extra: object) -> tuple[str, list[bytes]]:
@@ -92,7 +95,9 @@ def test_unreachable_replica_is_skipped(
     client = gw.sdk()
     ids = []
     for i in range(16):  # distinct conversations: affinity spreads them over both replicas
-        messages = [{"role": "user", "content": f"Question {i} : quels examens ?"}]
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": f"Question {i} : quels examens ?"}
+        ]
         raw = client.chat.completions.with_raw_response.create(
             model=CHAT_MODEL, messages=messages, max_tokens=3
         )

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +25,9 @@ from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory, RunningGa
 from tests.services import redis_url
 
 ADMIN = {"Authorization": "Bearer admin-test-token"}
-MESSAGES = [{"role": "user", "content": "Propose un plan de soins infirmiers."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Propose un plan de soins infirmiers."}
+]
 # 1,000 EUR per million tokens: one token costs 1,000 micro-euros (0.001 EUR).
 PRICES = {CHAT_MODEL: {"input": "1000", "output": "1000"}}
 
@@ -251,6 +254,7 @@ def test_open_ended_stream_is_topped_up_then_stopped_at_the_budget(
         quota_top_up_tokens=4,
     )
     content = MESSAGES[0]["content"]
+    assert isinstance(content, str)
     prompt_bound = len(content.encode()) + 16 * 2  # max_prompt_tokens for one message
     budget = prompt_bound + 8 + 4 + 4  # the first hold plus two top-ups
     set_quota(gw, level="user", username="dr.test", budget_tokens=budget, period="day")
@@ -330,7 +334,7 @@ def test_a_request_denied_by_the_policy_holds_and_spends_nothing(
         gw.sdk().chat.completions.create(
             model="cloud-denied", messages=[{"role": "user", "content": NOTE}], max_tokens=5
         )
-    assert department_figures(gw) == (0, 0)
+    assert department_figures(gw) == (Decimal(0), Decimal(0))
 
 
 def test_a_reroute_to_a_dearer_model_holds_the_difference(
@@ -345,7 +349,7 @@ def test_a_reroute_to_a_dearer_model_holds_the_difference(
         )
     assert isinstance(refused.value.body, dict)
     assert refused.value.body["code"] == "insufficient_quota"
-    assert department_figures(gw) == (0, 0)
+    assert department_figures(gw) == (Decimal(0), Decimal(0))
 
     set_quota(gw, level="department", department="cardiologie", budget_eur="10", period="month")
     time.sleep(0.3)  # limits are refreshed every 0.2 s

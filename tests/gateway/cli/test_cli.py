@@ -15,8 +15,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from gateway.cli.app import app
 from gateway.http.local_server import BackgroundServer, free_port

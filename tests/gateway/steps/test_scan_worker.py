@@ -86,7 +86,8 @@ def test_the_gateway_answers_others_while_it_scans_a_long_record(
     gw = start_gateway(make_catalog(simulator.url), sqlite_url, **threshold)
     body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": record}]}
 
-    stop, latencies = threading.Event(), []
+    stop = threading.Event()
+    latencies: list[float] = []
     poller = threading.Thread(target=_poll_health, args=(gw.url, stop, latencies))
     poller.start()
     try:
