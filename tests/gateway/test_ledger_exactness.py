@@ -151,6 +151,7 @@ def test_client_disconnect_mid_stream_cancels_upstream_and_is_recorded(
         assert stats.get("aborted", 0) >= 1, stats
 
 
+@pytest.mark.slow
 def test_concurrent_load_gives_one_record_per_request(gateway: RunningGateway) -> None:
     async def run() -> list[str]:
         client = openai.AsyncOpenAI(base_url=gateway.base_url, api_key=gateway.key, max_retries=0)
