@@ -126,7 +126,8 @@ class Cluster:
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     def ready() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway exited early:\n{log.read_text()[-3000:]}")
+            tail = log.read_text()[-3000:]
+            raise RuntimeError(f"gateway exited early ({process.returncode}):\n{tail}")
         try:
             return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
