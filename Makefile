@@ -4,13 +4,13 @@ PORT ?= 8080
 # The 15 slowest tests are printed after each run (CI output too); override to silence.
 PYTEST_ARGS ?= --durations=15
 
-.PHONY: help demo test test-vllm lint bench sync browser oidc-provider
+.PHONY: help demo test test-fast test-vllm lint bench sync browser oidc-provider
 
 help:  ## List the targets and what each does
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
 
-sync:  ## Install the locked environment (uv sync --frozen)
-	@$(UV) sync --frozen --quiet
+sync:  ## Install the locked environment (uv sync --frozen), the simulated vLLM included
+	@$(UV) sync --frozen --quiet --extra demo
 
 demo: sync  ## Run the gateway with a simulated vLLM, a sample department and key
 	@$(UV) run --frozen hygie demo --port $(PORT)
@@ -18,6 +18,9 @@ demo: sync  ## Run the gateway with a simulated vLLM, a sample department and ke
 test: sync browser oidc-provider  ## The whole test suite (SQLite, PostgreSQL, Redis, helm chart, browser, OIDC)
 	@scripts/install-helm.sh >/dev/null
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-fast: sync  ## The suite without the tests marked slow (what CI and `make test` add back)
+	@$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
 
 browser:  ## Debian's headless Chromium for the console's browser tests (apt; no download)
 	@scripts/install-browser.sh

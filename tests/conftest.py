@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,9 +26,10 @@ from gateway.app import create_app
 from gateway.catalog import Catalog, parse_catalog
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
-from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.steps.key_issuing import issue_key
+from hygie_simulator import SimulatorConfig, create_simulator_app
 from policies.governance.register import Lifecycle
+from tests.polling import wait_until
 from tests.services import create_postgres_database, drop_postgres_database
 
 CHAT_MODEL = "llama-3-8b"
@@ -100,14 +102,29 @@ class RunningGateway:
 
     def records(self, request_ids: list[str], *, timeout_s: float = 10.0) -> list[LedgerRecord]:
         """The ledger records of ``request_ids``, waiting for the writer's flush."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            found = asyncio.run(_read(self.database_url, request_ids))
-            if len({r.request_id for r in found}) >= len(set(request_ids)):
-                return found
-            if time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
+        found: list[LedgerRecord] = []
+
+        def complete() -> bool:
+            found[:] = asyncio.run(_read(self.database_url, request_ids))
+            return len({r.request_id for r in found}) >= len(set(request_ids))
+
+        with contextlib.suppress(TimeoutError):  # the caller says what was missing
+            wait_until(complete, timeout_s=timeout_s, interval_s=0.05)
+        return found
+
+    def applied_limits(self) -> dict[str, dict[str, Any]]:
+        """The limits this gateway applies to its key, per level (what ``GET /v1/me`` shows)."""
+        me = httpx.get(f"{self.base_url}/me", headers={"Authorization": f"Bearer {self.key}"})
+        return {entry["level"]: entry for entry in me.json()["limits"]}
+
+    def wait_for_limit(self, level: str, field: str, value: object) -> None:
+        """Until the gateway applies ``value`` (compared as text) as ``field`` of ``level``."""
+
+        def applied() -> bool:
+            current = self.applied_limits().get(level, {}).get(field)
+            return current is not None and Decimal(str(current)) == Decimal(str(value))
+
+        wait_until(applied, message=f"{level} {field} = {value}")
 
     def count(self) -> int:
         return asyncio.run(_count(self.database_url))

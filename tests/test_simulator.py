@@ -21,13 +21,14 @@ import orjson
 import pytest
 import uvicorn
 
-from gateway.simulator import (
+from hygie_simulator import (
     ServedModel,
     SimulatorConfig,
     count_prompt_tokens,
     create_simulator_app,
 )
-from gateway.simulator.server import uvicorn_config
+from hygie_simulator.server import uvicorn_config
+from tests.polling import wait_until
 
 CAPTURES = Path(__file__).parent / "fixtures" / "vllm_captures"
 
@@ -49,10 +50,7 @@ def running_simulator(config: SimulatorConfig) -> Iterator[str]:
     port = sock.getsockname()[1]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "simulator did not start"
-        time.sleep(0.01)
+    wait_until(lambda: server.started, message="the simulator started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -161,13 +159,6 @@ def metric(samples: dict[Any, float], name: str, model: str, **extra: str) -> fl
 
 def chat_body(content: str = "Hello", **extra: Any) -> dict[str, Any]:
     return {"model": "tiny-llama", "messages": [{"role": "user", "content": content}], **extra}
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 # --- shapes, compared with the captures ------------------------------------------------------
@@ -668,7 +659,7 @@ def test_client_disconnect_mid_stream_aborts_the_request(client: httpx.Client) -
         def stats() -> dict[str, Any]:
             return dict(client.get(f"{url}/sim/stats").json())
 
-        wait_for(lambda: stats()["aborted"] == 1)
+        wait_until(lambda: stats()["aborted"] == 1, timeout_s=5)
         samples = metric_samples(client.get(f"{url}/metrics").text)
     assert metric(samples, "vllm:num_requests_running", "tiny-llama") == 0
     generated = metric(samples, "vllm:generation_tokens_total", "tiny-llama")
@@ -687,7 +678,7 @@ def test_client_leaving_a_queued_or_slow_request_frees_it(client: httpx.Client) 
                 json=chat_body(max_tokens=3, sim_ttft_ms=3000),
                 timeout=0.3,
             )
-        wait_for(lambda: client.get(f"{url}/sim/stats").json()["aborted"] == 1)
+        wait_until(lambda: client.get(f"{url}/sim/stats").json()["aborted"] == 1, timeout_s=5)
         stats = client.get(f"{url}/sim/stats").json()
     assert stats["models"]["tiny-llama"]["running"] == 0
     assert stats["generation_tokens"] == 0

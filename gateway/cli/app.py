@@ -1,16 +1,18 @@
-"""The ``hygie`` command. Every option also reads its ``HYGIE_*`` environment twin (Settings)."""
+"""The ``hygie`` command. Every option also reads its ``HYGIE_*`` environment twin (Settings).
+
+Start-up time matters here (``hygie --help`` is typed by people): command modules import only
+typer and light value types at the top, and what a command needs inside the command.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 
-from gateway.catalog import Catalog, ConfigError, load_catalog
 from gateway.cli.admin import departments_app, keys_app, teams_app, users_app
 from gateway.cli.audit import audit_app
 from gateway.cli.console import console_app
@@ -20,7 +22,10 @@ from gateway.cli.policy import policy_app, scan
 from gateway.cli.quotas import quotas_app
 from gateway.cli.register import register_app
 from gateway.cli.report import report_app
-from gateway.settings import Settings, settings_with
+
+if TYPE_CHECKING:
+    from gateway.catalog import Catalog
+    from gateway.settings import Settings
 
 app = typer.Typer(
     help="Hygie: a sovereign, metered OpenAI-compatible gateway for hospitals.",
@@ -52,6 +57,8 @@ DatabaseOpt = Annotated[
 
 
 def _load(settings: Settings) -> Catalog:
+    from gateway.catalog import ConfigError, load_catalog
+
     if settings.config is None:
         raise typer.BadParameter("no configuration: pass --config or set HYGIE_CONFIG")
     try:
@@ -63,6 +70,8 @@ def _load(settings: Settings) -> Catalog:
 
 def run_server(settings: Settings, catalog: Catalog, *, migrate: bool) -> None:
     """Serve the gateway in the foreground until SIGINT/SIGTERM (graceful, then flush)."""
+    import uvicorn
+
     from gateway.app import create_app
     from gateway.observability.logs import configure_logging
 
@@ -90,6 +99,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Env: HYGIE_PORT.")] = None,
 ) -> None:
     """Run the gateway."""
+    from gateway.settings import settings_with
+
     settings = settings_with(config=config, database_url=database_url, host=host, port=port)
     run_server(settings, _load(settings), migrate=settings.auto_migrate)
 
@@ -101,9 +112,13 @@ def demo(
     ] = 8080,
 ) -> None:
     """Run the gateway with a simulated vLLM, a fresh SQLite ledger and a sample key."""
-    from gateway.cli.demo import banner, prepare_demo
+    from gateway.cli.demo import SimulatorMissing, banner, prepare_demo
 
-    settings, catalog, simulator, key = prepare_demo(port)
+    try:
+        settings, catalog, simulator, key = prepare_demo(port)
+    except SimulatorMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(banner(settings, key, simulator.url))
     try:
         run_server(settings, catalog, migrate=False)
@@ -115,6 +130,7 @@ def demo(
 def migrate(database_url: DatabaseOpt = None) -> None:
     """Bring the ledger database to the latest schema."""
     from billing.db.migrate import upgrade_to_head
+    from gateway.settings import settings_with
 
     settings = settings_with(database_url=database_url)
     upgrade_to_head(settings.database_url)
@@ -124,6 +140,8 @@ def migrate(database_url: DatabaseOpt = None) -> None:
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
     """Validate the configuration file; errors name the exact field."""
+    from gateway.settings import settings_with
+
     settings = settings_with(config=config)
     catalog = _load(settings)
     for model in catalog.models:
@@ -143,12 +161,16 @@ def simulate_vllm(
     itl_ms: Annotated[float, typer.Option(help="Delay between tokens.")] = 10.0,
 ) -> None:
     """Run the simulated vLLM server (same wire format as vLLM 0.32)."""
-    from gateway.simulator import SimulatorConfig, serve_simulator
+    from gateway.cli.demo import SimulatorMissing, serve_simulated_vllm
 
     config: dict[str, Any] = {"time_to_first_token_ms": ttft_ms, "inter_token_ms": itl_ms}
     if model:
         config["models"] = [{"name": name, "kind": "chat"} for name in model]
-    serve_simulator(SimulatorConfig.model_validate(config), host, port)
+    try:
+        serve_simulated_vllm(config, host, port)
+    except SimulatorMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @ledger_app.command("list")
@@ -160,6 +182,7 @@ def ledger_list(
     """Print the most recent ledger records."""
     from billing.db.database import make_engine
     from billing.ledger import repository as ledger
+    from gateway.settings import settings_with
 
     settings = settings_with(database_url=database_url)
 
@@ -195,6 +218,7 @@ def ledger_replay(
     from billing.ledger import repository as ledger
     from billing.ledger.journal import Journal
     from billing.ledger.writer import LedgerWriter
+    from gateway.settings import settings_with
 
     settings = settings_with(spool_dir=spool_dir, database_url=database_url)
 

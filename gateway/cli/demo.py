@@ -1,4 +1,8 @@
-"""``hygie demo``: the gateway with embedded defaults, a simulated vLLM and a sample key."""
+"""``hygie demo``: the gateway with embedded defaults, a simulated vLLM and a sample key.
+
+The simulated vLLM is a separate distribution (``hygie-simulator``, the ``demo`` extra), not part
+of the gateway: this module is the only one that imports it, inside the functions that need it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import secrets
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from billing import directory
 from billing.db.database import make_engine
@@ -16,9 +21,11 @@ from gateway.catalog import Catalog, parse_catalog
 from gateway.cli.console import sign_in_link
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
-from gateway.simulator import SimulatorConfig, create_simulator_app
 from gateway.steps.key_issuing import issue_key
 from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
+
+if TYPE_CHECKING:
+    from hygie_simulator import SimulatorConfig
 
 DEMO_CHAT_MODEL = "llama-3.1-8b-instruct"
 DEMO_EMBEDDING_MODEL = "bge-m3"
@@ -109,8 +116,44 @@ DEMO_USE_CASE = UseCase(
 )
 
 
+class SimulatorMissing(RuntimeError):
+    """The simulated vLLM is not installed; the message says how to install it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the simulated vLLM (package hygie-simulator) is not installed. From a clone of "
+            "Hygie run `make demo`, which installs it; with pip: pip install 'hygie[demo]'."
+        )
+
+
+def _simulator_config(patch: dict[str, Any]) -> SimulatorConfig:
+    try:
+        from hygie_simulator import SimulatorConfig
+    except ModuleNotFoundError as exc:
+        if exc.name != "hygie_simulator":
+            raise
+        raise SimulatorMissing from None
+    return SimulatorConfig.model_validate(patch)
+
+
+def start_simulator(config: SimulatorConfig) -> BackgroundServer:
+    """Serve the simulated vLLM on a free local port, in a background thread."""
+    from hygie_simulator import create_simulator_app
+
+    return BackgroundServer(create_simulator_app(config)).start()
+
+
+def serve_simulated_vllm(patch: dict[str, Any], host: str, port: int) -> None:
+    """Serve the simulated vLLM in the foreground (``hygie simulate-vllm``)."""
+    config = _simulator_config(patch)
+    from hygie_simulator import serve_simulator
+
+    serve_simulator(config, host, port)
+
+
 def simulator_config() -> SimulatorConfig:
-    return SimulatorConfig.model_validate(
+    """The demo's two models; raises ``SimulatorMissing`` when the simulator is not installed."""
+    return _simulator_config(
         {
             "models": [
                 {"name": DEMO_CHAT_MODEL, "kind": "chat", "max_model_len": 8192},
@@ -143,8 +186,9 @@ def prepare_demo(
     port: int, workdir: Path | None = None
 ) -> tuple[Settings, Catalog, BackgroundServer, str]:
     """Start the simulated vLLM and prepare a fresh database; return what ``serve`` needs."""
+    config = simulator_config()  # before anything is created: fails fast when not installed
     base = workdir or Path(tempfile.mkdtemp(prefix="hygie-demo-"))
-    simulator = BackgroundServer(create_simulator_app(simulator_config())).start()
+    simulator = start_simulator(config)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{base / 'hygie.db'}",
         spool_dir=base / "spool",

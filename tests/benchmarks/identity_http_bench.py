@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,7 +30,7 @@ from billing.db.migrate import upgrade_to_head
 from gateway.app import create_app
 from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, make_catalog, seed_key, simulator_config
 
 
@@ -103,10 +104,11 @@ def _measure(url: str, key: str, token: str, n: int) -> dict[str, tuple[float, f
     }
     results: dict[str, tuple[float, float]] = {}
     with httpx.Client(base_url=url) as client:
-        for what, send in {
+        senders: dict[str, Callable[[dict[str, str]], httpx.Response]] = {
             "GET /v1/models": lambda h: client.get("/v1/models", headers=h),
             "chat completion": lambda h: client.post("/v1/chat/completions", headers=h, json=chat),
-        }.items():
+        }
+        for what, send in senders.items():
             timings: dict[str, list[float]] = {key: [], token: []}
             for i in range(n * 2 + 20):
                 credential = key if i % 2 else token

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import random
 import statistics
 import time
@@ -265,10 +266,10 @@ async def _bench(url: str, args: argparse.Namespace) -> None:
         print(f"\n| query | before p50 | before p95 | after p50 | after p95 |\n|{'---|' * 5}")
         for name, query in _queries(engine, args.months).items():
             row_level = name.startswith("explorer")
-            after = await _time(lambda q=query: q(True), args.repeats)
+            after = await _time(functools.partial(query, True), args.repeats)
             before: tuple[float | None, float | None] = (None, None)
             if not row_level and args.scan_repeats:
-                before = await _time(lambda q=query: q(False), args.scan_repeats)
+                before = await _time(functools.partial(query, False), args.scan_repeats)
             cells = [f"{v:.0f} ms" if v is not None else "(same)" for v in (*before, *after)]
             print(f"| {name} | {' | '.join(cells)} |", flush=True)
     finally:

@@ -42,7 +42,7 @@ from gateway.http.openai_request import parse_call  # noqa: E402
 from gateway.routing.options import RoutingOptions  # noqa: E402
 from gateway.routing.replicas import LeastOutstandingPicker, Picker, RoundRobinPicker  # noqa: E402
 from gateway.routing.router import Attempts, Forward, Router  # noqa: E402
-from gateway.simulator import SimulatorConfig, serve_simulator  # noqa: E402
+from hygie_simulator import SimulatorConfig, serve_simulator  # noqa: E402
 
 MODEL = "llama-3-8b"
 TIMING = {"time_to_first_token_ms": 40.0, "inter_token_ms": 10.0, "default_output_tokens": 32}
@@ -79,6 +79,7 @@ async def _one(router: Router, forward: Forward, shares: Counter[str]) -> float:
     response, replica = await router.open_stream(forward, router.all_replicas(), Attempts())
     try:
         first: float | None = None
+        assert isinstance(response.content, aiohttp.StreamReader)  # a vLLM replica
         async for line in response.content:
             if first is None and line.startswith(b"data: "):
                 first = time.perf_counter() - started

@@ -38,7 +38,7 @@ def test_inside_the_department_nothing_exceeds_the_department(
         for field, name in FIGURES.items()
         if getattr(DEPT, field) is not None
         and values[field] is not None
-        and values[field] > getattr(DEPT, field)  # type: ignore[operator]
+        and values[field] > getattr(DEPT, field)
     ]
     assert over == expected
     assert over_department(proposed, None) == []  # no ceiling set: nothing to exceed
@@ -51,7 +51,7 @@ def test_the_department_node_may_only_go_down(values: dict[str, int | None]) -> 
     loosened = raised(proposed, DEPT)
     lowered_only = all(
         getattr(DEPT, field) is None
-        or (values[field] is not None and values[field] <= getattr(DEPT, field))  # type: ignore[operator]
+        or (values[field] is not None and values[field] <= getattr(DEPT, field))
         for field in FIGURES
     )
     assert (loosened == []) == lowered_only

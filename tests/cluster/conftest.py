@@ -8,18 +8,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
 from gateway.http.local_server import BackgroundServer, free_port
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, seed_key, simulator_config
+from tests.polling import wait_until
 from tests.services import create_postgres_database, drop_postgres_database, unavailable
 
 ADMIN_TOKEN = "cluster-admin-token"
@@ -57,15 +58,15 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             with redis.Redis(port=self.port) as client:
                 try:
-                    if client.ping():
-                        return
+                    return bool(client.ping())
                 except redis.exceptions.ConnectionError:
-                    time.sleep(0.05)
-        raise TimeoutError("redis-server did not start")
+                    return False
+
+        wait_until(answers, message="redis-server answers")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -123,17 +124,50 @@ class Cluster:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway exited early:\n{log.read_text()[-3000:]}")
+            tail = log.read_text()[-3000:]
+            raise RuntimeError(f"gateway exited early ({process.returncode}):\n{tail}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"gateway at {url} did not become ready")
+            return False
+
+    wait_until(ready, timeout_s=60, message=f"gateway at {url} is ready")
+
+
+def wait_for_limits(cluster: Cluster, applied: dict[str, str]) -> None:
+    """Until every live gateway applies the limits saved through one of them: for each level of
+    ``applied``, the field named there is set. ``GET /v1/me`` shows the limits a gateway has
+    loaded (each reloads them every ``HYGIE_QUOTA_REFRESH_S``)."""
+
+    def everywhere() -> bool:
+        for gateway in cluster.alive():
+            me = httpx.get(
+                f"{gateway.url}/v1/me", headers={"Authorization": f"Bearer {cluster.key}"}
+            )
+            levels = {entry["level"]: entry for entry in me.json()["limits"]}
+            if any(levels.get(level, {}).get(field) is None for level, field in applied.items()):
+                return False
+        return True
+
+    wait_until(everywhere, message=f"every gateway applies {applied}")
+
+
+def wait_in_sync(url: str) -> dict[str, Any]:
+    """The reconciliation of ``url`` once the counters match the ledger (other gateways' ledger
+    writers flush within ``HYGIE_LEDGER_FLUSH_INTERVAL_S``)."""
+    reports: list[dict[str, Any]] = []
+
+    def in_sync() -> bool:
+        reports.append(httpx.get(f"{url}/admin/quotas/reconcile", headers=ADMIN).json())
+        return bool(reports[-1]["in_sync"])
+
+    try:
+        wait_until(in_sync, timeout_s=5, message="counters and ledger agree")
+    except TimeoutError:
+        raise AssertionError(f"drift: {reports[-1]}") from None
+    return reports[-1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ held as one output, the last ones admitted near the limit overspent it in every 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -14,11 +13,17 @@ from typing import Any
 
 import httpx
 import openai
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
-from tests.cluster.conftest import ADMIN, Cluster
+from tests.cluster.conftest import ADMIN, Cluster, wait_for_limits, wait_in_sync
 from tests.conftest import CHAT_MODEL
 
-MESSAGES = [{"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}]
+pytestmark = pytest.mark.slow  # real gateway processes, PostgreSQL and Redis
+
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Liste les examens d'un bilan pré-opératoire."}
+]
 BUDGET_EUR = Decimal("2")  # 1,000 EUR per million tokens: 2,000 tokens
 BUDGET_TOKENS = 1500
 
@@ -70,7 +75,7 @@ def test_many_output_calls_never_overspend_across_two_gateways(
         httpx.put(
             f"{a.url}/admin/quotas", headers=ADMIN, json={**spec, "period": "day"}
         ).raise_for_status()
-    time.sleep(0.5)  # both gateways refresh their limits every 0.2 s
+    wait_for_limits(cluster, {"department": "budget_eur", "user": "budget_tokens"})
 
     urls = [a.url, b.url]
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -78,9 +83,7 @@ def test_many_output_calls_never_overspend_across_two_gateways(
     assert sum(served for served, _ in outcomes) > 0
     assert all(refused for _, refused in outcomes)  # every worker reached a budget
 
-    time.sleep(0.5)  # both ledger writers flush
-    reconcile = httpx.get(f"{a.url}/admin/quotas/reconcile", headers=ADMIN).json()
-    assert reconcile["in_sync"], reconcile
+    reconcile = wait_in_sync(a.url)  # once both ledger writers have flushed
     ledger = {row["node_id"].split(":")[0]: row for row in reconcile["data"]}
     assert Decimal(ledger["department"]["ledger_micro_eur"]) <= BUDGET_EUR * 1_000_000
     assert ledger["user"]["ledger_tokens"] <= BUDGET_TOKENS

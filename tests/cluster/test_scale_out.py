@@ -14,13 +14,20 @@ from decimal import Decimal
 
 import httpx
 import openai
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
-from tests.cluster.conftest import ADMIN, Cluster, GatewayProcess
+from tests.cluster.conftest import ADMIN, Cluster, GatewayProcess, wait_for_limits
 from tests.conftest import CHAT_MODEL
+from tests.polling import wait_until
 
-MESSAGES = [{"role": "user", "content": "Rédige une consigne de surveillance post-opératoire."}]
+pytestmark = pytest.mark.slow  # real gateway processes, PostgreSQL and Redis
+
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Rédige une consigne de surveillance post-opératoire."}
+]
 
 
 async def load(
@@ -109,7 +116,7 @@ def test_kill_one_stop_another_and_nothing_is_lost(start_cluster: Callable[[int]
             "period": "day",
         },
     ).raise_for_status()
-    time.sleep(0.5)
+    wait_for_limits(cluster, {"department": "budget_eur"})
 
     answered = asyncio.run(
         load(
@@ -137,8 +144,15 @@ def test_kill_one_stop_another_and_nothing_is_lost(start_cluster: Callable[[int]
         finally:
             await engine.dispose()
 
-    time.sleep(0.5)
-    in_ledger = asyncio.run(stored())
+    # The survivor's writer flushes within its interval: wait until nothing is missing.
+    in_ledger: dict[str, int] = {}
+
+    def complete() -> bool:
+        in_ledger.update(asyncio.run(stored()))
+        return set(answered) <= set(in_ledger)
+
+    with contextlib.suppress(TimeoutError):
+        wait_until(complete, timeout_s=5, interval_s=0.1)
     missing = set(answered) - set(in_ledger)
     assert not missing, f"{len(missing)} answered requests are not in the ledger"
 

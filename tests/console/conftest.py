@@ -65,7 +65,7 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    task = asyncio.ensure_future(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started
     try:

@@ -215,7 +215,7 @@ def test_the_console_works_under_a_sub_path(sqlite_url: str, tmp_path: Path) -> 
     asyncio.run(scenario())
 
 
-async def redeem_cookie(console) -> str:  # type: ignore[no-untyped-def]
+async def redeem_cookie(console) -> str:
     from tests.console.conftest import redeem
 
     answer = await redeem(console.client(), console.link("fiona"), console.root_path)

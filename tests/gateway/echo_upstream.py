@@ -8,6 +8,7 @@ Streams are cut into 3-character chunks so that placeholders are split across SS
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -45,7 +46,7 @@ def echo_app(received: list[dict[str, Any]]) -> Starlette:
             chunk = {**base, "object": "chat.completion.chunk", "choices": choices, **extra}
             return f"data: {json.dumps(chunk)}\n\n"
 
-        async def events():  # type: ignore[no-untyped-def]
+        async def events() -> AsyncIterator[str]:
             pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
             for n, piece in enumerate(pieces):
                 finish = "stop" if n == len(pieces) - 1 else None

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -82,6 +83,7 @@ def user_figures(gw: RunningGateway) -> dict[str, Any]:
 
 def token_budget(gw: RunningGateway, tokens: int) -> None:
     set_quota(gw, level="user", username="dr.test", budget_tokens=tokens, period="day")
+    gw.wait_for_limit("user", "budget_tokens", tokens)
 
 
 def refused_for_budget(call: Any) -> bool:
@@ -99,7 +101,7 @@ CHAT_PROMPT_BOUND = len(PROMPT) + TEMPLATE * 2  # one message, plus the chat tem
 
 def test_every_chat_choice_is_held(budget_gateway: RunningGateway) -> None:
     gw = budget_gateway
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     need = CHAT_PROMPT_BOUND + 8 * 10  # n=8 choices of up to 10 tokens each
     token_budget(gw, need - 1)
     client = gw.sdk()
@@ -173,7 +175,7 @@ def test_an_invalid_output_limit_is_refused_not_rewritten(budget_gateway: Runnin
     token_budget(gw, 10**6)
     client = gw.sdk()
     chat, completion = client.chat.completions.create, client.completions.create
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     started = time.monotonic()
     for value in INVALID_LIMITS:
         for field in ("max_tokens", "max_completion_tokens"):
@@ -192,7 +194,7 @@ def test_an_invalid_output_limit_is_refused_not_rewritten(budget_gateway: Runnin
 def test_the_caps_refuse_naming_the_parameter(sqlite_gateway: RunningGateway) -> None:
     client = sqlite_gateway.sdk()
     chat, completion = client.chat.completions.create, client.completions.create
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     assert refused_param(chat, model=CHAT_MODEL, messages=messages, n=128) == "n"
     assert refused_param(chat, model=CHAT_MODEL, messages=messages, n=2**31, max_tokens=1) == "n"
     assert refused_param(chat, model=CHAT_MODEL, messages=messages, n=0) == "n"
@@ -210,7 +212,7 @@ def test_caps_are_configured_per_model(
     gw = start_gateway(catalog(simulator.url, caps=caps, max_model_len=64), sqlite_url)
     client = gw.sdk()
     chat, completion = client.chat.completions.create, client.completions.create
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     assert refused_param(chat, model=CHAT_MODEL, messages=messages, n=3) == "n"
     assert refused_param(chat, model=CHAT_MODEL, messages=messages, max_tokens=65) == "max_tokens"
     assert refused_param(completion, model=CHAT_MODEL, prompt="a", best_of=4) == "best_of"
@@ -258,7 +260,7 @@ def test_a_missing_max_tokens_is_held_as_the_upstream_applies_it_and_never_added
     server, received = recorder
     gw = start_gateway(catalog(server.url, max_model_len=200), sqlite_url, quota_refresh_s=0.2)
     client = gw.sdk()
-    messages = [{"role": "user", "content": PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
     # Chat without max_tokens may fill the context (200 tokens) for each of its 2 choices.
     chat_need = CHAT_PROMPT_BOUND + 2 * 200
     token_budget(gw, chat_need - 1)
@@ -274,7 +276,6 @@ def test_a_missing_max_tokens_is_held_as_the_upstream_applies_it_and_never_added
     # Completions without max_tokens generate at most 16 tokens (vLLM's default) per choice.
     completion_need = len(PROMPT) + TEMPLATE + 3 * 16
     token_budget(gw, 8 + completion_need - 1)  # 8 tokens were spent by the chat call
-    time.sleep(0.3)
     assert refused_for_budget(
         lambda: client.completions.create(model=CHAT_MODEL, prompt=PROMPT, n=3)
     )
@@ -307,7 +308,7 @@ def test_a_report_budget_within_bounds_is_used(sqlite_gateway: RunningGateway) -
     assert response.json()["forecast"]["budget_eur"] == "1500.50"
 
 
-OUT_OF_BOUNDS = [
+OUT_OF_BOUNDS: list[dict[str, Any]] = [
     {"budget_eur": "1e999999999"},
     {"budget_eur": 1e308},
     {"budget_eur": "10000000.000001"},
@@ -383,7 +384,7 @@ def test_a_reroute_holds_what_the_other_model_may_generate(
         }
     )
     gw = start_gateway(served, sqlite_url, quota_refresh_s=0.2)
-    messages = [{"role": "user", "content": NOTE}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": NOTE}]
     # Enough for a whole answer of the short-context model, not of the one it is rerouted to.
     token_budget(gw, 2 * len(NOTE.encode()) + 1000)
 
@@ -393,5 +394,4 @@ def test_a_reroute_holds_what_the_other_model_may_generate(
     assert refused_for_budget(ask)
     assert user_figures(gw)["spent_tokens"] == 0
     token_budget(gw, 2 * len(NOTE.encode()) + 4096 + 100)
-    time.sleep(0.3)
     assert ask().choices

@@ -24,6 +24,7 @@ def assert_openai_error(
     error = response.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["code"] == code
+    assert isinstance(error, dict)
     assert isinstance(error["message"], str) and error["message"]
     return error
 
@@ -69,7 +70,7 @@ def test_model_used_on_the_wrong_endpoint_is_404(sqlite_gateway: RunningGateway)
     assert_openai_error(post(sqlite_gateway, "/chat/completions", body), 404, "model_not_found")
 
 
-def test_oversized_body_is_413(simulator, start_gateway, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_body_is_413(simulator, start_gateway, sqlite_url) -> None:
     from tests.conftest import make_catalog
 
     gw = start_gateway(make_catalog(simulator.url), sqlite_url, max_body_bytes=2048)

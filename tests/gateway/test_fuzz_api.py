@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.http.local_server import BackgroundServer
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     EMBEDDING_MODEL,
@@ -169,6 +169,7 @@ def _assert_openai_error(response: httpx.Response) -> None:
     assert isinstance(error["type"], str)
 
 
+@pytest.mark.slow
 def test_no_input_makes_the_openai_api_fail_and_each_request_is_recorded_once(
     fuzz_gateway: RunningGateway,
 ) -> None:

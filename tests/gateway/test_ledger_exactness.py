@@ -12,6 +12,7 @@ import httpx
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
@@ -20,7 +21,7 @@ from gateway.app import create_app
 from gateway.http.local_server import BackgroundServer, free_port
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     GatewayFactory,
@@ -30,7 +31,9 @@ from tests.conftest import (
     simulator_config,
 )
 
-MESSAGES = [{"role": "user", "content": "Quels examens pour une douleur thoracique ?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Quels examens pour une douleur thoracique ?"}
+]
 
 
 def stream_events(gw: RunningGateway, **extra: object) -> tuple[str, list[bytes]]:
@@ -92,7 +95,9 @@ def test_unreachable_replica_is_skipped(
     client = gw.sdk()
     ids = []
     for i in range(16):  # distinct conversations: affinity spreads them over both replicas
-        messages = [{"role": "user", "content": f"Question {i} : quels examens ?"}]
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": f"Question {i} : quels examens ?"}
+        ]
         raw = client.chat.completions.with_raw_response.create(
             model=CHAT_MODEL, messages=messages, max_tokens=3
         )
@@ -146,6 +151,7 @@ def test_client_disconnect_mid_stream_cancels_upstream_and_is_recorded(
         assert stats.get("aborted", 0) >= 1, stats
 
 
+@pytest.mark.slow
 def test_concurrent_load_gives_one_record_per_request(gateway: RunningGateway) -> None:
     async def run() -> list[str]:
         client = openai.AsyncOpenAI(base_url=gateway.base_url, api_key=gateway.key, max_retries=0)

@@ -6,11 +6,12 @@ import asyncio
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
-from gateway.simulator import count_prompt_tokens
+from hygie_simulator import count_prompt_tokens
 from tests.conftest import CHAT_MODEL, EMBEDDING_MODEL, RunningGateway
 
-MESSAGES = [
+MESSAGES: list[ChatCompletionMessageParam] = [
     {"role": "system", "content": "Tu es un assistant pour un service hospitalier."},
     {"role": "user", "content": "Résume les recommandations pour la prise en charge d'un IDM."},
 ]

@@ -6,13 +6,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.catalog import parse_catalog
 from gateway.http.local_server import BackgroundServer, free_port
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory
 from tests.providers.fake_providers import GATEWAY_SECRET, Recorder, create_fake_providers
 
-MESSAGES = [{"role": "user", "content": "Quelles sont les contre-indications de l'aspirine ?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Quelles sont les contre-indications de l'aspirine ?"}
+]
 EU_CLOUD = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
 
 
@@ -114,7 +117,9 @@ def test_fallback_model_answers_when_the_requested_one_cannot(
         }
     )
     gw = start_gateway(catalog, sqlite_url)
-    note = [{"role": "user", "content": "Synthèse pour M. Paul MARTIN, né le 02/04/1961."}]
+    note: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Synthèse pour M. Paul MARTIN, né le 02/04/1961."}
+    ]
     raw = gw.sdk().chat.completions.with_raw_response.create(
         model="big-model", messages=note, max_tokens=4
     )

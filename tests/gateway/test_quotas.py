@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,10 +22,13 @@ from billing.money import from_micros
 from gateway.catalog import parse_catalog
 from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, HEALTH_CLEARED, GatewayFactory, RunningGateway
+from tests.polling import wait_until
 from tests.services import redis_url
 
 ADMIN = {"Authorization": "Bearer admin-test-token"}
-MESSAGES = [{"role": "user", "content": "Propose un plan de soins infirmiers."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Propose un plan de soins infirmiers."}
+]
 # 1,000 EUR per million tokens: one token costs 1,000 micro-euros (0.001 EUR).
 PRICES = {CHAT_MODEL: {"input": "1000", "output": "1000"}}
 
@@ -201,11 +205,9 @@ def test_thresholds_alert_once_each_and_reach_the_webhook(
             client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=8)
         except openai.RateLimitError:
             time.sleep(0.05)  # a hold may outlive its request by a few ms
-    for _ in range(100):  # the first webhook delivery fails and is retried after 2 s
-        alerts = httpx.get(f"{gw.url}/admin/alerts", headers=ADMIN).json()["data"]
-        if len(received) >= 3:
-            break
-        time.sleep(0.1)
+    # The first webhook delivery fails and is retried after 2 s.
+    wait_until(lambda: len(received) >= 3, timeout_s=10, message="three alerts delivered")
+    alerts = httpx.get(f"{gw.url}/admin/alerts", headers=ADMIN).json()["data"]
     assert sorted(a["threshold_pct"] for a in alerts) == [10, 20, 40]  # once each
     assert {a["label"] for a in alerts} == {"department cardiologie"}
     assert sorted(r["threshold_pct"] for r in received) == [10, 20, 40]
@@ -251,6 +253,7 @@ def test_open_ended_stream_is_topped_up_then_stopped_at_the_budget(
         quota_top_up_tokens=4,
     )
     content = MESSAGES[0]["content"]
+    assert isinstance(content, str)
     prompt_bound = len(content.encode()) + 16 * 2  # max_prompt_tokens for one message
     budget = prompt_bound + 8 + 4 + 4  # the first hold plus two top-ups
     set_quota(gw, level="user", username="dr.test", budget_tokens=budget, period="day")
@@ -264,9 +267,13 @@ def test_open_ended_stream_is_topped_up_then_stopped_at_the_budget(
                 pieces.append(chunk.choices[0].delta.content)
     assert "budget was exhausted" in caught.value.message
     assert len(pieces) == 16  # 8 held + 4 + 4 topped up, then stopped: no token beyond the hold
-    time.sleep(0.3)
-    [user] = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
-    assert user["spent_tokens"] <= budget and user["reserved_tokens"] == 0
+
+    def settled() -> dict[str, Any] | None:  # the broken stream's hold is settled shortly after
+        [user] = httpx.get(f"{gw.url}/admin/quotas", headers=ADMIN).json()["data"]
+        return user if user["reserved_tokens"] == 0 else None
+
+    user = wait_until(settled, message="the hold is settled")
+    assert user is not None and user["spent_tokens"] <= budget
 
 
 # --- Quotas and the data-sovereignty policy -------------------------------------------------
@@ -330,7 +337,7 @@ def test_a_request_denied_by_the_policy_holds_and_spends_nothing(
         gw.sdk().chat.completions.create(
             model="cloud-denied", messages=[{"role": "user", "content": NOTE}], max_tokens=5
         )
-    assert department_figures(gw) == (0, 0)
+    assert department_figures(gw) == (Decimal(0), Decimal(0))
 
 
 def test_a_reroute_to_a_dearer_model_holds_the_difference(
@@ -345,10 +352,10 @@ def test_a_reroute_to_a_dearer_model_holds_the_difference(
         )
     assert isinstance(refused.value.body, dict)
     assert refused.value.body["code"] == "insufficient_quota"
-    assert department_figures(gw) == (0, 0)
+    assert department_figures(gw) == (Decimal(0), Decimal(0))
 
     set_quota(gw, level="department", department="cardiologie", budget_eur="10", period="month")
-    time.sleep(0.3)  # limits are refreshed every 0.2 s
+    gw.wait_for_limit("department", "budget_eur", "10")
     raw = gw.sdk().chat.completions.with_raw_response.create(
         model="cloud-rerouted", messages=[{"role": "user", "content": NOTE}], max_tokens=5
     )
@@ -364,7 +371,7 @@ def test_sequential_requests_are_never_refused_by_a_concurrency_limit_of_one(
 ) -> None:
     gw = quota_gateway
     set_quota(gw, level="user", username="dr.test", max_concurrent=1)
-    time.sleep(0.3)  # limits are refreshed every 0.2 s
+    gw.wait_for_limit("user", "max_concurrent", 1)
     client = gw.sdk()
     for _ in range(20):  # each request starts as soon as the previous answer arrived
         answer = client.chat.completions.create(

@@ -45,12 +45,7 @@ def test_marking_a_front_end_stores_its_secret_encrypted(sqlite_url: str, tmp_pa
     assert SecretBox(fernet_key).open(sealed) == "s" * 40
     # A short secret, or no encryption key configured, is refused.
     secret_file.write_text("short")
-    assert (
-        hygie(
-            *args, "--mode", "signed", "--secret-file", str(secret_file), env=env, check=False
-        ).returncode
-        == 2
-    )
+    hygie(*args, "--mode", "signed", "--secret-file", str(secret_file), env=env, code=2)
     hygie(*args, "--mode", "none")
     plain = _owner(sqlite_url, key)
     assert plain is not None and plain.front_end is None

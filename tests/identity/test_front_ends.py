@@ -10,13 +10,14 @@ import jwt
 import openai
 import pytest
 from cryptography.fernet import Fernet
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway, make_catalog
 from tests.identity.conftest import identity_settings
 from tests.identity.oidc.oidc_provider import RunningProvider, login
 
-MESSAGES = [{"role": "user", "content": "Bonjour"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Bonjour"}]
 ADMIN = {"authorization": "Bearer admin-test-token"}
 WEBUI_SECRET = "open-webui-shared-secret-" + "x" * 24
 
@@ -208,7 +209,7 @@ def test_hostile_end_user_headers_are_refused_or_ignored(front_gateway: RunningG
     }.items():
         response = httpx.post(
             f"{gw.url}/v1/chat/completions",
-            headers={**auth, "X-OpenWebUI-User-Email": value},
+            headers=[*_encoded(auth), (b"X-OpenWebUI-User-Email", value)],
             json=body,
         )
         assert response.status_code == 401, (name, response.text)
@@ -216,10 +217,15 @@ def test_hostile_end_user_headers_are_refused_or_ignored(front_gateway: RunningG
     # A control character never reaches the gateway: the HTTP parser refuses the request.
     control = httpx.post(
         f"{gw.url}/v1/chat/completions",
-        headers={**auth, "X-OpenWebUI-User-Email": b"alice\x01@chu.example"},
+        headers=[*_encoded(auth), (b"X-OpenWebUI-User-Email", b"alice\x01@chu.example")],
         json=body,
     )
     assert control.status_code == 400
     # A header beyond 16 KiB is not read at all: the front-end's own account is charged.
     huge = httpx.get(f"{gw.url}/v1/me", headers={**auth, "X-OpenWebUI-User-Email": "a" * 17_000})
     assert huge.status_code == 200 and huge.json()["user"] == "open-webui"
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """Headers as raw bytes, to send beside values that are not valid text."""
+    return [(name.encode(), value.encode()) for name, value in headers.items()]

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.cli.login import browser_login, mint_key
 from gateway.http.local_server import BackgroundServer
@@ -20,7 +21,7 @@ from tests.identity.conftest import identity_settings
 from tests.identity.oidc.oidc_provider import RunningProvider, _browse, approve_device, login
 
 ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = [{"role": "user", "content": "Bonjour"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Bonjour"}]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.http.local_server import BackgroundServer
 from tests.conftest import CHAT_MODEL, GatewayFactory, RunningGateway, make_catalog
@@ -16,7 +17,7 @@ from tests.identity import forge
 from tests.identity.conftest import identity_settings
 from tests.identity.oidc.oidc_provider import RunningProvider, client_credentials, login
 
-MESSAGES = [{"role": "user", "content": "Bonjour"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Bonjour"}]
 ADMIN = {"authorization": "Bearer admin-test-token"}
 
 
@@ -185,7 +186,7 @@ def test_every_bad_token_is_refused_with_openai_s_401(
         bearer = f"Bearer {token}".encode()  # UTF-8 on the wire for the odd-Unicode one
         response = httpx.post(
             f"{gw.url}/v1/chat/completions",
-            headers={"authorization": bearer},
+            headers={b"authorization": bearer},
             json={"model": CHAT_MODEL, "messages": MESSAGES},
         )
         assert response.status_code == 401, (name, response.text)
@@ -193,7 +194,7 @@ def test_every_bad_token_is_refused_with_openai_s_401(
         assert WHY[name] in error["message"], (name, error["message"])
         assert error["code"] == "invalid_api_key" and error["type"] == "invalid_request_error"
         assert response.headers["www-authenticate"] == "Bearer"
-        admin = httpx.get(f"{gw.url}/admin/users", headers={"authorization": bearer})
+        admin = httpx.get(f"{gw.url}/admin/users", headers={b"authorization": bearer})
         assert admin.status_code == 401, (name, admin.text)
     with pytest.raises(openai.AuthenticationError):
         chat(gw, _bad_tokens(oidc, oidc_keys)["expired"])

@@ -6,6 +6,7 @@ import time
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from gateway.catalog import Deployment, parse_catalog
@@ -21,7 +22,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
 ]
 
-MESSAGES = [{"role": "user", "content": "Horaires de la consultation de cardiologie ?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Horaires de la consultation de cardiologie ?"}
+]
 EU_CLOUD = {"class": "eu_cloud", "cleared_for": ["public", "internal"], "retention": "zero"}
 
 

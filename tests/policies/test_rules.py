@@ -440,6 +440,7 @@ def _classification(draw: st.DrawFn) -> Classification:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     engine=_policy(),

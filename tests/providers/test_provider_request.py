@@ -80,6 +80,7 @@ def test_an_unknown_endpoint_is_refused() -> None:
         build_provider_request(make_deployment(), "images", {}, api_key=None, stream=False)
 
 
+@pytest.mark.slow
 def test_importing_the_provider_client_does_not_import_litellm() -> None:
     # A fresh interpreter: litellm takes seconds to import and must wait for the constructor.
     code = (

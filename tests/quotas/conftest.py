@@ -18,7 +18,8 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from billing.quotas import MemoryQuotaStore, RedisQuotaStore
+from billing.quotas import MemoryQuotaStore
+from billing.quotas.redis_store import RedisQuotaStore
 from billing.quotas.store import QuotaStore
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from billing.periods import PeriodKind
-from billing.quotas import Amount, Level, NodeLimits, RedisQuotaStore, Reserved
+from billing.quotas import Amount, Level, NodeLimits, Reserved
+from billing.quotas.redis_store import RedisQuotaStore
 
 
 async def measure(iterations: int) -> None:

@@ -15,13 +15,12 @@ from redis.crc import key_slot
 from billing.periods import PeriodKind, period_containing
 from billing.quotas import (
     QuotaStoreUnavailable,
-    RedisQuotaStore,
     Refused,
     Reserved,
     ThresholdCrossed,
     decide_on_outage,
 )
-from billing.quotas.redis_store import OPERATIONS, load_script
+from billing.quotas.redis_store import OPERATIONS, RedisQuotaStore, load_script
 from tests.quotas.conftest import PARIS, REDIS_URL, RedisStores, delete_org_keys
 from tests.quotas.factories import T0, at, eur, make_chain, tokens
 

@@ -123,7 +123,7 @@ async def _reports_agree(engine: AsyncEngine, tz: ZoneInfo = PARIS) -> int:
 async def _rollup_rows(engine: AsyncEngine) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """Both rollup levels, row by row (float latency sums to the microsecond)."""
     async with engine.connect() as connection:
-        rows = (await connection.execute(select(ledger_daily))).all()
+        rows = list((await connection.execute(select(ledger_daily))).all())
         rows += (await connection.execute(select(ledger_monthly))).all()
     exact = [name for name in SUMS if not name.endswith("_sum")]
     return {

@@ -21,7 +21,7 @@ from gateway.http.openai_request import parse_call
 from gateway.routing.options import RoutingOptions
 from gateway.routing.replicas import Picker, Replica
 from gateway.routing.router import Forward, Router
-from gateway.simulator import SimulatorConfig, create_simulator_app
+from hygie_simulator import SimulatorConfig, create_simulator_app
 
 CHAT_MODELS = ("llama-3-8b", "mistral-7b", "qwen-7b")
 ON_PREM = {"class": "on_premise", "cleared_for": ["public", "internal", "personal", "health"]}

@@ -12,7 +12,7 @@ from gateway.errors import NoDeploymentAvailable, UpstreamError
 from gateway.http.local_server import BackgroundServer, free_port
 from gateway.routing.blame import signals_bad_request
 from gateway.routing.router import Attempts
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.routing.factories import (
     FakeClock,
     FirstPicker,

@@ -104,7 +104,7 @@ class ConsoleSite:
         page = await context.new_page()
         # Any console error fails the test: a CSP violation (an inline script or style that
         # slipped in) shows up here.
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         return page
 

@@ -168,7 +168,7 @@ def test_admin_creates_a_department_user_and_key_then_a_quota_refuses_requests(
             await key_form.get_by_label("Identifiant").select_option("dr.pedia")
             await key_form.get_by_label("Nom de la clé").fill("poste de soins")
             await key_form.get_by_role("button", name="Créer").click()
-            secret = await page.get_by_label("Clé", exact=True).input_value()
+            secret: str = await page.get_by_label("Clé", exact=True).input_value()
             assert secret.startswith("hyg_sk_")
             await page.get_by_role("button", name="Copier").click()
             await page.get_by_text("Copiée.").wait_for()

@@ -134,7 +134,7 @@ def test_other_departments_look_exactly_like_nothing(gateway: RunningGateway) ->
     nodes = {q["label"]: q["node_id"] for q in h.as_admin("GET", "/quotas").json()["data"]}
     cardio_node, user_node = nodes["department cardiologie"], nodes["user dr.test"]
 
-    pairs = [
+    pairs: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         ("POST", "/keys", {"username": "dr.test"}, {"username": "nobody.x"}),
         ("POST", "/users", {"username": "u1", "department": "cardiologie"},
          {"username": "u1", "department": "nowhere"}),

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gateway.http.local_server import BackgroundServer
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import (
     CHAT_MODEL,
     GatewayFactory,

@@ -1,4 +1,6 @@
-"""The ``hygie`` command: demo, serve with graceful SIGTERM, keys, ledger, check-config."""
+"""The ``hygie`` command: keys, ledger, check-config, policy, quotas, scan (in-process, with
+typer's runner), and the entry point itself in real processes: demo, serve with SIGTERM, and
+the start-up imports that keep ``hygie --help`` fast."""
 
 from __future__ import annotations
 
@@ -7,44 +9,42 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from typer.testing import CliRunner, Result
 
+from gateway.cli.app import app
 from gateway.http.local_server import BackgroundServer, free_port
-from gateway.simulator import create_simulator_app
+from hygie_simulator import create_simulator_app
 from tests.conftest import CHAT_MODEL, simulator_config
+from tests.polling import wait_until
 
 HYGIE = [sys.executable, "-m", "gateway.cli"]
 
 
 def hygie(
-    *args: str, env: dict[str, str] | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HYGIE, *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=check,
-    )
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, code: int = 0
+) -> Result:
+    """Run ``hygie ARGS`` in this process; the exit code must be ``code``."""
+    result = CliRunner().invoke(app, list(args), env=env, input=input, prog_name="hygie")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
 
 
 def wait_for(url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
+            return httpx.get(url, timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(url)
+            return False
+
+    wait_until(answers, timeout_s=timeout_s, message=url)
 
 
 @pytest.fixture
@@ -57,8 +57,9 @@ def closing() -> Iterator[list[openai.OpenAI]]:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    return {"HYGIE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+def cli_env(sqlite_url: str) -> dict[str, str]:
+    """A migrated SQLite ledger (a copy of the session's template)."""
+    return {"HYGIE_DATABASE_URL": sqlite_url}
 
 
 def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
@@ -84,8 +85,7 @@ def test_keys_lifecycle_and_ledger_listing(cli_env: dict[str, str]) -> None:
     assert "revoked" in hygie("keys", "list", env=cli_env).stdout
     hygie("keys", "create", "--user", "dr.house", "--use-case", "triage", env=cli_env)
     assert "diagnostic\ttriage\t1 active key(s)" in hygie("teams", "list", env=cli_env).stdout
-    again = hygie("keys", "revoke", key_id, env=cli_env, check=False)
-    assert again.returncode == 1
+    hygie("keys", "revoke", key_id, env=cli_env, code=1)
     assert hygie("ledger", "list", "--json", env=cli_env).stdout == ""
 
 
@@ -94,8 +94,7 @@ def test_check_config_names_the_bad_field(tmp_path: Path) -> None:
     bad.write_text(
         "models:\n  - name: m\n    deployments:\n      - name: d\n        replicas: [nope]\n"
     )
-    result = hygie("check-config", "--config", str(bad), check=False)
-    assert result.returncode == 2
+    result = hygie("check-config", "--config", str(bad), code=2)
     assert "models[0].deployments[0].replicas[0]" in result.stderr
 
 
@@ -110,6 +109,7 @@ def upstream() -> Iterator[BackgroundServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_serve_finishes_streams_on_sigterm_and_flushes_the_ledger(
     tmp_path: Path,
     upstream: BackgroundServer,
@@ -169,6 +169,7 @@ def test_serve_finishes_streams_on_sigterm_and_flushes_the_ledger(
     assert all(not r["tokens_estimated"] for r in rows)
 
 
+@pytest.mark.slow
 def test_demo_prints_ready_to_paste_lines_and_serves(closing: list[openai.OpenAI]) -> None:
     port = free_port()
     demo = subprocess.Popen(
@@ -217,9 +218,7 @@ def test_scan_reads_jsonl_and_writes_spans() -> None:
         + json.dumps({"id": "b", "text": "HbA1c 7,2 %"})
         + "\n"
     )
-    result = subprocess.run(
-        [*HYGIE, "scan"], input=lines, capture_output=True, text=True, timeout=60, check=True
-    )
+    result = hygie("scan", input=lines)
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["id"] == 1 and second == {"id": "b", "spans": []}
     found = {(text[s["start"] : s["end"]], s["type"]) for s in first["spans"]}
@@ -289,9 +288,9 @@ def test_quotas_set_and_list(cli_env: dict[str, str]) -> None:
         "--rpm",
         "1",
         env=cli_env,
-        check=False,
+        code=1,
     )
-    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert "does not exist" in missing.stderr
 
 
 def test_quotas_set_refuses_an_amount_out_of_bounds(cli_env: dict[str, str]) -> None:
@@ -309,6 +308,44 @@ def test_quotas_set_refuses_an_amount_out_of_bounds(cli_env: dict[str, str]) -> 
             "--period",
             "month",
             env=cli_env,
-            check=False,
+            code=2,
         )
-        assert refused.returncode == 2 and "--budget-eur" in refused.stderr, amount
+        assert "--budget-eur" in refused.stderr, amount
+
+
+# What ``hygie --help`` must not load: each costs a fraction of a second to a second at start-up.
+HEAVY_MODULES = ("sqlalchemy", "alembic", "fastapi", "litellm", "aiohttp", "hygie_simulator")
+
+
+def test_help_starts_without_the_heavy_modules() -> None:
+    """The entry point in a real interpreter: commands import what they need when they run."""
+    probe = (
+        "import sys\n"
+        "from gateway.cli import main\n"
+        "sys.argv = ['hygie', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_MODULES!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "[]"
+    assert "demo" in result.stdout and "report" in result.stdout and "keys" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["demo", "--port", "9"], ["simulate-vllm", "--port", "9"]])
+def test_without_the_simulator_the_demo_says_how_to_install_it(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "hygie_simulator", None)  # as if it were not installed
+    result = hygie(*command, code=1)
+    assert "hygie-simulator" in result.stderr and "make demo" in result.stderr
+    assert "pip install 'hygie[demo]'" in result.stderr
+
+
+def test_report_help_lists_every_grouping() -> None:
+    from billing.reports.report import Dimension
+    from gateway.cli.report import GROUP_BY_CHOICES
+
+    assert GROUP_BY_CHOICES.split(",") == [d.value for d in Dimension]

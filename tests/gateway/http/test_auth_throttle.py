@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from billing.directory import Principal
 from gateway.errors import GatewayError, UpstreamRejected, error_response
@@ -130,6 +131,7 @@ def test_refused_requests_never_reach_the_key_lookup() -> None:
     assert 1 <= int(refused.headers["retry-after"]) <= 10
 
 
+@pytest.mark.slow
 def test_an_unauthenticated_flood_is_refused_and_not_recorded_per_request(
     simulator: Any, start_gateway: GatewayFactory, database_url: str
 ) -> None:

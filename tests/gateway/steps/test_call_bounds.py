@@ -12,8 +12,8 @@ from billing.pricing.token_estimate import max_prompt_tokens, prompt_count
 from gateway.catalog import parse_catalog
 from gateway.errors import InvalidRequest
 from gateway.http.openai_request import OpenAICall
-from gateway.simulator import count_prompt_tokens
 from gateway.steps.call_bounds import bounds_of
+from hygie_simulator import count_prompt_tokens
 
 MODEL = parse_catalog(
     {

@@ -70,6 +70,7 @@ def _poll_health(url: str, stop: threading.Event, latencies: list[float]) -> Non
             latencies.append(time.perf_counter() - started)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scan_on_worker", [True, False], ids=["worker", "inline-control"])
 def test_the_gateway_answers_others_while_it_scans_a_long_record(
     simulator: BackgroundServer,
@@ -86,7 +87,8 @@ def test_the_gateway_answers_others_while_it_scans_a_long_record(
     gw = start_gateway(make_catalog(simulator.url), sqlite_url, **threshold)
     body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": record}]}
 
-    stop, latencies = threading.Event(), []
+    stop = threading.Event()
+    latencies: list[float] = []
     poller = threading.Thread(target=_poll_health, args=(gw.url, stop, latencies))
     poller.start()
     try:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.catalog import parse_catalog
 from gateway.http.local_server import BackgroundServer
@@ -160,7 +161,7 @@ def test_pseudonymised_request_leaves_without_identifiers_and_comes_back_restore
         sqlite_url,
         policy=pseudonymising_policy(tmp_path),
     )
-    messages = [{"role": "user", "content": NOTE}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": NOTE}]
     if stream:
         with client(gw).chat.completions.with_streaming_response.create(
             model="cloud-gpt", messages=messages, stream=True

@@ -200,6 +200,7 @@ def gateways(
     }
 
 
+@pytest.mark.slow
 @settings(
     max_examples=100,
     deadline=None,

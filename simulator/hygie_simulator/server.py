@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 
-from gateway.simulator.app import SimulatorApp, create_simulator_app
-from gateway.simulator.config import SimulatorConfig
+from hygie_simulator.app import SimulatorApp, create_simulator_app
+from hygie_simulator.config import SimulatorConfig
 
 
 def uvicorn_config(app: SimulatorApp, host: str, port: int) -> uvicorn.Config:

@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from gateway.simulator.config import ServedModel
-from gateway.simulator.text import TokenLogprob
+from hygie_simulator.config import ServedModel
+from hygie_simulator.text import TokenLogprob
 
 
 def new_id(prefix: str) -> str:

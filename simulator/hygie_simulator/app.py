@@ -13,16 +13,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway.simulator.config import SimulatorConfig
-from gateway.simulator.embeddings_api import embeddings
-from gateway.simulator.errors import RouteNotFound, SimulatorError, validation_failure
-from gateway.simulator.generation import Handler, chat_completions, completions
-from gateway.simulator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from gateway.simulator.payloads import model_list
-from gateway.simulator.protocol import TokenizeRequest, decode_json_body, parse_body
-from gateway.simulator.runtime import VLLM_VERSION, SimulatorRuntime
-from gateway.simulator.streaming import TRANSPORT_SCOPE_KEY
-from gateway.simulator.tokenizer import (
+from hygie_simulator.config import SimulatorConfig
+from hygie_simulator.embeddings_api import embeddings
+from hygie_simulator.errors import RouteNotFound, SimulatorError, validation_failure
+from hygie_simulator.generation import Handler, chat_completions, completions
+from hygie_simulator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from hygie_simulator.payloads import model_list
+from hygie_simulator.protocol import TokenizeRequest, decode_json_body, parse_body
+from hygie_simulator.runtime import VLLM_VERSION, SimulatorRuntime
+from hygie_simulator.streaming import TRANSPORT_SCOPE_KEY
+from hygie_simulator.tokenizer import (
     chat_prompt_pieces,
     completion_prompt_pieces,
     embedding_input_pieces,

@@ -13,9 +13,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from gateway.simulator.config import SimulatorConfig
-from gateway.simulator.metrics import ModelMetrics, ModelSnapshot
-from gateway.simulator.text import Generation
+from hygie_simulator.config import SimulatorConfig
+from hygie_simulator.metrics import ModelMetrics, ModelSnapshot
+from hygie_simulator.text import Generation
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.simulator.config import FaultName
-from gateway.simulator.errors import InvalidParameter, validation_failure
+from hygie_simulator.config import FaultName
+from hygie_simulator.errors import InvalidParameter, validation_failure
 
 
 class StreamOptions(BaseModel):

@@ -43,10 +43,10 @@ Control fields accepted in chat, completions and embeddings bodies (ignored by r
 - ``"sim_ttft_ms"`` (number): time to first token for this request (not scaled by speed_factor).
 """
 
-from gateway.simulator.app import SimulatorApp, create_simulator_app
-from gateway.simulator.config import FaultRates, ServedModel, SimulatorConfig
-from gateway.simulator.server import serve_simulator
-from gateway.simulator.tokenizer import count_prompt_tokens
+from hygie_simulator.app import SimulatorApp, create_simulator_app
+from hygie_simulator.config import FaultRates, ServedModel, SimulatorConfig
+from hygie_simulator.server import serve_simulator
+from hygie_simulator.tokenizer import count_prompt_tokens
 
 __all__ = [
     "FaultRates",

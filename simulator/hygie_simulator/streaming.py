@@ -16,8 +16,8 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gateway.simulator.config import FaultName
-from gateway.simulator.errors import SimulatorError
+from hygie_simulator.config import FaultName
+from hygie_simulator.errors import SimulatorError
 
 TRANSPORT_SCOPE_KEY = "hygie.simulator.transport"
 """Scope key under which `SimulatorApp` leaves the server's transport, when it can find it."""

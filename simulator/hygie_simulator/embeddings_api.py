@@ -7,21 +7,21 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gateway.simulator import payloads
-from gateway.simulator.embedding import embed_text, embed_token_ids, to_base64
-from gateway.simulator.engine import Job, Sequence
-from gateway.simulator.errors import InvalidParameter, SimulatorError
-from gateway.simulator.generation import (
+from hygie_simulator import payloads
+from hygie_simulator.embedding import embed_text, embed_token_ids, to_base64
+from hygie_simulator.engine import Job, Sequence
+from hygie_simulator.errors import InvalidParameter, SimulatorError
+from hygie_simulator.generation import (
     check_prompt_length,
     early_fault,
     first_token_override,
     run_to_completion,
 )
-from gateway.simulator.protocol import EmbeddingRequest, decode_json_body, parse_body
-from gateway.simulator.runtime import SimulatorRuntime
-from gateway.simulator.streaming import DeferredJSONResponse
-from gateway.simulator.text import Generation
-from gateway.simulator.tokenizer import embedding_input_tokens, split_prompts
+from hygie_simulator.protocol import EmbeddingRequest, decode_json_body, parse_body
+from hygie_simulator.runtime import SimulatorRuntime
+from hygie_simulator.streaming import DeferredJSONResponse
+from hygie_simulator.text import Generation
+from hygie_simulator.tokenizer import embedding_input_tokens, split_prompts
 
 _NO_OUTPUT = Generation((), "stop", None)
 

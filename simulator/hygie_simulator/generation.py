@@ -12,16 +12,16 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from gateway.simulator import payloads
-from gateway.simulator.config import FaultName, ServedModel, SimulatorConfig
-from gateway.simulator.engine import Job, Sequence, Timing
-from gateway.simulator.errors import (
+from hygie_simulator import payloads
+from hygie_simulator.config import FaultName, ServedModel, SimulatorConfig
+from hygie_simulator.engine import Job, Sequence, Timing
+from hygie_simulator.errors import (
     InjectedServerError,
     InjectedUnavailable,
     InvalidParameter,
     SimulatorError,
 )
-from gateway.simulator.protocol import (
+from hygie_simulator.protocol import (
     ChatRequest,
     CompletionRequest,
     SamplingRequest,
@@ -31,14 +31,14 @@ from gateway.simulator.protocol import (
     decode_json_body,
     parse_body,
 )
-from gateway.simulator.runtime import SimulatorRuntime
-from gateway.simulator.streaming import (
+from hygie_simulator.runtime import SimulatorRuntime
+from hygie_simulator.streaming import (
     DeferredJSONResponse,
     DroppedConnection,
     Emit,
     EventStreamResponse,
 )
-from gateway.simulator.text import (
+from hygie_simulator.text import (
     Generation,
     TokenLogprob,
     derive_seed,
@@ -46,7 +46,7 @@ from gateway.simulator.text import (
     natural_length,
     plan_generation,
 )
-from gateway.simulator.tokenizer import (
+from hygie_simulator.tokenizer import (
     chat_prompt_pieces,
     completion_prompt_tokens,
     split_prompts,

@@ -7,17 +7,17 @@ import time
 from collections import Counter
 from typing import Any, Literal
 
-from gateway.simulator.config import (
+from hygie_simulator.config import (
     FAULT_NAMES,
     FaultName,
     ServedModel,
     SimulatorConfig,
     merge_config,
 )
-from gateway.simulator.engine import ModelEngine
-from gateway.simulator.errors import ModelNotFound, RouteNotFound
-from gateway.simulator.metrics import ModelMetrics, render_metrics
-from gateway.simulator.text import derive_seed
+from hygie_simulator.engine import ModelEngine
+from hygie_simulator.errors import ModelNotFound, RouteNotFound
+from hygie_simulator.metrics import ModelMetrics, render_metrics
+from hygie_simulator.text import derive_seed
 
 VLLM_VERSION = "0.32.0"
 
