@@ -35,6 +35,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from gateway.backends.registry import build_backends  # noqa: E402
 from gateway.backends.vllm import OpenAICompatibleClient, make_session  # noqa: E402
 from gateway.catalog import Catalog, parse_catalog  # noqa: E402
 from gateway.http.local_server import free_port  # noqa: E402
@@ -99,8 +100,7 @@ async def _run(
     session = make_session()
     router = Router(
         catalog,
-        OpenAICompatibleClient(session),
-        upstream_headers={},
+        build_backends(catalog, OpenAICompatibleClient(session), {}, None),
         options=RoutingOptions(),
         picker=picker,
     )

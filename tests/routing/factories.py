@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from gateway.backends.registry import build_backends
 from gateway.backends.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 from gateway.catalog import Catalog, parse_catalog
 from gateway.http.local_server import BackgroundServer
@@ -105,10 +106,10 @@ def make_router(
     **options: Any,
 ) -> Router:
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    client = OpenAICompatibleClient(session, max_answer_bytes=max_answer_bytes)
     return Router(
         catalog,
-        OpenAICompatibleClient(session, max_answer_bytes=max_answer_bytes),
-        upstream_headers={},
+        build_backends(catalog, client, {}, None),
         max_attempts=max_attempts,
         options=RoutingOptions(**options),
         picker=picker,
