@@ -63,7 +63,12 @@ class TooLarge:
     limit: int = 1024
 
 
-Step = Reply | Stream | Unreachable | TooLarge
+@dataclass(frozen=True, slots=True)
+class Echo:
+    """Answers with the text of the request's last message (a stream: word by word)."""
+
+
+Step = Reply | Stream | Unreachable | TooLarge | Echo
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +112,12 @@ def chat_stream(
     usage: bool = True,
     done: bool = True,
 ) -> tuple[bytes, ...]:
-    """OpenAI chat stream events: one per piece, a usage chunk, ``[DONE]``."""
+    """OpenAI chat stream events as vLLM sends them: the role, one per piece, a usage chunk,
+    ``[DONE]``."""
     texts = list(pieces)
-    events = [
+    role = {"role": "assistant", "content": ""}
+    events = [_event(model, [{"index": 0, "delta": role, "finish_reason": None}])]
+    events += [
         _event(model, [{"index": 0, "delta": {"content": text}, "finish_reason": None}])
         for text in texts
     ]
@@ -180,6 +188,11 @@ class FakeBackend:
             raise ReplicaUnreachable("fake: unreachable", timed_out=step.timed_out)
         if isinstance(step, TooLarge):
             raise AnswerTooLarge(step.limit)
+        if isinstance(step, Echo):
+            text = _last_message(self.sent[-1].body)
+            if stream:
+                return Stream(chat_stream(_words(text)))
+            return Reply(chat_answer(text))
         return step
 
 
@@ -208,6 +221,18 @@ class FakeStream:
 
     def abort(self) -> None:
         self.aborted = True
+
+
+def _last_message(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or [{}]
+    content = messages[-1].get("content") if isinstance(messages[-1], dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def _words(text: str) -> list[str]:
+    """``text`` in pieces that join back to it exactly."""
+    pieces = text.split(" ")
+    return [piece + " " for piece in pieces[:-1]] + pieces[-1:]
 
 
 def _event(model: str, choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> bytes:
