@@ -121,7 +121,8 @@ class _Plan:
     groups: list[Sequence[Replica]]
     group: int = 0
     in_group: int = 0
-    tried: set[int] = field(default_factory=set)
+    # A few replicas at most: a list is cheaper to make and search than a set.
+    tried: list[Replica] = field(default_factory=list)
 
 
 class Router:
@@ -314,10 +315,9 @@ class Router:
         now = self._clock()
         while plan.group < len(plan.groups):
             if plan.in_group < self._max_attempts:
+                tried = plan.tried
                 pool = [
-                    r
-                    for r in plan.groups[plan.group]
-                    if id(r) not in plan.tried and r.health.available(now)
+                    r for r in plan.groups[plan.group] if r.health.available(now) and r not in tried
                 ]
                 if pool:
                     if attempts.count and not self._budget.try_spend():
@@ -327,7 +327,7 @@ class Router:
                             retry_after_s=self._budget.retry_after_s(),
                         )
                     replica = self._picker.pick(pool, affinity_key, now)
-                    plan.tried.add(id(replica))
+                    tried.append(replica)
                     plan.in_group += 1
                     attempts.tried.append(replica.label)
                     attempts.fallback_model = replica.model if plan.group else None
