@@ -148,6 +148,12 @@ class FakeBackend:
         self.streams: list[FakeStream] = []
         self._targets = list(targets)
 
+    def reset(self) -> None:
+        """Forget the script and what was received (a fresh fake for the next test)."""
+        self.script.clear()
+        self.sent.clear()
+        self.streams.clear()
+
     def then(self, *steps: Step) -> FakeBackend:
         """Add steps to the script."""
         self.script.extend(steps)

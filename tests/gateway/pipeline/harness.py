@@ -115,13 +115,6 @@ class InProcessGateway:
         finally:
             await engine.dispose()
 
-    async def record_count(self) -> int:
-        engine = make_engine(self.database_url)
-        try:
-            return await ledger.count_records(engine)
-        finally:
-            await engine.dispose()
-
 
 @asynccontextmanager
 async def lifespan(app: ASGIApp) -> AsyncIterator[None]:

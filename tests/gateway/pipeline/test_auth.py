@@ -52,7 +52,8 @@ async def test_a_bad_key_is_401_in_openai_shape_and_nothing_leaves(
     assert upstream_calls(gw) == 0
 
 
-async def test_a_revoked_key_stops_at_once(gw: InProcessGateway) -> None:
+async def test_a_revoked_key_stops_at_once(fresh_gw: InProcessGateway) -> None:
+    gw = fresh_gw
     assert (await gw.chat()).status_code == 200
     revoked = await gw.client.delete(f"/admin/keys/{gw.key_id}", headers=ADMIN)
     assert revoked.status_code == 200, revoked.text

@@ -18,6 +18,12 @@ from tests.gateway.pipeline.harness import InProcessGateway
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def gw(fresh_gw: InProcessGateway) -> InProcessGateway:
+    """Replica health and the retry budget outlive a test: each one gets a gateway of its own."""
+    return fresh_gw
+
+
 def targets(gw: InProcessGateway) -> list[str]:
     return [sent.target for sent in gw.fakes["onprem"].sent]
 

@@ -13,6 +13,12 @@ from tests.gateway.pipeline.harness import ADMIN, InProcessGateway
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def gw(fresh_gw: InProcessGateway) -> InProcessGateway:
+    """Quotas outlive a test: each one gets a gateway of its own."""
+    return fresh_gw
+
+
 async def monthly(gw: InProcessGateway, **budget: Any) -> None:
     """A monthly budget for the key's department."""
     await gw.set_quota(level="department", department="cardiologie", period="month", **budget)
