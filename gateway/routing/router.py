@@ -50,8 +50,6 @@ from gateway.routing.options import RoutingOptions
 from gateway.routing.replicas import Picker, Replica
 from gateway.routing.retry_budget import RetryBudget
 
-__all__ = ["Attempts", "Forward", "ReplicaState", "Router", "model_for", "upstream_error_from"]
-
 log = logging.getLogger("hygie.router")
 
 # Statuses that say "this replica cannot serve now", so another replica may.

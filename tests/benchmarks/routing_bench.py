@@ -35,6 +35,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from gateway.backends.forward import Forward  # noqa: E402
 from gateway.backends.registry import build_backends  # noqa: E402
 from gateway.backends.vllm import OpenAICompatibleClient, make_session  # noqa: E402
 from gateway.catalog import Catalog, parse_catalog  # noqa: E402
@@ -42,7 +43,7 @@ from gateway.http.local_server import free_port  # noqa: E402
 from gateway.http.openai_request import parse_call  # noqa: E402
 from gateway.routing.options import RoutingOptions  # noqa: E402
 from gateway.routing.replicas import LeastOutstandingPicker, Picker, RoundRobinPicker  # noqa: E402
-from gateway.routing.router import Attempts, Forward, Router  # noqa: E402
+from gateway.routing.router import Attempts, Router  # noqa: E402
 from gateway.simulator import SimulatorConfig, serve_simulator  # noqa: E402
 
 MODEL = "llama-3-8b"

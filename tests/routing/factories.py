@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from gateway.backends.forward import Forward
 from gateway.backends.registry import build_backends
 from gateway.backends.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 from gateway.catalog import Catalog, parse_catalog
@@ -21,7 +22,7 @@ from gateway.http.local_server import BackgroundServer
 from gateway.http.openai_request import parse_call
 from gateway.routing.options import RoutingOptions
 from gateway.routing.replicas import Picker, Replica
-from gateway.routing.router import Forward, Router
+from gateway.routing.router import Router
 from gateway.simulator import SimulatorConfig, create_simulator_app
 
 CHAT_MODELS = ("llama-3-8b", "mistral-7b", "qwen-7b")
