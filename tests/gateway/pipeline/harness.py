@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import openai
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Scope
 
 from billing.db.database import make_engine
 from billing.ledger import repository as ledger
@@ -82,7 +82,8 @@ class InProcessGateway:
         return openai.AsyncOpenAI(
             base_url="http://hygie/v1",
             api_key=api_key or self.key,
-            http_client=self.client,
+            # The SDK's annotations name its own copy of httpx; any httpx.AsyncClient works.
+            http_client=self.client,  # type: ignore[arg-type]
             max_retries=0,
         )
 
@@ -121,8 +122,8 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
     """Run the app's startup and shutdown as a server would (ASGI lifespan protocol)."""
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     outbox: asyncio.Queue[Message] = asyncio.Queue()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task: asyncio.Future[None] = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started

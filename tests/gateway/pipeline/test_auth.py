@@ -42,7 +42,8 @@ async def test_a_valid_key_reaches_the_upstream_and_is_recorded_as_its_owner(
 async def test_a_bad_key_is_401_in_openai_shape_and_nothing_leaves(
     gw: InProcessGateway, authorization: str | bytes | None
 ) -> None:
-    headers = {} if authorization is None else {"Authorization": authorization}
+    value = authorization.encode() if isinstance(authorization, str) else authorization
+    headers = [] if value is None else [(b"Authorization", value)]
     body = {"model": "llama-3-8b", "messages": [{"role": "user", "content": "x"}]}
     response = await gw.client.post("/v1/chat/completions", json=body, headers=headers)
     assert response.status_code == 401
