@@ -20,6 +20,7 @@ from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, sse_err
 from gateway.exchange import Exchange
 from gateway.http.disconnect import DisconnectWatch
 from gateway.http.sse import EventTooLong, MalformedEvent, StreamMeter
+from gateway.observability.logs import redact
 
 log = logging.getLogger("hygie.stream")
 
@@ -129,7 +130,7 @@ class UpstreamStreamResponse(Response):
         except TimeoutError:
             return UpstreamTimeout("The model server stopped sending tokens (idle timeout).")
         except StreamBroken as exc:
-            log.warning("upstream stream broke: %s", exc)
+            log.warning("upstream stream broke: %s", redact(str(exc)))
             if exc.timed_out:
                 return UpstreamTimeout("The model provider stopped sending tokens (idle timeout).")
             return UpstreamError("The connection to the model server broke during the stream.")
