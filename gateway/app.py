@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -26,6 +26,7 @@ from gateway.api import (
     use_cases,
 )
 from gateway.api.admin_auth import is_admin_token
+from gateway.backends.protocol import Backend
 from gateway.catalog import Catalog
 from gateway.console.mount import install_console
 from gateway.http.auth_throttle import (
@@ -47,9 +48,11 @@ def create_app(
     *,
     migrate: bool = True,
     freeze_startup_objects: bool = False,
+    backends: Mapping[str, Backend] | None = None,
 ) -> ASGIApp:
     """The gateway application; services start with the app's lifespan and stop with it.
 
+    ``backends`` replace the upstreams the catalog names (in-process tests pass fakes).
     ``freeze_startup_objects`` is for a process that serves one app until it exits (``hygie
     serve``): objects made at startup are then never collected.
 
@@ -63,7 +66,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await start_services(settings, catalog, migrate=migrate)
+        services = await start_services(settings, catalog, migrate=migrate, backends=backends)
         app.state.services = services
         services.metrics.registry.register(ThrottleCollector(limiter))
         if freeze_startup_objects:

@@ -29,6 +29,7 @@ class Exchange:
     model: str | None = None
     deployment: str | None = None
     replica: str | None = None
+    provider: str | None = None
     status_code: int = 200
     error_class: str | None = None
     usage: Usage | None = None

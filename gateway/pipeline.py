@@ -25,9 +25,10 @@ from billing.pricing.token_estimate import max_prompt_tokens
 from billing.quotas import Amount
 from billing.usage import Usage
 from gateway.backends.answer_usage import usage_of
+from gateway.backends.forward import Forward
 from gateway.backends.media_urls import check_media_urls
+from gateway.backends.protocol import UpstreamReply
 from gateway.backends.server_params import DROPPED_PARAMS_HEADER
-from gateway.backends.vllm import UpstreamReply
 from gateway.catalog import GATEWAY_PROVIDER, Catalog, ModelSpec
 from gateway.errors import (
     GatewayError,
@@ -47,7 +48,7 @@ from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing, parent_context
 from gateway.routing.affinity import affinity_key
 from gateway.routing.replicas import Replica
-from gateway.routing.router import Forward, Router, model_for
+from gateway.routing.router import Router, model_for
 from gateway.steps.auth import Authenticator
 from gateway.steps.call_bounds import CallBounds, bounds_of
 from gateway.steps.quota_gate import Hold, QuotaGate
@@ -345,8 +346,7 @@ class Pipeline:
         exchange: Exchange,
         forward: Forward,
     ) -> Response:
-        exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
-        exchange.model = replica.model or verdict.model.name
+        self._note_replica(exchange, replica, verdict)
         exchange.status_code = reply.status
         exchange.mark_first_byte()
         usage = None
@@ -380,8 +380,7 @@ class Pipeline:
             fallbacks=route.fallbacks,
             affinity_key=route.affinity_key,
         )
-        exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
-        exchange.model = replica.model or verdict.model.name
+        self._note_replica(exchange, replica, verdict)
 
         def finish(done: Exchange) -> None:
             broke = done.error_class in ("upstream_error", "upstream_timeout")
@@ -406,6 +405,11 @@ class Pipeline:
             on_finish=finish,
             budget=self._stream_budget(exchange),
         )
+
+    def _note_replica(self, exchange: Exchange, replica: Replica, verdict: Verdict) -> None:
+        exchange.deployment, exchange.replica = replica.deployment.name, replica.base_url
+        exchange.model = replica.model or verdict.model.name
+        exchange.provider = self._router.provider_of(replica)
 
     def _stream_budget(self, exchange: Exchange) -> StreamBudget | None:
         hold = exchange.hold
@@ -470,6 +474,8 @@ class Pipeline:
     def _provider_of(self, exchange: Exchange) -> str:
         """The provider of the deployment that was reached; the gateway's own name when none
         was (a refused request never left it)."""
+        if exchange.provider is not None:
+            return exchange.provider
         if exchange.model is None or exchange.deployment is None:
             return GATEWAY_PROVIDER
         deployment = self._catalog.deployment(exchange.model, exchange.deployment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -22,6 +23,8 @@ from billing.ledger.writer import LedgerWriter
 from billing.pricing.costing import Costing
 from billing.quotas import MemoryQuotaStore, QuotaStore
 from gateway.alerts import AlertCenter
+from gateway.backends.protocol import Backend
+from gateway.backends.registry import build_backends
 from gateway.backends.vllm import OpenAICompatibleClient, make_session
 from gateway.catalog import Catalog, DeploymentKind
 from gateway.identity.assembly import front_ends, token_authenticator
@@ -31,7 +34,7 @@ from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.tracing import Tracing
 from gateway.pipeline import Pipeline, PipelineLimits
 from gateway.routing.monitor import ReplicaMonitor
-from gateway.routing.router import Router, upstream_headers
+from gateway.routing.router import Router
 from gateway.settings import Settings, prepare_litellm, upstream_secrets
 from gateway.steps.auth import Authenticator
 from gateway.steps.pricing import build_request_costing
@@ -144,9 +147,16 @@ def quota_store(settings: Settings, timezone: ZoneInfo) -> tuple[QuotaStore, aio
     return RedisQuotaStore(client, org="default", tz=timezone), client
 
 
-async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool) -> Services:
+async def start_services(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    migrate: bool,
+    backends: Mapping[str, Backend] | None = None,
+) -> Services:
     """Connect to the database (migrating it if asked), open the upstream pool, start the
-    ledger, the quota counters and the policy watcher."""
+    ledger, the quota counters and the policy watcher. ``backends`` replace the upstreams the
+    catalog names (in-process tests pass fakes)."""
     if migrate:
         from billing.db.migrate import upgrade_to_head_async  # Alembic is only needed here
 
@@ -176,14 +186,13 @@ async def start_services(settings: Settings, catalog: Catalog, *, migrate: bool)
     sovereignty = SovereigntyGate(holder, CachingDetector(PhiDetector(catalog.detector)), catalog)
     scan_worker = ScanWorker(settings.scan_thread_min_bytes)
     secrets = upstream_secrets(catalog_env_names(catalog))
-    litellm = provider_client(catalog)
-    router = Router(
-        catalog,
-        OpenAICompatibleClient(session, max_answer_bytes=settings.max_upstream_answer_bytes),
-        upstream_headers=upstream_headers(catalog, secrets),
-        litellm=litellm,
-        provider_keys=provider_keys(catalog, secrets),
-    )
+    litellm = provider_client(catalog) if backends is None else None
+    if backends is None:
+        client = OpenAICompatibleClient(
+            session, max_answer_bytes=settings.max_upstream_answer_bytes
+        )
+        backends = build_backends(catalog, client, secrets, litellm)
+    router = Router(catalog, backends)
     monitor = router.monitor(session)
     monitor.start()
     metrics = GatewayMetrics(models=[m.name for m in catalog.models])
@@ -265,16 +274,6 @@ def provider_client(catalog: Catalog) -> LiteLLMClient | None:
     from gateway.backends.litellm.client import LiteLLMClient
 
     return LiteLLMClient()
-
-
-def provider_keys(catalog: Catalog, secrets: dict[str, str]) -> dict[str, str]:
-    """Credential of each external deployment, by deployment name (held by the gateway)."""
-    return {
-        d.name: secrets[d.api_key_env]
-        for m in catalog.models
-        for d in m.deployments
-        if d.kind is DeploymentKind.LITELLM and d.api_key_env and d.api_key_env in secrets
-    }
 
 
 def catalog_env_names(catalog: Catalog) -> list[str]:

@@ -18,45 +18,44 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 import aiohttp
 
-from gateway.catalog import Timeouts
+from gateway.backends.forward import Forward
+from gateway.backends.protocol import (
+    AnswerTooLarge,
+    ByteStream,
+    ReplicaUnreachable,
+    StreamBroken,
+    UpstreamReply,
+)
+from gateway.catalog import Deployment, Timeouts
 
 log = logging.getLogger("hygie.upstream")
 
 DEFAULT_KEEPALIVE_S = 4.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
+# An error answer to a stream request is read this far, no further (its message is all the
+# client is told).
+_ERROR_BODY_BYTES = 64 * 1024
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
+ENDPOINT_PATHS = {
+    "chat": "/chat/completions",
+    "completions": "/completions",
+    "embeddings": "/embeddings",
+}
 
-class ReplicaUnreachable(Exception):
-    """Nothing was received from the replica (refused, reset, timed out before the headers).
-
-    Safe to retry on another replica: no byte reached the client.
-    """
-
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.timed_out = timed_out
-
-
-class AnswerTooLarge(Exception):
-    """The replica's answer is larger than the gateway accepts (it was not read to its end)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"answer over {limit} bytes")
-        self.limit = limit
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamReply:
-    """A complete (non-streaming) answer."""
-
-    status: int
-    body: bytes
-    content_type: str
+__all__ = [
+    "AnswerTooLarge",
+    "OpenAICompatibleClient",
+    "ReplicaUnreachable",
+    "UpstreamReply",
+    "VllmBackend",
+    "make_session",
+]
 
 
 def make_session(keepalive_s: float = DEFAULT_KEEPALIVE_S) -> aiohttp.ClientSession:
@@ -176,3 +175,80 @@ def _timeout(timeouts: Timeouts, *, stream: bool) -> aiohttp.ClientTimeout:
         sock_connect=timeouts.connect_s,
         sock_read=timeouts.idle_s if stream else None,
     )
+
+
+class VllmBackend:
+    """A vLLM deployment (any OpenAI-compatible server): bytes in, bytes out, one URL per
+    replica. ``headers`` carry the deployment's credential when it has one."""
+
+    polled = True
+    provider = "vllm"
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        client: OpenAICompatibleClient,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._deployment = deployment
+        self._client = client
+        self._headers = headers or _JSON_HEADERS
+        self._timeouts = deployment.timeouts
+
+    def targets(self) -> list[str]:
+        return self._deployment.replica_urls()
+
+    async def complete(self, target: str, model: str | None, forward: Forward) -> UpstreamReply:
+        return await self._client.complete(
+            target + ENDPOINT_PATHS[forward.endpoint],
+            forward.body_for(self._deployment, model),
+            self._headers,
+            self._timeouts,
+        )
+
+    async def open_stream(
+        self, target: str, model: str | None, forward: Forward
+    ) -> ByteStream | UpstreamReply:
+        response = await self._client.open_stream(
+            target + ENDPOINT_PATHS[forward.endpoint],
+            forward.body_for(self._deployment, model),
+            self._headers,
+            self._timeouts,
+        )
+        if response.status == 200:
+            return ResponseStream(response)
+        try:
+            payload = await response.content.read(_ERROR_BODY_BYTES)
+        except aiohttp.ClientError:
+            payload = b""
+        finally:
+            response.release()  # closes the connection when the body was not read whole
+        return UpstreamReply(response.status, payload, response.content_type or "application/json")
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+class ResponseStream:
+    """An aiohttp response relayed as it arrives (see :class:`ByteStream`)."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for data in self._response.content.iter_any():
+                yield data
+        except TimeoutError:
+            raise  # the socket stayed silent past idle_s
+        except aiohttp.ClientError as exc:
+            raise StreamBroken(type(exc).__name__) from None
+
+    def release(self) -> None:
+        self._response.release()
+
+    def abort(self) -> None:
+        # Closing (not releasing) drops the connection, which makes vLLM abort the request.
+        self._response.close()

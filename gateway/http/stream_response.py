@@ -12,16 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiohttp
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gateway.backends.litellm.errors import ProviderStreamBroken
-from gateway.backends.litellm.stream import ProviderStreamResponse
+from gateway.backends.protocol import ByteStream, StreamBroken
 from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, sse_error_event
 from gateway.exchange import Exchange
 from gateway.http.disconnect import DisconnectWatch
 from gateway.http.sse import EventTooLong, MalformedEvent, StreamMeter
+from gateway.observability.logs import redact
 
 log = logging.getLogger("hygie.stream")
 
@@ -46,7 +45,7 @@ class UpstreamStreamResponse(Response):
 
     def __init__(
         self,
-        upstream: aiohttp.ClientResponse | ProviderStreamResponse,
+        upstream: ByteStream,
         exchange: Exchange,
         meter: StreamMeter,
         *,
@@ -110,7 +109,7 @@ class UpstreamStreamResponse(Response):
         """Copy events until the upstream ends; return the error to report in-stream, if any."""
         meter, budget = self._meter, self._budget
         try:
-            async for data in self._upstream.content.iter_any():
+            async for data in self._upstream.chunks():
                 out = meter.feed(data)
                 if out:
                     self._exchange.mark_first_byte()
@@ -130,9 +129,9 @@ class UpstreamStreamResponse(Response):
             return UpstreamError("The model server sent a malformed event; the stream was stopped.")
         except TimeoutError:
             return UpstreamTimeout("The model server stopped sending tokens (idle timeout).")
-        except (aiohttp.ClientError, ProviderStreamBroken) as exc:
-            log.warning("upstream stream broke: %s", type(exc).__name__)
-            if isinstance(exc, ProviderStreamBroken) and exc.timed_out:
+        except StreamBroken as exc:
+            log.warning("upstream stream broke: %s", redact(str(exc)))
+            if exc.timed_out:
                 return UpstreamTimeout("The model provider stopped sending tokens (idle timeout).")
             return UpstreamError("The connection to the model server broke during the stream.")
         if not meter.saw_done:
@@ -143,5 +142,4 @@ class UpstreamStreamResponse(Response):
         if finished_cleanly:
             self._upstream.release()
         else:
-            # Closing (not releasing) drops the connection, which makes vLLM abort the request.
-            self._upstream.close()
+            self._upstream.abort()  # the upstream stops generating

@@ -20,23 +20,22 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
 import aiohttp
 import orjson
 
-from gateway.backends.litellm.errors import ProviderRejected
-from gateway.backends.litellm.stream import ProviderStreamResponse
-from gateway.backends.server_params import params_to_drop
-from gateway.backends.vllm import (
+from gateway.backends.forward import Forward
+from gateway.backends.protocol import (
     AnswerTooLarge,
-    OpenAICompatibleClient,
+    Backend,
+    ByteStream,
     ReplicaUnreachable,
     UpstreamReply,
 )
-from gateway.catalog import Catalog, Deployment, DeploymentKind, ModelSpec
+from gateway.catalog import Catalog, Deployment, ModelSpec
 from gateway.errors import (
     GatewayError,
     NoDeploymentAvailable,
@@ -44,7 +43,6 @@ from gateway.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from gateway.http.openai_request import OpenAICall
 from gateway.routing.balancer import LoadAwarePicker
 from gateway.routing.blame import Suspects, signals_bad_request
 from gateway.routing.monitor import ReplicaMonitor
@@ -52,21 +50,10 @@ from gateway.routing.options import RoutingOptions
 from gateway.routing.replicas import Picker, Replica
 from gateway.routing.retry_budget import RetryBudget
 
-if TYPE_CHECKING:
-    from gateway.backends.litellm.client import LiteLLMClient
-
 log = logging.getLogger("hygie.router")
-
-ENDPOINT_PATHS = {
-    "chat": "/chat/completions",
-    "completions": "/completions",
-    "embeddings": "/embeddings",
-}
 
 # Statuses that say "this replica cannot serve now", so another replica may.
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-# An error answer is read this far, no further (its message is all the client is told).
-_ERROR_BODY_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -105,42 +92,6 @@ class ReplicaState(NamedTuple):
     kv_cache: float | None
 
 
-class Forward:
-    """One request ready to send; the body is built once per model name a deployment serves
-    and per set of server-side parameters it drops (see :mod:`gateway.backends.server_params`).
-    """
-
-    def __init__(self, call: OpenAICall) -> None:
-        self.endpoint = call.endpoint
-        self._call = call
-        self._bodies: dict[tuple[str | None, tuple[str, ...], bool], bytes] = {}
-
-    def json_for(self, model: str | None) -> dict[str, Any]:
-        """The parsed body naming ``model`` (for providers reached through litellm)."""
-        body = self._call.body
-        return body if model is None or body.get("model") == model else {**body, "model": model}
-
-    def dropped_for(self, deployment: Deployment) -> tuple[str, ...]:
-        """The server-side parameters removed from what ``deployment`` receives."""
-        return params_to_drop(self._call.body, deployment.allowed_params)
-
-    def body_for(self, deployment: Deployment, model: str | None = None) -> bytes:
-        """The body for ``deployment``, naming ``model`` (a fallback) unless the deployment
-        serves it under another name."""
-        name = deployment.served_model_name or model
-        drop = self.dropped_for(deployment)
-        continuous = deployment.kind is DeploymentKind.VLLM
-        key = (name, drop, continuous)
-        body = self._bodies.get(key)
-        if body is None:
-            if drop:
-                log.info("dropped server-side parameters for %s: %s", deployment.name, drop)
-            body = self._bodies[key] = self._call.upstream_body(
-                name, drop=drop, continuous_usage=continuous
-            )
-        return body
-
-
 def upstream_error_from(status: int, payload: bytes) -> GatewayError:
     """Turn an upstream error answer into the error the client sees (status and message kept)."""
     message = f"The model server answered HTTP {status}."
@@ -168,55 +119,51 @@ class _Plan:
     groups: list[Sequence[Replica]]
     group: int = 0
     in_group: int = 0
-    tried: set[int] = field(default_factory=set)
+    # A few replicas at most: a list is cheaper to make and search than a set.
+    tried: list[Replica] = field(default_factory=list)
 
 
 class Router:
     """Holds every replica of every deployment and forwards requests to them.
 
-    ``max_attempts`` bounds the replicas contacted per group. ``picker`` chooses among available
-    candidates (default: :class:`LoadAwarePicker`); ``clock`` is the monotonic clock that health
-    and budget times are measured on.
+    ``backends`` maps deployment names to the :class:`Backend` that reaches them (a deployment
+    without one is not routed to). ``max_attempts`` bounds the replicas contacted per group.
+    ``picker`` chooses among available candidates (default: :class:`LoadAwarePicker`);
+    ``clock`` is the monotonic clock that health and budget times are measured on.
     """
 
     def __init__(
         self,
         catalog: Catalog,
-        client: OpenAICompatibleClient,
+        backends: Mapping[str, Backend],
         *,
-        upstream_headers: dict[str, dict[str, str]],
         max_attempts: int = 3,
         options: RoutingOptions | None = None,
         picker: Picker | None = None,
         clock: Callable[[], float] = time.monotonic,
-        litellm: LiteLLMClient | None = None,
-        provider_keys: dict[str, str] | None = None,
     ) -> None:
-        self._client = client
-        self._litellm = litellm
-        self._provider_keys = provider_keys or {}
+        self._backends = dict(backends)
         self._options = options or RoutingOptions()
         self._picker = picker or LoadAwarePicker(self._options)
         self._clock = clock
         self._budget = RetryBudget(self._options, clock)
         self._max_attempts = max_attempts
-        self._headers = upstream_headers
-        # An external provider is one logical replica ("litellm:<provider model>"): it shares the
-        # picker, attempt count, health and ejection with vLLM replicas.
+        # Every kind of upstream is a list of replicas: they share the picker, attempt count,
+        # health and ejection, whatever answers behind them.
         self._replicas: dict[str, list[Replica]] = {
-            deployment.name: (
-                [Replica(deployment, url, model.name) for url in deployment.replica_urls()]
-                if deployment.kind is DeploymentKind.VLLM
-                else [Replica(deployment, f"litellm:{deployment.litellm_model}", model.name)]
-            )
+            deployment.name: [
+                Replica(deployment, target, model.name)
+                for target in self._backends[deployment.name].targets()
+            ]
             for model in catalog.models
             for deployment in model.deployments
-            if deployment.kind is DeploymentKind.VLLM or litellm is not None
+            if deployment.name in self._backends
         }
 
     async def close(self) -> None:
-        """Close what the router's clients opened themselves (not the shared session)."""
-        await self._client.close()
+        """Close what the backends opened themselves (not the shared session)."""
+        for backend in {id(b): b for b in self._backends.values()}.values():
+            await backend.close()
 
     def replicas_of(self, deployments: Sequence[Deployment]) -> list[Replica]:
         """Every replica of the given deployments."""
@@ -225,10 +172,14 @@ class Router:
     def all_replicas(self) -> list[Replica]:
         return [r for replicas in self._replicas.values() for r in replicas]
 
+    def provider_of(self, replica: Replica) -> str:
+        """Who serves ``replica``'s answers (``gen_ai.provider.name``)."""
+        return self._backends[replica.deployment.name].provider
+
     def monitor(self, session: aiohttp.ClientSession) -> ReplicaMonitor:
         """The background watch of this router's replicas (start it at startup, stop at
         shutdown)."""
-        polled = [r for r in self.all_replicas() if r.deployment.kind is DeploymentKind.VLLM]
+        polled = [r for r in self.all_replicas() if self._backends[r.deployment.name].polled]
         return ReplicaMonitor(polled, session, self._options, self._clock)
 
     def replica_states(self) -> list[ReplicaState]:
@@ -256,12 +207,6 @@ class Router:
             )
         return states
 
-    def _headers_for(self, replica: Replica) -> dict[str, str]:
-        return self._headers.get(replica.deployment.name, _JSON_HEADERS)
-
-    def _body(self, forward: Forward, replica: Replica) -> bytes:
-        return forward.body_for(replica.deployment, replica.model or None)
-
     async def complete(
         self,
         forward: Forward,
@@ -277,13 +222,60 @@ class Router:
         a 5xx that says the request was bad, is returned as it is (the replica worked; the
         request is at fault). An answer over the client's size limit is a 502, not retried.
         """
-        plan = self._start(replicas, fallbacks)
+        answer, replica = await self._forward(
+            forward, [replicas, *fallbacks], attempts, affinity_key, stream=False
+        )
+        assert isinstance(answer, UpstreamReply)
+        return answer, replica
+
+    async def open_stream(
+        self,
+        forward: Forward,
+        replicas: Sequence[Replica],
+        attempts: Attempts,
+        *,
+        fallbacks: Sequence[Sequence[Replica]] = (),
+        affinity_key: str | None = None,
+    ) -> tuple[ByteStream, Replica]:
+        """Open a stream on a replica that answers 200; the replica stays counted in flight.
+
+        The caller must call :meth:`stream_finished` when done with the stream. Groups as in
+        :meth:`complete`; a 4xx answer (or a 5xx saying the request was bad) raises its error at
+        once.
+        """
+        answer, replica = await self._forward(
+            forward, [replicas, *fallbacks], attempts, affinity_key, stream=True
+        )
+        if isinstance(answer, UpstreamReply):
+            raise upstream_error_from(answer.status, answer.body)
+        return answer, replica
+
+    async def _forward(
+        self,
+        forward: Forward,
+        groups: list[Sequence[Replica]],
+        attempts: Attempts,
+        affinity_key: str | None,
+        *,
+        stream: bool,
+    ) -> tuple[UpstreamReply | ByteStream, Replica]:
+        """The attempt loop, whatever the upstream kind: the first answer that is not a
+        retryable 5xx is returned (an open stream keeps its replica counted in flight)."""
+        self._budget.record_request()
+        plan = _Plan(groups)
         suspects = Suspects()
         last: GatewayError | None = None
         while (replica := self._next(plan, attempts, affinity_key)) is not None:
+            backend = self._backends[replica.deployment.name]
+            model = replica.model or None
             replica.in_flight += 1
+            held = False
             try:
-                reply = await self._complete_on(replica, forward)
+                if stream:
+                    answer = await backend.open_stream(replica.base_url, model, forward)
+                else:
+                    answer = await backend.complete(replica.base_url, model, forward)
+                held = not isinstance(answer, UpstreamReply)
             except ReplicaUnreachable as exc:
                 self._failed(replica, attempts, str(exc))
                 last = _unreachable_error(exc)
@@ -295,118 +287,20 @@ class Router:
                     "bytes)."
                 ) from None
             finally:
-                replica.in_flight -= 1
-            if reply.status in _RETRYABLE_STATUSES and not signals_bad_request(reply.body):
-                self._suspect(replica, plan, suspects, attempts, reply.status)
-                last = upstream_error_from(reply.status, reply.body)
+                # Cancelled (client gone, shutdown) or answered whole: nothing is held.
+                if not held:
+                    replica.in_flight -= 1
+            if (
+                isinstance(answer, UpstreamReply)
+                and answer.status in _RETRYABLE_STATUSES
+                and not signals_bad_request(answer.body)
+            ):
+                self._suspect(replica, plan, suspects, attempts, answer.status)
+                last = upstream_error_from(answer.status, answer.body)
                 continue
             self._served(replica, plan, suspects)
-            return reply, replica
+            return answer, replica
         raise last or UpstreamError("No replica of this model is configured.")
-
-    async def open_stream(
-        self,
-        forward: Forward,
-        replicas: Sequence[Replica],
-        attempts: Attempts,
-        *,
-        fallbacks: Sequence[Sequence[Replica]] = (),
-        affinity_key: str | None = None,
-    ) -> tuple[aiohttp.ClientResponse | ProviderStreamResponse, Replica]:
-        """Open a stream on a replica that answers 200; the replica stays counted in flight.
-
-        The caller must call :meth:`stream_finished` when done with the response. Groups as in
-        :meth:`complete`; a 4xx answer (or a 5xx saying the request was bad) raises its error at
-        once.
-        """
-        plan = self._start(replicas, fallbacks)
-        suspects = Suspects()
-        last: GatewayError | None = None
-        while (replica := self._next(plan, attempts, affinity_key)) is not None:
-            replica.in_flight += 1
-            if replica.deployment.kind is DeploymentKind.LITELLM:
-                try:
-                    return await self._open_provider_stream(replica, forward), replica
-                except ReplicaUnreachable as exc:
-                    replica.in_flight -= 1
-                    self._failed(replica, attempts, str(exc))
-                    last = _unreachable_error(exc)
-                    continue
-                except BaseException:
-                    replica.in_flight -= 1
-                    raise
-            try:
-                response = await self._client.open_stream(
-                    replica.base_url + ENDPOINT_PATHS[forward.endpoint],
-                    self._body(forward, replica),
-                    self._headers_for(replica),
-                    replica.deployment.timeouts,
-                )
-            except ReplicaUnreachable as exc:
-                replica.in_flight -= 1
-                self._failed(replica, attempts, str(exc))
-                last = _unreachable_error(exc)
-                continue
-            except BaseException:
-                replica.in_flight -= 1  # cancelled (client gone, shutdown): nothing is held
-                raise
-            if response.status == 200:
-                self._served(replica, plan, suspects)
-                return response, replica
-            try:
-                payload = await response.content.read(_ERROR_BODY_BYTES)
-            except aiohttp.ClientError:
-                payload = b""
-            finally:
-                response.release()  # closes the connection when the body was not read whole
-                replica.in_flight -= 1
-            error = upstream_error_from(response.status, payload)
-            if response.status not in _RETRYABLE_STATUSES or signals_bad_request(payload):
-                self._served(replica, plan, suspects)
-                raise error
-            self._suspect(replica, plan, suspects, attempts, response.status)
-            last = error
-        raise last or UpstreamError("No replica of this model is configured.")
-
-    async def _complete_on(self, replica: Replica, forward: Forward) -> UpstreamReply:
-        deployment = replica.deployment
-        if deployment.kind is DeploymentKind.LITELLM:
-            assert self._litellm is not None
-            return await self._litellm.complete(
-                deployment,
-                forward.endpoint,
-                forward.json_for(replica.model or None),
-                self._provider_keys.get(deployment.name),
-            )
-        return await self._client.complete(
-            replica.base_url + ENDPOINT_PATHS[forward.endpoint],
-            self._body(forward, replica),
-            self._headers_for(replica),
-            deployment.timeouts,
-        )
-
-    async def _open_provider_stream(
-        self, replica: Replica, forward: Forward
-    ) -> ProviderStreamResponse:
-        """Open a provider stream and wait for its first event (failover stays possible)."""
-        assert self._litellm is not None
-        deployment = replica.deployment
-        events = self._litellm.stream(
-            deployment,
-            forward.endpoint,
-            forward.json_for(replica.model or None),
-            self._provider_keys.get(deployment.name),
-        )
-        try:
-            first = await anext(events)
-        except ProviderRejected as exc:
-            await events.aclose()
-            self._succeeded(replica)  # the provider works; the request is at fault
-            raise upstream_error_from(exc.status, exc.body) from None
-        except StopAsyncIteration:
-            first = b""
-        self._succeeded(replica)
-        return ProviderStreamResponse(first, events)
 
     def stream_finished(self, replica: Replica, *, failed: bool = False) -> None:
         """Release a stream opened by :meth:`open_stream`; ``failed`` when the upstream broke
@@ -415,18 +309,13 @@ class Router:
         if failed:
             self._count_failure(replica)
 
-    def _start(self, replicas: Sequence[Replica], fallbacks: Sequence[Sequence[Replica]]) -> _Plan:
-        self._budget.record_request()
-        return _Plan([replicas, *fallbacks])
-
     def _next(self, plan: _Plan, attempts: Attempts, affinity_key: str | None) -> Replica | None:
         now = self._clock()
         while plan.group < len(plan.groups):
             if plan.in_group < self._max_attempts:
+                tried = plan.tried
                 pool = [
-                    r
-                    for r in plan.groups[plan.group]
-                    if id(r) not in plan.tried and r.health.available(now)
+                    r for r in plan.groups[plan.group] if r.health.available(now) and r not in tried
                 ]
                 if pool:
                     if attempts.count and not self._budget.try_spend():
@@ -436,7 +325,7 @@ class Router:
                             retry_after_s=self._budget.retry_after_s(),
                         )
                     replica = self._picker.pick(pool, affinity_key, now)
-                    plan.tried.add(id(replica))
+                    tried.append(replica)
                     plan.in_group += 1
                     attempts.tried.append(replica.label)
                     attempts.fallback_model = replica.model if plan.group else None
@@ -489,22 +378,6 @@ class Router:
     def _succeeded(replica: Replica) -> None:
         replica.served_requests += 1
         replica.health.record_success()
-
-
-_JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-def upstream_headers(catalog: Catalog, secrets: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Per-deployment request headers, with the credential named by ``api_key_env`` if any."""
-    headers: dict[str, dict[str, str]] = {}
-    for model in catalog.models:
-        for deployment in model.deployments:
-            if deployment.api_key_env and deployment.api_key_env in secrets:
-                headers[deployment.name] = {
-                    **_JSON_HEADERS,
-                    "Authorization": f"Bearer {secrets[deployment.api_key_env]}",
-                }
-    return headers
 
 
 def _unreachable_error(exc: ReplicaUnreachable) -> GatewayError:

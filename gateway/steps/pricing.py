@@ -26,15 +26,14 @@ _SIMPLE_PRICES_FROM = "2000-01-01"
 def catalog_view(catalog: Catalog) -> list[CatalogDeployment]:
     """The catalog as costing sees it (``build_costing``'s ``catalog_view``).
 
-    The provider of a litellm deployment is its ``litellm_model`` prefix (``azure`` for
-    ``azure/gpt-4o-mini``); on-premise deployments are provided by the organisation.
+    The provider of an external deployment is the one its backend names (spans, metrics and
+    reports agree: ``azure.ai.openai`` for ``azure/gpt-4o-mini``); deployments the hospital runs
+    (vLLM) are provided by the organisation.
     """
     view: list[CatalogDeployment] = []
     for model in catalog.models:
         for d in model.deployments:
-            provider = None
-            if d.kind is DeploymentKind.LITELLM and d.litellm_model:
-                provider = d.litellm_model.split("/", 1)[0]
+            provider = d.provider if d.kind is DeploymentKind.LITELLM else None
             view.append(
                 CatalogDeployment(
                     model=model.name,

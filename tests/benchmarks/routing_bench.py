@@ -35,13 +35,15 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from gateway.backends.forward import Forward  # noqa: E402
+from gateway.backends.registry import build_backends  # noqa: E402
 from gateway.backends.vllm import OpenAICompatibleClient, make_session  # noqa: E402
 from gateway.catalog import Catalog, parse_catalog  # noqa: E402
 from gateway.http.local_server import free_port  # noqa: E402
 from gateway.http.openai_request import parse_call  # noqa: E402
 from gateway.routing.options import RoutingOptions  # noqa: E402
 from gateway.routing.replicas import LeastOutstandingPicker, Picker, RoundRobinPicker  # noqa: E402
-from gateway.routing.router import Attempts, Forward, Router  # noqa: E402
+from gateway.routing.router import Attempts, Router  # noqa: E402
 from hygie_simulator import SimulatorConfig, serve_simulator  # noqa: E402
 
 MODEL = "llama-3-8b"
@@ -79,9 +81,8 @@ async def _one(router: Router, forward: Forward, shares: Counter[str]) -> float:
     response, replica = await router.open_stream(forward, router.all_replicas(), Attempts())
     try:
         first: float | None = None
-        assert isinstance(response.content, aiohttp.StreamReader)  # a vLLM replica
-        async for line in response.content:
-            if first is None and line.startswith(b"data: "):
+        async for chunk in response.chunks():
+            if first is None and b"data: " in chunk:
                 first = time.perf_counter() - started
         shares[replica.base_url] += 1
         return first if first is not None else time.perf_counter() - started
@@ -100,8 +101,7 @@ async def _run(
     session = make_session()
     router = Router(
         catalog,
-        OpenAICompatibleClient(session),
-        upstream_headers={},
+        build_backends(catalog, OpenAICompatibleClient(session), {}, None),
         options=RoutingOptions(),
         picker=picker,
     )

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Hygie vs direct-to-mock vs the LiteLLM proxy, side by side in one run of ../shared/bench/run.py.
+# Hygie vs the bare FastAPI + aiohttp pass-through (the floor) vs direct-to-mock, and the LiteLLM
+# proxy when its venv exists, side by side in one run of ../shared/bench/run.py; ends by printing
+# Hygie's share of the pass-through's req/s and the p50 it adds over the pass-through's.
 # Arguments are passed to run.py (e.g. --rounds 3, --stream, --ttft --mock slow).
-# Needs nginx and wrk (apt-get install -y nginx wrk); installs the LiteLLM proxy venv once.
+# Needs nginx and wrk (apt-get install -y nginx wrk). HYGIE_BENCH_LITELLM=1 installs the LiteLLM
+# proxy venv when it is missing; without it, a missing venv leaves that target out.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BENCH="${HYGIE_BENCH_DIR:-$ROOT/../shared/bench}"
@@ -10,8 +13,14 @@ TOKEN="${HYGIE_BENCH_TOKEN:-sk-bench-1234}"
 command -v nginx >/dev/null && command -v wrk >/dev/null || {
   echo "nginx and wrk are needed: apt-get install -y nginx wrk" >&2; exit 2; }
 "$ROOT/scripts/uv.sh" sync --frozen --quiet --project "$ROOT"
-if [ ! -x "${LITELLM_VENV:-/tmp/litellm-venv}/bin/litellm" ]; then
+LITELLM_TARGET=()
+if [ ! -x "${LITELLM_VENV:-/tmp/litellm-venv}/bin/litellm" ] && [ "${HYGIE_BENCH_LITELLM:-0}" = 1 ]; then
   bash "$BENCH/targets/litellm/install.sh"
+fi
+if [ -x "${LITELLM_VENV:-/tmp/litellm-venv}/bin/litellm" ]; then
+  LITELLM_TARGET=(--target-name litellm --target-url http://127.0.0.1:4000
+    --target-health /health/liveliness
+    --target-cmd '{bench_dir}/targets/litellm/run_litellm.sh 4000')
 fi
 WORK="$(mktemp -d /tmp/hygie-bench-XXXXXX)"
 # The harness's results and its nginx mock live here: nginx's workers (an unprivileged user when
@@ -31,10 +40,13 @@ if [ "${HYGIE_BENCH_QUOTAS:-0}" = 1 ]; then
     --target-env HYGIE_BENCH_REDIS_URL=redis://127.0.0.1:6379/13
     --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4101 $WORK/quotas")
 fi
-exec python3 "$BENCH/run.py" --auth "Bearer $TOKEN" --out "$WORK/results" \
+# The pass-through comes first: run.py prints every other target's ratios against the first.
+python3 "$BENCH/run.py" --auth "Bearer $TOKEN" --out "$WORK/results" \
+  --target-name passthrough --target-url http://127.0.0.1:4200 --target-health /health \
+  --target-cmd "{bench_dir}/targets/passthrough/run_passthrough.sh 4200 $ROOT/.venv/bin/python" \
   --target-name hygie --target-url http://127.0.0.1:4100 --target-health /healthz \
   --target-cmd "$ROOT/tests/benchmarks/hygie_target.sh {mock_base} 4100 $WORK" \
   "${QUOTA_TARGET[@]}" \
-  --target-name litellm --target-url http://127.0.0.1:4000 --target-health /health/liveliness \
-  --target-cmd '{bench_dir}/targets/litellm/run_litellm.sh 4000' \
+  "${LITELLM_TARGET[@]}" \
   "$@"
+python3 "$ROOT/tests/benchmarks/passthrough_ratio.py" "$WORK/results/results.jsonl"

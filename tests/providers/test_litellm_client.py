@@ -24,7 +24,7 @@ from gateway.backends.litellm.errors import (
     ProviderStreamBroken,
 )
 from gateway.backends.litellm.request import UnsupportedEndpoint
-from gateway.backends.vllm import ReplicaUnreachable
+from gateway.backends.protocol import ReplicaUnreachable
 from gateway.errors import UpstreamRejected
 from gateway.http.local_server import free_port
 from gateway.http.sse import StreamMeter

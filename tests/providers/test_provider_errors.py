@@ -14,7 +14,7 @@ from gateway.backends.litellm.errors import (
     classify_provider_error,
     provider_message,
 )
-from gateway.backends.vllm import ReplicaUnreachable
+from gateway.backends.protocol import ReplicaUnreachable
 
 
 class FakeProviderError(Exception):

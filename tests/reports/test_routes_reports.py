@@ -247,7 +247,7 @@ def test_catalog_view_reads_pools_and_providers() -> None:
     assert [(v.deployment, v.kind, v.hosting_class, v.gpus_pool, v.gpus_count, v.provider)
             for v in view] == [
         ("ms-onprem", "vllm", "on_premise", "h100-a", 2, None),
-        ("ms-azure", "litellm", "non_eu", None, None, "azure"),
+        ("ms-azure", "litellm", "non_eu", None, None, "azure.ai.openai"),
     ]  # fmt: skip
 
 

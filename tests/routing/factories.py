@@ -14,13 +14,15 @@ from typing import Any
 import aiohttp
 import orjson
 
+from gateway.backends.forward import Forward
+from gateway.backends.registry import build_backends
 from gateway.backends.vllm import DEFAULT_MAX_ANSWER_BYTES, OpenAICompatibleClient
 from gateway.catalog import Catalog, parse_catalog
 from gateway.http.local_server import BackgroundServer
 from gateway.http.openai_request import parse_call
 from gateway.routing.options import RoutingOptions
 from gateway.routing.replicas import Picker, Replica
-from gateway.routing.router import Forward, Router
+from gateway.routing.router import Router
 from hygie_simulator import SimulatorConfig, create_simulator_app
 
 CHAT_MODELS = ("llama-3-8b", "mistral-7b", "qwen-7b")
@@ -105,10 +107,10 @@ def make_router(
     **options: Any,
 ) -> Router:
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    client = OpenAICompatibleClient(session, max_answer_bytes=max_answer_bytes)
     return Router(
         catalog,
-        OpenAICompatibleClient(session, max_answer_bytes=max_answer_bytes),
-        upstream_headers={},
+        build_backends(catalog, client, {}, None),
         max_attempts=max_attempts,
         options=RoutingOptions(**options),
         picker=picker,

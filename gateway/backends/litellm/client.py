@@ -36,7 +36,7 @@ from gateway.backends.litellm.reply import (
 )
 from gateway.backends.litellm.request import UnsupportedEndpoint, build_provider_request
 from gateway.backends.litellm.tokens import ProviderTokenCounter
-from gateway.backends.vllm import ReplicaUnreachable, UpstreamReply
+from gateway.backends.protocol import ReplicaUnreachable, UpstreamReply
 from gateway.catalog import Deployment, Timeouts
 
 # Read by litellm when it is imported; there is no Python API for them (the price map is loaded

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from gateway.backends.vllm import ReplicaUnreachable
+from gateway.backends.protocol import ReplicaUnreachable, StreamBroken
 
 _MISCONFIGURED = frozenset({401, 402, 403, 404})
 _MESSAGE_LIMIT = 1000
@@ -74,12 +74,8 @@ class ProviderRateLimited(ReplicaUnreachable):
         self.retry_after_s = retry_after_s
 
 
-class ProviderStreamBroken(Exception):
+class ProviderStreamBroken(StreamBroken):
     """A stream failed after bytes were sent: the client must be told in-stream; no retry."""
-
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.timed_out = timed_out
 
 
 def classify_provider_error(error: BaseException) -> ProviderRejected | ReplicaUnreachable:
