@@ -48,6 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "approval.approved": ("approuvé", "approved"),
     "approval.pilot": ("pilote", "pilot"),
     "approval.restricted": ("restreint", "restricted"),
+    "approval.requested": ("approbation demandée", "approval requested"),
+    "approval.rejected": ("refusé", "rejected"),
     "hosting.on_premise": ("sur site", "on premise"),
     "hosting.hds_certified": ("hébergeur HDS", "HDS-certified host"),
     "hosting.eu_cloud": ("cloud UE", "EU cloud"),

@@ -24,6 +24,7 @@ from gateway.catalog import Catalog
 from gateway.console.links import link_key, make_token
 from gateway.settings import Settings
 from gateway.steps.key_issuing import issue_key
+from tests.conftest import register_test_use_case
 
 ADMIN_TOKEN = "console-admin-token-for-tests"
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -47,6 +48,7 @@ async def seed_people(database_url: str) -> dict[str, str]:
     try:
         for name in ("cardiologie", "radiologie"):
             await directory.create_department(engine, name, display_name=name.title())
+        await register_test_use_case(engine)
         for username, (department, role, display) in PEOPLE.items():
             await directory.create_user(
                 engine, username, department=department, display_name=display, role=role
