@@ -29,6 +29,11 @@ class ClaimMapping(BaseModel):
     groups: str = Field(default="groups", description="Claim listing groups (or roles).")
     roles: str = Field(default="roles", description="Claim listing application roles.")
     use_case: str | None = Field(default=None, description="Claim naming the use case.")
+    default_use_case: str | None = Field(
+        default=None,
+        description="Registered use case of a user whose token names none (None: such a user "
+        "reaches the admin API and /v1/me, but no model).",
+    )
     group_departments: dict[str, str] = Field(
         default_factory=dict, description="Group → department, for providers with no claim."
     )
