@@ -257,6 +257,13 @@ def test_forged_id_tokens_and_a_failing_token_endpoint_are_refused(
                 assert "Traceback" not in answer.text
             refused = await attempt(console, "x", status=400)
             assert refused.status_code == 502
+            # RFC 9207: an answer that says it comes from another provider (a mix-up attack).
+            client = console.client()
+            sent = await start(client)
+            mixed = await callback(
+                client, f"{CALLBACK}?state={sent['state']}&code=c&iss=https%3A%2F%2Fevil.test"
+            )
+            assert mixed.status_code == 401
             # The harness itself lets a genuine token through: the refusals above are real.
             accepted = await attempt(
                 console, lambda nonce: signed(oidc_keys, id_token_claims(provider.issuer, nonce))

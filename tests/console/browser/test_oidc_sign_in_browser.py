@@ -102,7 +102,7 @@ def test_oidc_sign_in_behind_a_proxy_sub_path(
         spool_dir=tmp_path / "spool",
         admin_token=ADMIN_TOKEN,
         root_path="/ia",
-        identity=console_identity(provider.issuer),  # type: ignore[arg-type]
+        identity=console_identity(provider.issuer),
     )
     app = create_app(settings, console_catalog(simulator.url), migrate=False)
 
