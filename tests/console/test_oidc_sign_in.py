@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.console.oidc_logins import MAX_PENDING, PENDING_TTL_S, PendingLogins, pkce_challenge
 from gateway.http.local_server import BackgroundServer
 from tests.conftest import make_catalog, sqlite_copy
 from tests.console.conftest import Console, hidden, open_console
@@ -77,11 +78,11 @@ async def sign_in(console: Console, username: str) -> tuple[httpx.AsyncClient, h
 
 
 def test_each_person_signs_in_with_the_role_and_department_the_api_gives(
-    provider: RunningProvider, sqlite_url: str, tmp_path: Path
+    provider: RunningProvider, database_url: str, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
         settings = {"identity": console_identity(provider.issuer), "console_public_url": PUBLIC}
-        async with open_console(sqlite_url, CATALOG, tmp_path / "spool", **settings) as console:
+        async with open_console(database_url, CATALOG, tmp_path / "spool", **settings) as console:
             sent = await start(console.client())
             assert sent["redirect_uri"] == CALLBACK and sent["client_id"] == CONSOLE_CLIENT
             assert sent["code_challenge_method"] == "S256" and sent["response_type"] == "code"
@@ -355,3 +356,23 @@ def test_under_a_sub_path_the_redirect_uri_and_cookies_carry_it(
             assert sent["redirect_uri"] == "https://hygie.test/ia/console/sign-in/callback"
 
     asyncio.run(scenario())
+
+
+def test_started_sign_ins_expire_are_taken_once_and_stay_bounded() -> None:
+    now = [1000.0]
+    pending = PendingLogins(clock=lambda: now[0])
+    state, entry = pending.start(0, "browser-a", CALLBACK)
+    assert entry.nonce != entry.verifier and len(state) >= 43
+    assert pending.take(state, "browser-b") is None  # another browser: refused, and burned
+    assert pending.take(state, "browser-a") is None
+    state, _ = pending.start(0, "browser-a", CALLBACK)
+    now[0] += PENDING_TTL_S + 1
+    assert pending.take(state, "browser-a") is None  # too late
+    state, entry = pending.start(0, "browser-a", CALLBACK)
+    assert pending.take(state, "browser-a") == entry
+    assert pending.take(state, "browser-a") is None  # once only
+    for _ in range(MAX_PENDING + 50):
+        pending.start(0, "flood", CALLBACK)
+    assert len(pending) == MAX_PENDING
+    digest = hashlib.sha256(b"verifier").digest()
+    assert pkce_challenge("verifier") == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
