@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.identity.config import IdentityConfig, IssuerConfig
-from gateway.identity.provider_http import ProviderHttp
+from gateway.identity.discovery import ProviderMetadata
+from gateway.identity.provider_http import ProviderHttp, ProviderUnavailable
 from gateway.identity.signing_keys import IssuerKeys
 
 PENDING_TTL_S = 600
@@ -25,6 +26,8 @@ PENDING_TTL_S = 600
 MAX_PENDING = 10_000
 """Bound on started sign-ins: past it the oldest is forgotten (a flood cannot grow memory)."""
 MAX_STATE_CHARS = 200
+RETRY_AFTER_S = 10
+"""Least time between two tries to reach a provider that did not answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,7 @@ class ConsoleProviders:
             if issuer.console_client_id
         ]
         self._keys: dict[int, IssuerKeys] = {}
+        self._failed_at: dict[int, float] = {}
 
     def get(self, index: str | int | None) -> ConsoleProvider | None:
         """The provider numbered ``index`` (as sent back by a browser), or None."""
@@ -128,6 +132,19 @@ class ConsoleProviders:
 
     def of_issuer(self, issuer: str) -> ConsoleProvider | None:
         return next((p for p in self.all if p.issuer.issuer == issuer), None)
+
+    async def metadata(self, provider: ConsoleProvider, http: ProviderHttp) -> ProviderMetadata:
+        """The provider's discovery metadata (fetched once). After a failure it is not asked
+        again for ``RETRY_AFTER_S``: a stream of clicks on the sign-in button must not become
+        a stream of requests to a provider that is down, each waiting for its timeout."""
+        failed_at = self._failed_at.get(provider.index)
+        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
+            raise ProviderUnavailable(f"did not answer less than {RETRY_AFTER_S} s ago")
+        try:
+            return await self.keys(provider, http).provider_metadata()
+        except ProviderUnavailable:
+            self._failed_at[provider.index] = time.monotonic()
+            raise
 
     def keys(self, provider: ConsoleProvider, http: ProviderHttp) -> IssuerKeys:
         """The provider's keys and discovery metadata (one cache per provider)."""

@@ -66,9 +66,8 @@ def _http(request: Request) -> ProviderHttp:
 
 async def metadata_of(request: Request, provider: ConsoleProvider) -> ProviderMetadata:
     """The provider's discovery metadata; a 502 page when it cannot be reached."""
-    keys = oidc_providers(request).keys(provider, _http(request))
     try:
-        return await keys.provider_metadata()
+        return await oidc_providers(request).metadata(provider, _http(request))
     except ProviderUnavailable as exc:
         log.warning("console sign-in: identity provider %s unavailable: %s", provider.label, exc)
         raise ConsoleProblem(502, "sign_in.oidc_unavailable") from None

@@ -220,9 +220,9 @@ async def provider_sign_out(request: Request, provider: str) -> tuple[str, str] 
     services: Services = request.app.state.services
     if chosen is None or services.identity_http is None:
         return None
-    keys = oidc_providers(request).keys(chosen, services.identity_http)
     try:
-        endpoint = (await keys.provider_metadata()).end_session_endpoint
+        metadata = await oidc_providers(request).metadata(chosen, services.identity_http)
+        endpoint = metadata.end_session_endpoint
     except ProviderUnavailable:
         return None
     if endpoint is None:
