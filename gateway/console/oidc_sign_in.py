@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from gateway.console.oidc_logins import (
+    PENDING_TTL_S,
     ConsoleProvider,
     PendingLogin,
     PendingLogins,
@@ -117,7 +118,7 @@ async def start(request: Request, provider: str = "") -> Response:
     response.set_cookie(
         BROWSER_COOKIE,
         browser,
-        max_age=600,
+        max_age=PENDING_TTL_S,
         samesite="lax",
         **cookie_options(request),  # type: ignore[arg-type]
     )
