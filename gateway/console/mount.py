@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from gateway.console import i18n, sign_in
+from gateway.console import i18n, oidc_sign_in, sign_in
 from gateway.console.access import home_of
 from gateway.console.context import current_session
+from gateway.console.oidc_logins import ConsoleProviders, PendingLogins
 from gateway.console.pages import (
     audit,
     finance,
@@ -39,6 +40,7 @@ def _redirect(request: Request, to: str) -> Response:
 def console_router() -> APIRouter:
     router = APIRouter(prefix="/console", include_in_schema=False)
     router.include_router(sign_in.router)
+    router.include_router(oidc_sign_in.router)
     for page in _PAGES:
         router.include_router(page.router)
 
@@ -80,6 +82,8 @@ def install_console(app: FastAPI, settings: Settings) -> None:
     """Serve the console under ``/console`` and send ``/`` there."""
     app.state.console_sessions = SessionStore(settings.console_session_ttl_s)
     app.state.console_templates = environment()
+    app.state.console_providers = ConsoleProviders(settings.identity_config())
+    app.state.console_pending_logins = PendingLogins()
     app.include_router(console_router())
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(ConsoleProblem, _problem)

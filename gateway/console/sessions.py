@@ -23,13 +23,15 @@ MAX_REDEEMED_LINKS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """A verified person: from a break-glass token, a one-time link, later the identity provider."""
+    """A verified person: from the identity provider, a one-time link or a break-glass token."""
 
     username: str
     role: str
     department: str | None
     display_name: str = ""
     method: str = "link"
+    issuer: str = ""
+    """The identity provider that vouched for the person (``method == "oidc"``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """Signing in to the console, and out.
 
-Two ways in for now: the operator's break-glass admin token (typed into a form, logged), and a
-one-time link printed by ``hygie console link --user NAME``. Whatever verified the person,
-:func:`start_session` turns the :class:`Identity` into a server-side session: the hospital's
-identity provider (authorization code + PKCE) will call it the same way.
+Three ways in: the hospital's identity provider (:mod:`gateway.console.oidc_sign_in`), a one-time
+link printed by ``hygie console link --user NAME``, and the operator's break-glass admin token
+(typed into a form, logged). Whatever verified the person, :func:`start_session` turns the
+:class:`Identity` into a server-side session.
 
 The sign-in forms carry a token that must match a short-lived cookie (double submit), so that
 another site cannot sign a browser in under an identity of its choosing.
@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -25,9 +26,11 @@ from gateway.console.access import home_of
 from gateway.console.context import SESSION_COOKIE, current_session, sessions_of
 from gateway.console.forms import Form, read_form
 from gateway.console.links import InvalidLink, link_key, read_token
+from gateway.console.oidc_logins import ConsoleProviders
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import console_base, render, with_security_headers
 from gateway.console.sessions import Identity
+from gateway.identity.provider_http import ProviderUnavailable
 from gateway.services import Services
 
 log = logging.getLogger("hygie.console")
@@ -41,7 +44,8 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _cookie_options(request: Request) -> dict[str, object]:
+def cookie_options(request: Request) -> dict[str, object]:
+    """Console cookies: HttpOnly, Secure (unless a plain-HTTP demo), scoped to the console."""
     return {
         "path": console_base(request) + "/",
         "httponly": True,
@@ -65,9 +69,9 @@ def start_session(request: Request, identity: Identity) -> Response:
         session.id,
         max_age=_services(request).settings.console_session_ttl_s,
         samesite="lax",
-        **_cookie_options(request),  # type: ignore[arg-type]
+        **cookie_options(request),  # type: ignore[arg-type]
     )
-    response.delete_cookie(PRE_SESSION_COOKIE, **_cookie_options(request))  # type: ignore[arg-type]
+    response.delete_cookie(PRE_SESSION_COOKIE, **cookie_options(request))  # type: ignore[arg-type]
     return with_security_headers(response)
 
 
@@ -77,7 +81,7 @@ def _with_pre_session(request: Request, response: Response, token: str) -> Respo
         token,
         max_age=900,
         samesite="strict",
-        **_cookie_options(request),  # type: ignore[arg-type]
+        **cookie_options(request),  # type: ignore[arg-type]
     )
     return response
 
@@ -92,19 +96,36 @@ def _check_pre_session(request: Request, form: Form) -> None:
 def _refused(request: Request, template: str, message: str, **context: Any) -> Response:
     """The form again with ``message``; a 401 the failed-authentication throttle counts."""
     token = secrets.token_urlsafe(24)
+    providers = oidc_providers(request).all
     response = render(
-        request, template, session=None, status=401, error=message, pre=token, **context
+        request,
+        template,
+        session=None,
+        status=401,
+        error=message,
+        pre=token,
+        providers=providers,
+        **context,
     )
     response.headers["www-authenticate"] = 'Bearer realm="hygie-console"'
     return _with_pre_session(request, response, token)
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request) -> Response:
+async def sign_in_page(request: Request, signed_out: str = "") -> Response:
     if current_session(request) is not None:
         return RedirectResponse(f"{console_base(request)}/", 303)
     token = secrets.token_urlsafe(24)
-    response = render(request, "sign_in.html", session=None, pre=token, error="")
+    response = render(
+        request,
+        "sign_in.html",
+        session=None,
+        pre=token,
+        error="",
+        providers=oidc_providers(request).all,
+        signed_out=bool(signed_out),
+        end_session=await provider_sign_out(request, signed_out),
+    )
     return _with_pre_session(request, response, token)
 
 
@@ -176,6 +197,35 @@ async def sign_out(request: Request) -> Response:
         if not session.csrf_matches(form.get("csrf")):
             raise ConsoleProblem(403, "error.csrf")
         sessions_of(request).close(session.id)
-    response = RedirectResponse(f"{console_base(request)}/sign-in", 303)
-    response.delete_cookie(SESSION_COOKIE, **_cookie_options(request))  # type: ignore[arg-type]
+    target = f"{console_base(request)}/sign-in"
+    if session is not None:
+        # The sign-in page then says so, with a link to end the provider's session too.
+        provider = oidc_providers(request).of_issuer(session.identity.issuer)
+        target += f"?signed_out={provider.index if provider else 'yes'}"
+    response = RedirectResponse(target, 303)
+    response.delete_cookie(SESSION_COOKIE, **cookie_options(request))  # type: ignore[arg-type]
     return with_security_headers(response)
+
+
+def oidc_providers(request: Request) -> ConsoleProviders:
+    """The identity providers the console offers a sign-in button for."""
+    providers: ConsoleProviders = request.app.state.console_providers
+    return providers
+
+
+async def provider_sign_out(request: Request, provider: str) -> tuple[str, str] | None:
+    """(label, address) of the provider's end-session page after signing out of the console
+    through it, when it offers one (RP-initiated logout); None otherwise or when unreachable."""
+    chosen = oidc_providers(request).get(provider[:10])
+    services: Services = request.app.state.services
+    if chosen is None or services.identity_http is None:
+        return None
+    try:
+        metadata = await oidc_providers(request).metadata(chosen, services.identity_http)
+        endpoint = metadata.end_session_endpoint
+    except ProviderUnavailable:
+        return None
+    if endpoint is None:
+        return None
+    separator = "&" if "?" in endpoint else "?"
+    return chosen.label, f"{endpoint}{separator}{urlencode({'client_id': chosen.client_id})}"

@@ -25,15 +25,21 @@ def token_authenticator(
         return None
 
     async def sync(identity: Identity) -> tuple[User, Department]:
-        return await directory.sync_user(
-            engine,
-            identity.username,
-            department=identity.department,
-            role=identity.role,
-            display_name=identity.display_name,
-        )
+        return await sync_identity(engine, identity)
 
     return build_token_authenticator(config, http, sync)
+
+
+async def sync_identity(engine: AsyncEngine, identity: Identity) -> tuple[User, Department]:
+    """The directory's user for a provider-vouched ``identity``: created on first sight, kept
+    in step with its claims (the API's tokens and the console's sign-in share this)."""
+    return await directory.sync_user(
+        engine,
+        identity.username,
+        department=identity.department,
+        role=identity.role,
+        display_name=identity.display_name,
+    )
 
 
 def front_ends(

@@ -76,6 +76,19 @@ class IssuerConfig(BaseModel):
         default="", description="Prefixed to usernames, to keep two issuers' users apart."
     )
     claims: ClaimMapping = Field(default_factory=ClaimMapping)
+    # Signing in to the console (README "Console"): the console's own client at this provider.
+    console_client_id: str | None = Field(
+        default=None, description="Client id of the console; None: no console sign-in button."
+    )
+    console_client_secret: SecretStr | None = Field(
+        default=None, description="Its secret, for a confidential client (never logged)."
+    )
+    console_scopes: str = Field(
+        default="openid profile email", description="Scopes the console asks for."
+    )
+    console_label: str = Field(
+        default="", max_length=80, description="Text of the sign-in button (default: issuer)."
+    )
 
     @field_validator("algorithms")
     @classmethod

@@ -16,6 +16,7 @@ class ProviderMetadata:
     token_endpoint: str | None
     device_authorization_endpoint: str | None
     authorization_endpoint: str | None
+    end_session_endpoint: str | None = None
 
 
 async def discover(http: ProviderHttp, issuer: IssuerConfig) -> ProviderMetadata:
@@ -36,6 +37,7 @@ async def discover(http: ProviderHttp, issuer: IssuerConfig) -> ProviderMetadata
         token_endpoint=_optional(document, "token_endpoint"),
         device_authorization_endpoint=_optional(document, "device_authorization_endpoint"),
         authorization_endpoint=_optional(document, "authorization_endpoint"),
+        end_session_endpoint=_optional(document, "end_session_endpoint"),
     )
 
 

@@ -36,33 +36,42 @@ class TokenVerifier:
     async def verify(self, token: str) -> Identity:
         """The identity a valid token carries; raises :class:`InvalidApiKey` otherwise."""
         try:
-            header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise InvalidApiKey("The token is malformed.") from None
         keys = self._issuers.get(str(unverified.get("iss")))
         if keys is None:
             raise InvalidApiKey("The token's issuer is not trusted by this gateway.")
-        issuer = keys.issuer
-        algorithm = header.get("alg")
-        if algorithm not in issuer.algorithms:
-            raise InvalidApiKey(f"The token's algorithm {algorithm!r} is not accepted.")
-        kid = header.get("kid")
-        key = await keys.key(kid if isinstance(kid, str) else None)
-        if key is None:
-            raise InvalidApiKey("The token's signing key is unknown.")
-        claims = _checked_claims(token, key, issuer)
-        _check_client(claims, issuer)
-        return identity_of(claims, issuer)
+        claims = await verified_claims(token, keys, audience=keys.issuer.audience)
+        _check_client(claims, keys.issuer)
+        return identity_of(claims, keys.issuer)
 
 
-def _checked_claims(token: str, key: Any, issuer: IssuerConfig) -> dict[str, Any]:
+async def verified_claims(token: str, keys: IssuerKeys, *, audience: str) -> dict[str, Any]:
+    """The claims of a JWT signed by ``keys``' issuer for ``audience`` (signature, algorithm,
+    issuer, audience, expiry checked); raises :class:`InvalidApiKey` otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidApiKey("The token is malformed.") from None
+    issuer = keys.issuer
+    algorithm = header.get("alg")
+    if algorithm not in issuer.algorithms:
+        raise InvalidApiKey(f"The token's algorithm {algorithm!r} is not accepted.")
+    kid = header.get("kid")
+    key = await keys.key(kid if isinstance(kid, str) else None)
+    if key is None:
+        raise InvalidApiKey("The token's signing key is unknown.")
+    return _checked_claims(token, key, issuer, audience)
+
+
+def _checked_claims(token: str, key: Any, issuer: IssuerConfig, audience: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=list(issuer.algorithms),
-            audience=issuer.audience,
+            audience=audience,
             issuer=issuer.issuer,
             leeway=issuer.leeway_s,
             options={"require": ["exp", "iss", "aud", "sub"], "strict_aud": False},

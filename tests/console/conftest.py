@@ -46,6 +46,7 @@ async def seed_people(database_url: str) -> dict[str, str]:
     engine = make_engine(database_url)
     secrets: dict[str, str] = {}
     try:
+        await register_test_use_case(engine)
         for name in ("cardiologie", "radiologie"):
             await directory.create_department(engine, name, display_name=name.title())
         await register_test_use_case(engine)
