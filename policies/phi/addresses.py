@@ -105,13 +105,15 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 _CITY_CONTEXT = re.compile(
     # Each word opens a word: "président" holds no residence.
     r"(?<![^\W\d_])(?:domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
-    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address)"
+    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
+    # "Lieu : X" on a form, "a fall at home in X".
+    r"|lieu(?=[ \t]*(?:de[ \t]+naissance|:))|home\b)"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
     "domicil", "vivant", "install", "héberg", "heberg", "habit", "demeur", "rési", "resi",
     "vit", "né", "ne(e)", "nee", "originaire", "liv", "born", "ville", "city", "commune",
-    "naissance", "birth", "adresse", "address",
+    "naissance", "birth", "adresse", "address", "lieu", "home",
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
@@ -120,6 +122,8 @@ _CITY_AFTER_LEAD = re.compile(
     r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
+# A form field whose value is a commune: "Lieu : X", "Ville de naissance : X".
+_FIELD_BEFORE = re.compile(r"(?i:lieu|ville|commune|city|naissance)[ \t]*\Z")
 # A plural subject just before a residence word: patients, people, families, children.
 _GROUP_SUBJECT = re.compile(
     # Literal-led (no leading boundary): the engine skips to an "l", "d", "a" or "t" at once.
@@ -166,8 +170,11 @@ def find_lexicon_cities(
                 yield Span(start, match.end("city"), _CITY)
             elif (first := words.split()[0]).lower() in cities:
                 yield Span(start, start + len(first), _CITY)
-            elif match.group("lead") in {"à", "À"}:
-                # "vivant seul à domicile à Loudéac": the lexicon cannot list every commune.
+            elif match.group("lead") in {"à", "À", "in"} or _FIELD_BEFORE.search(
+                text, max(0, match.start() - 25), match.start()
+            ):
+                # "vivant seul à domicile à Loudéac", "Lieu : Figeac", "at home in Millau": the
+                # lexicon cannot list every commune.
                 if first.lower() not in common_words:
                     yield Span(start, start + len(first), _CITY)
                 elif first in {"Le", "La", "Les"} and " " in words:

@@ -1,6 +1,6 @@
-"""Dates and postal data in a text about no one are not a patient's.
+"""Dates, postal data and fixed lines in a text about no one are not a patient's.
 
-A date of care, a postcode or an address identifies a person only through the person the text
+A date of care, a postcode, an address or a landline number identifies a person only through the person the text
 is about. A text in which nothing else was found (no name, number, phone or mailbox) and that
 never refers to a patient or to a patient's care ("contrôle en mars", "sortie le") (a protocol,
 a notice, a supplier's letter) holds the dates of the document and the addresses of
@@ -23,7 +23,12 @@ _CONTEXTUAL = frozenset(
 _ABOUT_SOMEONE = re.compile(
     # "patients", "all patients": a rule for many people is about no one.
     r"patiente?\b|patient\(e\)|malade\b|admise?\b|hospitalis|op[ée]r[ée]e?\b|sortante?\b|d[ée]c[ée]d|n[ée]e?\s+le"
-    r"|\bmme\b|\bm\.\s|monsieur|madame|mademoiselle|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil"
+    # "Mme la Cadre", "M. le Directeur": a title before a role names a position, not a person.
+    r"|\bmme\b(?!\s+la\s)|\bm\.\s(?!le\s)|monsieur(?!\s+le\s)|madame(?!\s+la\s)|mademoiselle"
+    r"|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil|portable|personne\s+de\s+confiance|\bdom\b"
+    r"|famille|fille\b|fils\b|[ée]poux|[ée]pouse|conjoint|ni[èe]ce|neveu|proche|m[èe]re\b"
+    r"|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|tuteur|tutrice|next\s+of\s+kin|daughter|\bson\b|wife"
+    r"|husband"
     r"|demeurant|habit|r[ée]sid|\bvit\b|vivant|\bans\b|enfant|b[ée]b[ée]|nourrisson|grossesse"
     r"|enceinte|parturiente|r[ée]sident|b[ée]n[ée]ficiaire|assur[ée]e?\b|usager|consult[ée]"
     r"|\bvu\b|\bvue\b|revu|admitted|discharged|born|\bhe\b|\bshe\b|year-old|\bdob\b"
@@ -35,12 +40,25 @@ _ABOUT_SOMEONE = re.compile(
 )
 
 
+_PHONE = PhiKind.PHONE.value
+# Fixed lines (01-05, 09), however written: a mobile (06, 07) may be anyone's own.
+_LANDLINE = re.compile(r"(?:\+\s?33\s?(?:\(0\)\s?)?|0033\s?|0)[1-59]")
+
+
+def _contextual(text: str, span: Span) -> bool:
+    if span.type in _CONTEXTUAL:
+        return True
+    # A fixed line in a text about no one is an organisation's switchboard or service.
+    return span.type == _PHONE and _LANDLINE.match(text, span.start) is not None
+
+
 def drop_lone_spans(lowered: str, spans: list[Span]) -> list[Span]:
-    """``spans`` unless all of them are dates or postal data in a text about no one.
+    """``spans`` unless all of them are dates, postal data or fixed phone lines in a text
+    about no one.
 
     ``lowered`` is the text lower-cased.
     """
-    if not spans or any(span.type not in _CONTEXTUAL for span in spans):
+    if not spans or not all(_contextual(lowered, span) for span in spans):
         return spans
     if _ABOUT_SOMEONE.search(lowered):
         return spans

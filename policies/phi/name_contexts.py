@@ -28,7 +28,8 @@ _WORD = r"[a-zß-öø-ÿ][a-zß-öø-ÿ'\u2019\-]*[a-zß-öø-ÿ]"
 _LOWER_TITLE = re.compile(
     r"(?:m(?<![\w.\-]m)(?:\.|me\.?|lle\.?|r\.?|rs\.?|adame|onsieur)"
     r"|d(?<![\w.\-]d)(?:r\.?|octeur)|p(?<![\w.\-]p)r\.?)"
-    rf"[ \t]+(?P<first>{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
+    # A typed title may still be followed by a capitalised name ("mme Lhermitte").
+    rf"[ \t]+(?P<first>[A-ZÀ-ÖØ-Þ]?{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
 )
 # Every match of _LOWER_TITLE starts with one of these.
 TITLE_KEYWORDS = tuple(
@@ -51,6 +52,8 @@ _FUNCTION_WORDS = frozenset(
         "xxx",
     }
 )  # fmt: skip
+# Words after which a surname and a first name are written in a prompt ("dossier de X y").
+_NAME_LEADS = frozenset({"de", "pour", "patient", "patiente", "chez"})
 # A possessive, a relation, then the relative's name ("son époux Richard"), tried where
 # one of RELATIVE_KEYWORDS (a possessive and a relation) occurs in the lower-cased text.
 _POSSESSIVES = ("son", "sa", "ses", "leur", "leurs", "votre", "notre", "mon", "ma")
@@ -130,7 +133,7 @@ class NameContextFinder:
         )
         for match in matches:
             first = match.group("first")
-            if first in self._stop or len(first) < 2:
+            if first.lower() in self._not_names or len(first) < 2:
                 continue
             second = match.group("second")
             end = match.end("second") if second and self._is_name(second) else match.end("first")
@@ -170,7 +173,16 @@ class NameContextFinder:
         before = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
         if before is not None and self._is_surname(before.group(1)):
             return Span(before.start(1), end, _PERSON)
+        # "le dossier de douillard fernand": after "de"/"pour", a word that is no common word
+        # beside a first name is the surname the lexicon does not list.
+        if before is not None and self._unknown_word(before.group(1)):
+            lead = _PREVIOUS_WORD.search(text, max(0, before.start(1) - 20), before.start(1))
+            if lead is not None and lead.group(1) in _NAME_LEADS:
+                return Span(before.start(1), end, _PERSON)
         return None
+
+    def _unknown_word(self, word: str) -> bool:
+        return len(word) >= 3 and word.isalpha() and word not in self._not_names
 
     def _is_surname(self, word: str) -> bool:
         return word in self._surnames and word not in self._not_names
