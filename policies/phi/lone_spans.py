@@ -1,10 +1,10 @@
 """Dates, postal data and fixed lines in a text about no one are not a patient's.
 
-A date of care, a postcode, an address or a landline number identifies a person only through the person the text
-is about. A text in which nothing else was found (no name, number, phone or mailbox) and that
-never refers to a patient or to a patient's care ("contrôle en mars", "sortie le") (a protocol,
-a notice, a supplier's letter) holds the dates of the document and the addresses of
-organisations: they are not reported.
+A date of care, a postcode, an address or a fixed line identifies a person only through the
+person the text is about. A text in which nothing else was found (no name, mobile number or
+mailbox) and that never refers to a patient, a relative or a patient's care ("contrôle en
+mars", "sortie le") (a protocol, a notice, a rota, a supplier's letter) holds the dates of the
+document and the addresses and switchboards of organisations: they are not reported.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _ABOUT_SOMEONE = re.compile(
     r"|\bmme\b(?!\s+la\s)|\bm\.\s(?!le\s)|monsieur(?!\s+le\s)|madame(?!\s+la\s)|mademoiselle"
     r"|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil|portable|personne\s+de\s+confiance|\bdom\b"
     r"|famille|fille\b|fils\b|[ée]poux|[ée]pouse|conjoint|ni[èe]ce|neveu|proche|m[èe]re\b"
-    r"|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|tuteur|tutrice|next\s+of\s+kin|daughter|\bson\b|wife"
+    r"|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|tuteur|tutrice|next\s+of\s+kin|daughter|wife"
     r"|husband"
     r"|demeurant|habit|r[ée]sid|\bvit\b|vivant|\bans\b|enfant|b[ée]b[ée]|nourrisson|grossesse"
     r"|enceinte|parturiente|r[ée]sident|b[ée]n[ée]ficiaire|assur[ée]e?\b|usager|consult[ée]"
