@@ -41,6 +41,24 @@ _ABOUT_SOMEONE = re.compile(
 
 
 _PHONE = PhiKind.PHONE.value
+_SITE_KINDS = frozenset(
+    kind.value for kind in (PhiKind.ADDRESS, PhiKind.ZIP, PhiKind.CITY, PhiKind.PHONE)
+)
+_CUE_WINDOW = 80
+# Words before an address, postcode or commune that make it someone's residence or birthplace.
+_RESIDENCE = re.compile(
+    r"domicil|habit|demeur|r[ée]sid|\bvit\b|vivant|adresse|address|n[ée]e?\s+(?:le|à|a)\b"
+    r"|originaire|\blives?\b|living|\bhome\b|born|naissance|\blieu\b|ville|commune|install"
+    r"|h[ée]berg|\bchez\b"
+)
+# Words before a fixed line that make it a person's own.
+_PHONE_OWNER = re.compile(
+    r"(?m)domicil|\bdom\b|perso|portable|famille|fille|fils\b|[ée]poux|[ée]pouse|conjoint|proche"
+    r"|m[èe]re\b|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|ni[èe]ce|neveu|confiance|tuteur|tutrice|\bhome\b"
+    r"|kin\b|daughter|wife|husband|patiente?\b|joindre\s+(?:la|le)\s+patient"
+    # A contact card's heading ("Coordonnées", "CONTACTS" on its own line).
+    r"|coordonn[ée]es|^contacts\s*$"
+)
 # Fixed lines (01-05, 09), however written: a mobile (06, 07) may be anyone's own.
 _LANDLINE = re.compile(r"(?:\+\s?33\s?(?:\(0\)\s?)?|0033\s?|0)[1-59]")
 
@@ -60,6 +78,14 @@ def drop_lone_spans(lowered: str, spans: list[Span]) -> list[Span]:
     """
     if not spans or not all(_contextual(lowered, span) for span in spans):
         return spans
-    if _ABOUT_SOMEONE.search(lowered):
-        return spans
-    return []
+    if not _ABOUT_SOMEONE.search(lowered):
+        return []
+    # A text about a patient but naming no one ("le patient est adressé au laboratoire, 3 rue
+    # ..."): postal data and fixed lines are the patient's only where the words before them say
+    # so; the rest belong to the sites and services the text sends the patient to.
+    return [span for span in spans if span.type not in _SITE_KINDS or _owned(lowered, span)]
+
+
+def _owned(lowered: str, span: Span) -> bool:
+    cues = _PHONE_OWNER if span.type == _PHONE else _RESIDENCE
+    return cues.search(lowered, max(0, span.start - _CUE_WINDOW), span.start) is not None
