@@ -77,6 +77,25 @@ _RELATION = re.compile(
 )
 
 
+# A relation as a field or a bracketed aside: "Fille (Amandine Vidalenc)", "Next of kin: Odile".
+_RELATION_FIELD = re.compile(
+    r"(?<![\w\-])(?=[fémpsnbdhwFÉEMPSNBDHW])(?i:fille|fils|[ée]poux|[ée]pouse|m[èe]re|p[èe]re"
+    r"|s(?:œ|oe)ur|fr[èe]re|next[ \t]+of[ \t]+kin|daughter|son|wife|husband|brother|sister)"
+    r"[ \t]*[(:][ \t]*"
+    r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?)"
+)
+
+
+# Answers a relation field holds that are not names.
+_FIELD_VALUES = frozenset(
+    {"inconnu", "inconnue", "non", "oui", "néant", "neant", "voir", "aucun", "aucune", "absent",
+     "absente", "décédé", "décédée", "decede", "decedee", "vivant", "vivante", "présent",
+     "présente", "present", "presente", "joignable", "injoignable", "prévenu", "prévenue",
+     "informé", "informée", "none", "unknown", "yes", "not", "see", "deceased", "alive",
+     "informed", "aware", "contacted", "tél", "tel", "portable", "mobile", "domicile"}
+)  # fmt: skip
+
+
 class NameContextFinder:
     """Lower-case names and relatives' names; holds only immutable data."""
 
@@ -124,6 +143,7 @@ class NameContextFinder:
         yield from self._lexicon_pairs(text, first_name_hits)
         if relation_starts is None or relation_starts:
             yield from self._relatives(text, relation_starts)
+        yield from self._relative_fields(text)
 
     def _after_titles(self, text: str, title_starts: list[int] | None) -> Iterator[Span]:
         matches: Iterable[re.Match[str]] = (
@@ -186,6 +206,19 @@ class NameContextFinder:
 
     def _is_surname(self, word: str) -> bool:
         return word in self._surnames and word not in self._not_names
+
+    def _relative_fields(self, text: str) -> Iterator[Span]:
+        if "(" not in text and ":" not in text:
+            return
+        for match in _RELATION_FIELD.finditer(text):
+            parts = match.group("name").split()
+            first = parts[0].lower()
+            if first in self._not_names or first in _FIELD_VALUES or len(first) < 3:
+                continue
+            end = match.start("name") + len(parts[0])
+            if len(parts) > 1 and parts[1].lower() not in self._not_names:
+                end = match.end("name")
+            yield Span(match.start("name"), end, _PERSON)
 
     def _relatives(self, text: str, relation_starts: list[int] | None) -> Iterator[Span]:
         if relation_starts is None:
