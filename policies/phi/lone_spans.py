@@ -44,7 +44,7 @@ _PHONE = PhiKind.PHONE.value
 _SITE_KINDS = frozenset(
     kind.value for kind in (PhiKind.ADDRESS, PhiKind.ZIP, PhiKind.CITY, PhiKind.PHONE)
 )
-_CUE_WINDOW = 80
+_CUE_WINDOW = 160
 # Words before an address, postcode or commune that make it someone's residence or birthplace.
 _RESIDENCE = re.compile(
     r"domicil|habit|demeur|r[ée]sid|\bvit\b|vivant|adresse|address|n[ée]e?\s+(?:le|à|a)\b"
