@@ -40,7 +40,21 @@ _EN_ADDRESS = (
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Boulevard|Blvd\.?|Court|Ct\.?"
     r"|Way|Close|Crescent|Terrace|Gardens)(?![\w])"
 )
-ADDRESS_AFTER_FIRST_DIGIT = rf"(?:{_FR_ADDRESS}|{_EN_ADDRESS})"
+# A street typed in lower case ("qui habite 12 rue des tanneurs a figeac"): only after the
+# unambiguous street types ("1 place disponible", "1 voie veineuse" are no addresses), and never
+# running into the next words of the sentence.
+_LOWER_STREET_WORD = (
+    r"(?!(?:a|à|au|aux|et|ou|qui|que|pour|par|avec|chez|dans|depuis|puis|mais|sur|est|sont"
+    r"|patiente?|tel|tél|le|la|les|en)(?![\w'\u2019\-]))[a-zß-ÿ][a-zß-ÿ'\u2019\-]+"
+)
+_LOWER_FR_ADDRESS = (
+    r"\d{0,3}+(?:[ ]?(?:bis|ter|quater|[a-d])(?![\w])|),?[ \t]++"
+    r"(?:rue|avenue|boulevard|impasse|all[ée]e)[ \t]++"
+    r"(?:(?:de|du|des|la|le|les)[ \t]++|[ld]['\u2019])*"
+    rf"{_LOWER_STREET_WORD}"
+    rf"(?:[ \t]++(?:(?:de|du|des|la|le|les)[ \t]++)?{_LOWER_STREET_WORD}){{0,2}}"
+)
+ADDRESS_AFTER_FIRST_DIGIT = rf"(?:{_FR_ADDRESS}|{_EN_ADDRESS}|{_LOWER_FR_ADDRESS})"
 
 # Metropolitan and overseas postcodes, optionally followed by a city ("75012 PARIS CEDEX 12").
 _CITY_WORDS = (

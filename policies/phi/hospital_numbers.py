@@ -30,7 +30,8 @@ _ID = (
 )
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP(?![a-z])(?:[ \t]+(?:du|de[ \t]+la)[ \t]+patiente?)?|\bI\.P\.P\.?|\bNIP\b|\bN\.I\.P\b\.?|\bPID\b|\bID[ \t]+patient|\bID\b"
+    r"(?i:\bIPP(?![a-z])(?:[ \t]+(?:du|de[ \t]+la)[ \t]+patiente?)?"
+    r"|\bI\.P\.P\.?|\bNIP\b|\bN\.I\.P\b\.?|\bPID\b|\bID[ \t]+patient|\bID\b"
     r"|\bMRN\b|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
     rf"|(?:{_NO}|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
     r"|medical\s+record\s+(?:number|no\.?)|(?:hospital|nhs|unit|chart)\s+(?:number|no\b\.?)"
