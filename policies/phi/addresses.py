@@ -137,7 +137,10 @@ _CITY_AFTER_LEAD = re.compile(
 )
 _CITY_WINDOW = 60
 # A form field whose value is a commune: "Lieu : X", "Ville de naissance : X".
-_FIELD_BEFORE = re.compile(r"(?i:lieu|ville|commune|city|naissance)[ \t]*\Z")
+_FIELD_BEFORE = re.compile(
+    r"(?i:lieu|ville|commune|city|place[ \t]+of[ \t]+birth|birthplace)"
+    r"(?:[ \t]+(?:de[ \t]+)?(?:naissance|r[ée]sidence))?[ \t]*\Z"
+)
 # A plural subject just before a residence word: patients, people, families, children.
 _GROUP_SUBJECT = re.compile(
     # Literal-led (no leading boundary): the engine skips to an "l", "d", "a" or "t" at once.
