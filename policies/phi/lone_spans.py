@@ -26,9 +26,9 @@ _ABOUT_SOMEONE = re.compile(
     # "Mme la Cadre", "M. le Directeur": a title before a role names a position, not a person.
     r"|\bmme\b(?!\s+la\s)|\bm\.\s(?!le\s)|monsieur(?!\s+le\s)|madame(?!\s+la\s)|mademoiselle"
     r"|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil|portable|personne\s+de\s+confiance|\bdom\b"
-    r"|famille|fille\b|fils\b|[ée]poux|[ée]pouse|conjoint|ni[èe]ce|neveu|proche|m[èe]re\b"
-    r"|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|tuteur|tutrice|next\s+of\s+kin|daughter|wife"
-    r"|husband"
+    r"|famille|\bfille\b|\bfils\b|[ée]poux|[ée]pouse|conjoint|\bni[èe]ce|\bneveu|\bproche"
+    r"|\bm[èe]re\b|\bp[èe]re\b|\bs(?:œ|oe)ur|\bfr[èe]re|tuteur|tutrice|next\s+of\s+kin"
+    r"|daughter|\bwife|husband"
     r"|demeurant|habit|r[ée]sid|\bvit\b|vivant|\bans\b|enfant|b[ée]b[ée]|nourrisson|grossesse"
     r"|enceinte|parturiente|r[ée]sident|b[ée]n[ée]ficiaire|assur[ée]e?\b|usager|consult[ée]"
     r"|\bvu\b|\bvue\b|revu|admitted|discharged|born|\bhe\b|\bshe\b|year-old|\bdob\b"
@@ -53,8 +53,9 @@ _RESIDENCE = re.compile(
 )
 # Words before a fixed line that make it a person's own.
 _PHONE_OWNER = re.compile(
-    r"(?m)domicil|\bdom\b|perso|portable|famille|fille|fils\b|[ée]poux|[ée]pouse|conjoint|proche"
-    r"|m[èe]re\b|p[èe]re\b|s(?:œ|oe)ur|fr[èe]re|ni[èe]ce|neveu|confiance|tuteur|tutrice|\bhome\b"
+    r"(?m)domicil|\bdom\b|\bperso\b|(?:num[ée]ro|t[ée]l[ée]phone|ligne)\s+personnel|portable"
+    r"|famille|\bfille|\bfils\b|[ée]poux|[ée]pouse|conjoint|\bproche|\bm[èe]re\b|\bp[èe]re\b|\bs(?:œ|oe)ur|\bfr[èe]re|\bni[èe]ce|\bneveu|confiance|tuteur"
+    r"|tutrice|\bhome\b"
     r"|kin\b|daughter|wife|husband|patiente?\b|joindre\s+(?:la|le)\s+patient"
     # A contact card's heading ("Coordonnées", "CONTACTS" on its own line).
     r"|coordonn[ée]es|^contacts\s*$"

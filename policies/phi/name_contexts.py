@@ -49,7 +49,10 @@ _FUNCTION_WORDS = frozenset(
         "les", "l", "un", "une", "des", "du", "de", "d", "pour", "par", "avec", "sans", "sur",
         "dans", "chez", "vu", "vue", "revu", "the", "and", "of", "to", "is", "was", "has", "ce",
         "cette", "son", "sa", "ses", "leur", "notre", "votre", "mon", "ma", "mes", "x", "xx",
-        "xxx",
+        "xxx", "stp", "svp", "merci", "please", "pls", "thanks", "ok", "car", "donc", "mais",
+        "puis", "alors", "aussi", "comme", "quand", "avant", "après", "apres", "demain", "hier",
+        "née", "nee", "né", "âgé", "agé", "age", "âgée", "agee", "ans", "sort", "sortie", "va",
+        "doit", "peut", "sera", "était", "etait", "avait", "fait",
     }
 )  # fmt: skip
 # Words after which a surname and a first name are written in a prompt ("dossier de X y").
@@ -73,7 +76,9 @@ _RELATION = re.compile(
     r"|compagne|compagnon|conjointe?|concubine?|neveu|ni[èe]ce|gendre|belle-fille|beau-fils"
     r"|petite-fille|petit-fils|tante|oncle|cousine?|voisine?|tut(?:eur|rice)|curat(?:eur|rice)"
     r"|aidante?|belle-s(?:œ|oe)ur|beau-fr[èe]re|belle-m[èe]re|beau-p[èe]re)"
-    r"[ \t]*,?[ \t]+(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?)"
+    r"[ \t]*,?[ \t]+(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?"
+    # A prompt typed in lower case: a first name from the lexicon ("son fils gaëtan").
+    r"|[a-zß-öø-ÿ][\w'\u2019\-]+)"
 )
 
 
@@ -191,6 +196,14 @@ class NameContextFinder:
         if after is not None and self._is_surname(after.group(1)):
             return Span(start, after.end(1), _PERSON)
         before = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
+        # "un courrier pour sylvie marchetti": the same, first name first.
+        if (
+            after is not None
+            and before is not None
+            and before.group(1) in _NAME_LEADS
+            and self._unknown_word(after.group(1))
+        ):
+            return Span(start, after.end(1), _PERSON)
         if before is not None and self._is_surname(before.group(1)):
             return Span(before.start(1), end, _PERSON)
         # "le dossier de douillard fernand": after "de"/"pour", a word that is no common word
@@ -230,6 +243,10 @@ class NameContextFinder:
             if start and text[start - 1].isalnum():
                 continue
             name = match.group("name")
+            if name[0].islower():
+                if name in self._first_names:
+                    yield Span(match.start("name"), match.end("name"), _PERSON)
+                continue
             parts = name.split()
             if parts[0].lower() in self._not_names:
                 continue
