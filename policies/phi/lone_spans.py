@@ -56,7 +56,8 @@ _PHONE_OWNER = re.compile(
     r"(?m)domicil|\bdom\b|\bperso\b|(?:num[ée]ro|t[ée]l[ée]phone|ligne)\s+personnel|portable"
     r"|famille|\bfille|\bfils\b|[ée]poux|[ée]pouse|conjoint|\bproche|\bm[èe]re\b|\bp[èe]re\b|\bs(?:œ|oe)ur|\bfr[èe]re|\bni[èe]ce|\bneveu|confiance|tuteur"
     r"|tutrice|\bhome\b"
-    r"|kin\b|daughter|wife|husband|patiente?\b|joindre\s+(?:la|le)\s+patient"
+    r"|kin\b|daughter|wife|husband|(?:du|de\s+la)\s+patiente?\b"
+    r"|joindre\s+(?:la|le)\s+patient"
     # A contact card's heading ("Coordonnées", "CONTACTS" on its own line).
     r"|coordonn[ée]es|^contacts\s*$"
 )

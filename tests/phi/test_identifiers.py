@@ -114,7 +114,9 @@ def test_french_phone_formats(number: str) -> None:
 
 def test_a_fixed_line_in_a_text_about_no_one_is_a_service_line() -> None:
     assert found("Standard : 01 40 00 00 00. Horaires 8h-18h.") == []
-    assert found("Patiente injoignable, tél : 01 40 00 00 00.") == [("PHONE", "01 40 00 00 00")]
+    assert found("Patiente injoignable, tél perso : 01 40 00 00 00.") == [
+        ("PHONE", "01 40 00 00 00")
+    ]
     assert found("Appeler le 06 12 34 56 78.") == [("PHONE", "06 12 34 56 78")]
 
 
