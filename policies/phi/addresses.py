@@ -136,6 +136,9 @@ _CITY_AFTER_LEAD = re.compile(
     r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
+_LOWER_CITY_AFTER_LEAD = re.compile(
+    r"(?<![\w])(?:à|a|in)[ \t]+(?P<city>[a-zß-ÿ][a-zß-ÿ'\u2019\-]+(?:[ \t][a-zß-ÿ][a-zß-ÿ\-]+)?)"
+)
 # A form field whose value is a commune: "Lieu : X", "Ville de naissance : X".
 _FIELD_BEFORE = re.compile(
     r"(?i:lieu|ville|commune|city|place[ \t]+of[ \t]+birth|birthplace)"
@@ -197,6 +200,13 @@ def find_lexicon_cities(
                 elif first in {"Le", "La", "Les"} and " " in words:
                     # "à La Roche-sur-Yon", "au Mans" is not covered: "au" is not a lead.
                     yield Span(start, match.end("city"), _CITY)
+        # A prompt typed in lower case ("qui habite ... a figeac"): communes of the lexicon only.
+        for match in _LOWER_CITY_AFTER_LEAD.finditer(text, begin, end):
+            words, start = match.group("city"), match.start("city")
+            if words in cities:
+                yield Span(start, match.end("city"), _CITY)
+            elif (first := words.split()[0]) in cities and first not in common_words:
+                yield Span(start, start + len(first), _CITY)
 
 
 # Capitalised words that follow "à" in a residence phrase without naming a commune.
