@@ -2,7 +2,9 @@
 
 It was written before its author read the detector, with its own names, places and document
 shapes (pasted tables, rotas, lowercase prompts, pharmacy and supplier notices full of the
-hospital's own contact data). The floors are the detector's figures minus a small margin.
+hospital's own contact data). It is a development set: the rules of issue 15 were tuned on it
+(its first names are in the detector's supplementary lexicon). The floors are the detector's
+figures minus a small margin.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from policies.phi import PhiDetector
 from tests.phi.evaluation import evaluate
 from tests.phi.fresh.generator import CORPUS_PATH, CORPUS_SEED, generate
 
-FLAG_RECALL_FLOOR = 0.97
-FALSE_FLAG_CEILING = 0.38
-FULL_COVERAGE_FLOOR = 0.64
+# 100 % / 0 % / 98.4 % now; 97.8 % / 37.1 % / 65.2 % when the corpus was written, before its
+# author read the detector.
+FLAG_RECALL_FLOOR = 0.995
+FALSE_FLAG_CEILING = 0.02
+FULL_COVERAGE_FLOOR = 0.97
 
 
 def _committed() -> list[dict[str, object]]:
