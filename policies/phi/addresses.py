@@ -40,7 +40,21 @@ _EN_ADDRESS = (
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Boulevard|Blvd\.?|Court|Ct\.?"
     r"|Way|Close|Crescent|Terrace|Gardens)(?![\w])"
 )
-ADDRESS_AFTER_FIRST_DIGIT = rf"(?:{_FR_ADDRESS}|{_EN_ADDRESS})"
+# A street typed in lower case ("qui habite 12 rue des tanneurs a figeac"): only after the
+# unambiguous street types ("1 place disponible", "1 voie veineuse" are no addresses), and never
+# running into the next words of the sentence.
+_LOWER_STREET_WORD = (
+    r"(?!(?:a|à|au|aux|et|ou|qui|que|pour|par|avec|chez|dans|depuis|puis|mais|sur|est|sont"
+    r"|patiente?|tel|tél|le|la|les|en)(?![\w'\u2019\-]))[a-zß-ÿ][a-zß-ÿ'\u2019\-]+"
+)
+_LOWER_FR_ADDRESS = (
+    r"\d{0,3}+(?:[ ]?(?:bis|ter|quater|[a-d])(?![\w])|),?[ \t]++"
+    r"(?:rue|avenue|boulevard|impasse|all[ée]e)[ \t]++"
+    r"(?:(?:de|du|des|la|le|les)[ \t]++|[ld]['\u2019])*"
+    rf"{_LOWER_STREET_WORD}"
+    rf"(?:[ \t]++(?:(?:de|du|des|la|le|les)[ \t]++)?{_LOWER_STREET_WORD}){{0,2}}"
+)
+ADDRESS_AFTER_FIRST_DIGIT = rf"(?:{_FR_ADDRESS}|{_EN_ADDRESS}|{_LOWER_FR_ADDRESS})"
 
 # Metropolitan and overseas postcodes, optionally followed by a city ("75012 PARIS CEDEX 12").
 _CITY_WORDS = (
@@ -105,13 +119,15 @@ def _city_like(city: str, cities: frozenset[str]) -> bool:
 _CITY_CONTEXT = re.compile(
     # Each word opens a word: "président" holds no residence.
     r"(?<![^\W\d_])(?:domicil|habit|demeur|r[ée]sid|vit\b|vivant|install|h[ée]berg|née?\b|ne\(e\)|nee\b|originaire|lives?\b|living"
-    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address)"
+    r"|born\b|ville|city\b|commune|naissance|birth|adresse|address"
+    # "Lieu : X" on a form, "a fall at home in X".
+    r"|lieu(?=[ \t]*(?:de[ \t]+naissance|:))|home\b)"
 )
 # Every match of _CITY_CONTEXT starts with one of these (see keyword_search.py).
 CITY_CONTEXT_KEYWORDS = (
     "domicil", "vivant", "install", "héberg", "heberg", "habit", "demeur", "rési", "resi",
     "vit", "né", "ne(e)", "nee", "originaire", "liv", "born", "ville", "city", "commune",
-    "naissance", "birth", "adresse", "address",
+    "naissance", "birth", "adresse", "address", "lieu", "home",
 )  # fmt: skip
 _CITY_AFTER_LEAD = re.compile(
     r"(?:(?<![\w])(?P<lead>[àÀ]|in|at|de|d['\u2019])|:)[ \t]+"
@@ -120,6 +136,14 @@ _CITY_AFTER_LEAD = re.compile(
     r"(?:[ \t][A-ZÀ-Þ][^\W\d_'\u2019]*(?:['\u2019-][^\W\d_]+)*(?![\w]))?)"
 )
 _CITY_WINDOW = 60
+_LOWER_CITY_AFTER_LEAD = re.compile(
+    r"(?<![\w])(?:à|a|in)[ \t]+(?P<city>[a-zß-ÿ][a-zß-ÿ'\u2019\-]+(?:[ \t][a-zß-ÿ][a-zß-ÿ\-]+)?)"
+)
+# A form field whose value is a commune: "Lieu : X", "Ville de naissance : X".
+_FIELD_BEFORE = re.compile(
+    r"(?i:lieu|ville|commune|city|place[ \t]+of[ \t]+birth|birthplace)"
+    r"(?:[ \t]+(?:de[ \t]+)?(?:naissance|r[ée]sidence))?[ \t]*\Z"
+)
 # A plural subject just before a residence word: patients, people, families, children.
 _GROUP_SUBJECT = re.compile(
     # Literal-led (no leading boundary): the engine skips to an "l", "d", "a" or "t" at once.
@@ -166,13 +190,23 @@ def find_lexicon_cities(
                 yield Span(start, match.end("city"), _CITY)
             elif (first := words.split()[0]).lower() in cities:
                 yield Span(start, start + len(first), _CITY)
-            elif match.group("lead") in {"à", "À"}:
-                # "vivant seul à domicile à Loudéac": the lexicon cannot list every commune.
+            elif match.group("lead") in {"à", "À", "in"} or _FIELD_BEFORE.search(
+                text, max(0, match.start() - 25), match.start()
+            ):
+                # "vivant seul à domicile à Loudéac", "Lieu : Figeac", "at home in Millau": the
+                # lexicon cannot list every commune.
                 if first.lower() not in common_words:
                     yield Span(start, start + len(first), _CITY)
                 elif first in {"Le", "La", "Les"} and " " in words:
                     # "à La Roche-sur-Yon", "au Mans" is not covered: "au" is not a lead.
                     yield Span(start, match.end("city"), _CITY)
+        # A prompt typed in lower case ("qui habite ... a figeac"): communes of the lexicon only.
+        for match in _LOWER_CITY_AFTER_LEAD.finditer(text, begin, end):
+            words, start = match.group("city"), match.start("city")
+            if words in cities:
+                yield Span(start, match.end("city"), _CITY)
+            elif (first := words.split()[0]) in cities and first not in common_words:
+                yield Span(start, start + len(first), _CITY)
 
 
 # Capitalised words that follow "à" in a residence phrase without naming a commune.

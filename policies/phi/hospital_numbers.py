@@ -24,20 +24,23 @@ _SEP = rf"[ \t]*(?i:{_NO}|no\.?|num(?:[ée]ro|ber)?\.?|#)?[ \t]*[:=]?[ \t]*(?:-[
 # The number: digits, letters then digits, or digits in groups ("123 456 789", "2024-001234"),
 # never a day and month ("Admission : 12/03/2024" is a date).
 _ID = (
-    r"(?!\d{1,2}[/.\- ]\d{1,2}(?:[/.\- ]\d{2,4})?(?!\d)|\d{1,2}[/.\-]\d{4}(?!\d))"
-    r"(?P<id>\d{5,12}|[A-Z]{1,3}-?\d{5,10}|\d{2,4}(?:[ .\-/]\d{2,6}){1,3})"
+    r"(?!\d{1,2}[/.\- ]\d{1,2}(?:[/.\- ]\d{2,4})?(?!\d)|\d{1,2}[/.\-]\d{4}(?!\d|[/.\-]\d))"
+    r"(?P<id>\d{5,12}|[A-Z]{1,3}-?\d{5,10}|\d{2,4}(?:[ .\-/]\d{2,6}){1,4})"
     r"(?![\w]|[ .\-/]\d)"
 )
 
 DEFAULT_IPP_PATTERNS: tuple[str, ...] = (
-    r"(?i:\bIPP(?![a-z])|\bI\.P\.P\.?|\bNIP\b|\bN\.I\.P\b\.?|\bPID\b|\bID[ \t]+patient|\bID\b"
+    r"(?i:\bIPP(?![a-z])(?:[ \t]+(?:du|de[ \t]+la)[ \t]+patiente?)?"
+    r"|\bI\.P\.P\.?|\bNIP\b|\bN\.I\.P\b\.?|\bPID\b|\bID[ \t]+patient|\bID\b"
     r"|\bMRN\b|identifiant(?:\s+(?:permanent|unique|patient|du\s+patient))*"
     rf"|(?:{_NO}|num[ée]ro)\s*(?:d['\u2019])?identification|dossier\s+(?:patient|m[ée]dical)"
     r"|medical\s+record\s+(?:number|no\.?)|(?:hospital|nhs|unit|chart)\s+(?:number|no\b\.?)"
     rf"|(?:{_NO}|no\.?|num(?:[ée]ro)?\.?)\s*(?:de\s+|du\s+)?patient|num[ée]ro\s+permanent"
     r"|code\s+patient|r[ée]f(?:[ée]rence)?\.?\s*(?:du\s+)?(?:dossier\s+)?patient"
     # "le patient 4512367": a number of six digits or more right after the word.
-    rf"|patiente?(?=[ \t]*(?:{_NO}|no\b|num|#)|[ \t]+\d{{6}}))" + _SEP + _ID,
+    rf"|patiente?(?=[ \t]*(?:{_NO}|no\b|num|#)|[ \t]+\d{{6}})|\bpte?(?=[ \t]+\d{{6}}))"
+    + _SEP
+    + _ID,
 )
 DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
     r"(?i:\bNDA\b|\bN\.D\.A\.?|\bNDS\b"
@@ -58,7 +61,7 @@ DEFAULT_NDA_PATTERNS: tuple[str, ...] = (
 _DEFAULT_ANCHOR = re.compile(
     r"ipp|i\.p\.p|identifiant|mrn|medical|hospital|n[°º˚]|№|nda|n\.d\.a|nds|num|encounter|visit"
     r"|admission|venue|s[ée]jour|passage|nip|n\.i\.p|pid|id|dossier|patient|[ée]pisode|iep|code"
-    r"|r[ée]f|hospitalisation|entr[ée]e|nhs|unit|chart|no"
+    r"|r[ée]f|hospitalisation|entr[ée]e|nhs|unit|chart|no|pte?\b"
 )
 DEFAULT_ANCHOR_KEYWORDS = (
     "ipp", "i.p.p", "identifiant", "mrn", "medical", "hospital", "n°", "nda", "n.d.a", "nds",
@@ -74,6 +77,7 @@ DEFAULT_ANCHOR_KEYWORDS = (
     *(f"{stay}{after}" for stay in ("hospitalisation", "entrée", "entree")
       for after in (" n", " :", ":", " num", " №", *(f" {digit}" for digit in range(10)))),
     *(f"patient {digit}" for digit in range(10)),
+    *(f"{pt} {digit}" for pt in ("pt", "pte") for digit in range(10)),
 )  # fmt: skip
 _DEFAULTS = frozenset(DEFAULT_IPP_PATTERNS + DEFAULT_NDA_PATTERNS)
 # The shape of the demo hospital's patient numbers, found without a keyword: ten digits opening

@@ -52,7 +52,8 @@ class Lexicons:
 def load_lexicons() -> Lexicons:
     """The packaged lexicons, read from disk on first call only."""
     return Lexicons(
-        first_names=_entries("first_names.txt", one_per_line=True),
+        first_names=_entries("first_names.txt", one_per_line=True)
+        | _entries("first_names_fr.txt", one_per_line=True),
         surnames=_entries("surnames.txt", one_per_line=True),
         cities=_entries("cities.txt", one_per_line=True),
         eponyms=_entries("eponyms.txt", one_per_line=True),

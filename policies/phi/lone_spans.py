@@ -1,10 +1,10 @@
-"""Dates and postal data in a text about no one are not a patient's.
+"""Dates, postal data and fixed lines in a text about no one are not a patient's.
 
-A date of care, a postcode or an address identifies a person only through the person the text
-is about. A text in which nothing else was found (no name, number, phone or mailbox) and that
-never refers to a patient or to a patient's care ("contrôle en mars", "sortie le") (a protocol,
-a notice, a supplier's letter) holds the dates of the document and the addresses of
-organisations: they are not reported.
+A date of care, a postcode, an address or a fixed line identifies a person only through the
+person the text is about. A text in which nothing else was found (no name, mobile number or
+mailbox) and that never refers to a patient, a relative or a patient's care ("contrôle en
+mars", "sortie le") (a protocol, a notice, a rota, a supplier's letter) holds the dates of the
+document and the addresses and switchboards of organisations: they are not reported.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ _CONTEXTUAL = frozenset(
 _ABOUT_SOMEONE = re.compile(
     # "patients", "all patients": a rule for many people is about no one.
     r"patiente?\b|patient\(e\)|malade\b|admise?\b|hospitalis|op[ée]r[ée]e?\b|sortante?\b|d[ée]c[ée]d|n[ée]e?\s+le"
-    r"|\bmme\b|\bm\.\s|monsieur|madame|mademoiselle|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil"
+    # "Mme la Cadre", "M. le Directeur": a title before a role names a position, not a person.
+    r"|\bmme\b(?!\s+la\s)|\bm\.\s(?!le\s)|monsieur(?!\s+le\s)|madame(?!\s+la\s)|mademoiselle"
+    r"|\bmlle\b|\bmr\b|\bmrs\b|\bms\b|domicil|portable|personne\s+de\s+confiance|\bdom\b"
+    r"|famille|\bfille\b|\bfils\b|[ée]poux|[ée]pouse|conjoint|\bni[èe]ce|\bneveu|\bproche"
+    r"|\bm[èe]re\b|\bp[èe]re\b|\bs(?:œ|oe)ur|\bfr[èe]re|tuteur|tutrice|next\s+of\s+kin"
+    r"|daughter|\bwife|husband"
     r"|demeurant|habit|r[ée]sid|\bvit\b|vivant|\bans\b|enfant|b[ée]b[ée]|nourrisson|grossesse"
     r"|enceinte|parturiente|r[ée]sident|b[ée]n[ée]ficiaire|assur[ée]e?\b|usager|consult[ée]"
     r"|\bvu\b|\bvue\b|revu|admitted|discharged|born|\bhe\b|\bshe\b|year-old|\bdob\b"
@@ -35,13 +40,54 @@ _ABOUT_SOMEONE = re.compile(
 )
 
 
+_PHONE = PhiKind.PHONE.value
+_SITE_KINDS = frozenset(
+    kind.value for kind in (PhiKind.ADDRESS, PhiKind.ZIP, PhiKind.CITY, PhiKind.PHONE)
+)
+_CUE_WINDOW = 160
+# Words before an address, postcode or commune that make it someone's residence or birthplace.
+_RESIDENCE = re.compile(
+    r"domicil|habit|demeur|r[ée]sid|\bvit\b|vivant|adresse|address|n[ée]e?\s+(?:le|à|a)\b"
+    r"|originaire|\blives?\b|living|\bhome\b|born|naissance|\blieu\b|ville|commune|install"
+    r"|h[ée]berg|\bchez\b"
+)
+# Words before a fixed line that make it a person's own.
+_PHONE_OWNER = re.compile(
+    r"(?m)domicil|\bdom\b|\bperso\b|(?:num[ée]ro|t[ée]l[ée]phone|ligne)\s+personnel|portable"
+    r"|famille|\bfille|\bfils\b|[ée]poux|[ée]pouse|conjoint|\bproche|\bm[èe]re\b|\bp[èe]re\b|\bs(?:œ|oe)ur|\bfr[èe]re|\bni[èe]ce|\bneveu|confiance|tuteur"
+    r"|tutrice|\bhome\b"
+    r"|kin\b|daughter|wife|husband|(?:du|de\s+la)\s+patiente?\b"
+    r"|joindre\s+(?:la|le)\s+patient"
+    # A contact card's heading ("Coordonnées", "CONTACTS" on its own line).
+    r"|coordonn[ée]es|^contacts\s*$"
+)
+# Fixed lines (01-05, 09), however written: a mobile (06, 07) may be anyone's own.
+_LANDLINE = re.compile(r"(?:\+\s?33\s?(?:\(0\)\s?)?|0033\s?|0)[1-59]")
+
+
+def _contextual(text: str, span: Span) -> bool:
+    if span.type in _CONTEXTUAL:
+        return True
+    # A fixed line in a text about no one is an organisation's switchboard or service.
+    return span.type == _PHONE and _LANDLINE.match(text, span.start) is not None
+
+
 def drop_lone_spans(lowered: str, spans: list[Span]) -> list[Span]:
-    """``spans`` unless all of them are dates or postal data in a text about no one.
+    """``spans`` unless all of them are dates, postal data or fixed phone lines in a text
+    about no one.
 
     ``lowered`` is the text lower-cased.
     """
-    if not spans or any(span.type not in _CONTEXTUAL for span in spans):
+    if not spans or not all(_contextual(lowered, span) for span in spans):
         return spans
-    if _ABOUT_SOMEONE.search(lowered):
-        return spans
-    return []
+    if not _ABOUT_SOMEONE.search(lowered):
+        return []
+    # A text about a patient but naming no one ("le patient est adressé au laboratoire, 3 rue
+    # ..."): postal data and fixed lines are the patient's only where the words before them say
+    # so; the rest belong to the sites and services the text sends the patient to.
+    return [span for span in spans if span.type not in _SITE_KINDS or _owned(lowered, span)]
+
+
+def _owned(lowered: str, span: Span) -> bool:
+    cues = _PHONE_OWNER if span.type == _PHONE else _RESIDENCE
+    return cues.search(lowered, max(0, span.start - _CUE_WINDOW), span.start) is not None

@@ -28,7 +28,8 @@ _WORD = r"[a-zß-öø-ÿ][a-zß-öø-ÿ'\u2019\-]*[a-zß-öø-ÿ]"
 _LOWER_TITLE = re.compile(
     r"(?:m(?<![\w.\-]m)(?:\.|me\.?|lle\.?|r\.?|rs\.?|adame|onsieur)"
     r"|d(?<![\w.\-]d)(?:r\.?|octeur)|p(?<![\w.\-]p)r\.?)"
-    rf"[ \t]+(?P<first>{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
+    # A typed title may still be followed by a capitalised name ("mme Lhermitte").
+    rf"[ \t]+(?P<first>[A-ZÀ-ÖØ-Þ]?{_WORD})(?:[ \t]+(?P<second>{_WORD}))?(?![\w\-])"
 )
 # Every match of _LOWER_TITLE starts with one of these.
 TITLE_KEYWORDS = tuple(
@@ -48,9 +49,14 @@ _FUNCTION_WORDS = frozenset(
         "les", "l", "un", "une", "des", "du", "de", "d", "pour", "par", "avec", "sans", "sur",
         "dans", "chez", "vu", "vue", "revu", "the", "and", "of", "to", "is", "was", "has", "ce",
         "cette", "son", "sa", "ses", "leur", "notre", "votre", "mon", "ma", "mes", "x", "xx",
-        "xxx",
+        "xxx", "stp", "svp", "merci", "please", "pls", "thanks", "ok", "car", "donc", "mais",
+        "puis", "alors", "aussi", "comme", "quand", "avant", "après", "apres", "demain", "hier",
+        "née", "nee", "né", "âgé", "agé", "age", "âgée", "agee", "ans", "sort", "sortie", "va",
+        "doit", "peut", "sera", "était", "etait", "avait", "fait",
     }
 )  # fmt: skip
+# Words after which a surname and a first name are written in a prompt ("dossier de X y").
+_NAME_LEADS = frozenset({"de", "pour", "patient", "patiente", "chez"})
 # A possessive, a relation, then the relative's name ("son époux Richard"), tried where
 # one of RELATIVE_KEYWORDS (a possessive and a relation) occurs in the lower-cased text.
 _POSSESSIVES = ("son", "sa", "ses", "leur", "leurs", "votre", "notre", "mon", "ma")
@@ -70,8 +76,29 @@ _RELATION = re.compile(
     r"|compagne|compagnon|conjointe?|concubine?|neveu|ni[èe]ce|gendre|belle-fille|beau-fils"
     r"|petite-fille|petit-fils|tante|oncle|cousine?|voisine?|tut(?:eur|rice)|curat(?:eur|rice)"
     r"|aidante?|belle-s(?:œ|oe)ur|beau-fr[èe]re|belle-m[èe]re|beau-p[èe]re)"
-    r"[ \t]*,?[ \t]+(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?)"
+    r"[ \t]*,?[ \t]+(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?"
+    # A prompt typed in lower case: a first name from the lexicon ("son fils gaëtan").
+    r"|[a-zß-öø-ÿ][\w'\u2019\-]+)"
 )
+
+
+# A relation as a field or a bracketed aside: "Fille (Amandine Vidalenc)", "Next of kin: Odile".
+_RELATION_FIELD = re.compile(
+    r"(?<![\w\-])(?=[fémpsnbdhwFÉEMPSNBDHW])(?i:fille|fils|[ée]poux|[ée]pouse|m[èe]re|p[èe]re"
+    r"|s(?:œ|oe)ur|fr[èe]re|next[ \t]+of[ \t]+kin|daughter|son|wife|husband|brother|sister)"
+    r"[ \t]*[(:][ \t]*"
+    r"(?P<name>[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019\-]+)?)"
+)
+
+
+# Answers a relation field holds that are not names.
+_FIELD_VALUES = frozenset(
+    {"inconnu", "inconnue", "non", "oui", "néant", "neant", "voir", "aucun", "aucune", "absent",
+     "absente", "décédé", "décédée", "decede", "decedee", "vivant", "vivante", "présent",
+     "présente", "present", "presente", "joignable", "injoignable", "prévenu", "prévenue",
+     "informé", "informée", "none", "unknown", "yes", "not", "see", "deceased", "alive",
+     "informed", "aware", "contacted", "tél", "tel", "portable", "mobile", "domicile"}
+)  # fmt: skip
 
 
 class NameContextFinder:
@@ -121,6 +148,7 @@ class NameContextFinder:
         yield from self._lexicon_pairs(text, first_name_hits)
         if relation_starts is None or relation_starts:
             yield from self._relatives(text, relation_starts)
+        yield from self._relative_fields(text)
 
     def _after_titles(self, text: str, title_starts: list[int] | None) -> Iterator[Span]:
         matches: Iterable[re.Match[str]] = (
@@ -130,7 +158,7 @@ class NameContextFinder:
         )
         for match in matches:
             first = match.group("first")
-            if first in self._stop or len(first) < 2:
+            if first.lower() in self._not_names or len(first) < 2:
                 continue
             second = match.group("second")
             end = match.end("second") if second and self._is_name(second) else match.end("first")
@@ -168,12 +196,42 @@ class NameContextFinder:
         if after is not None and self._is_surname(after.group(1)):
             return Span(start, after.end(1), _PERSON)
         before = _PREVIOUS_WORD.search(text, max(0, start - 40), start)
+        # "un courrier pour sylvie marchetti": the same, first name first.
+        if (
+            after is not None
+            and before is not None
+            and before.group(1) in _NAME_LEADS
+            and self._unknown_word(after.group(1))
+        ):
+            return Span(start, after.end(1), _PERSON)
         if before is not None and self._is_surname(before.group(1)):
             return Span(before.start(1), end, _PERSON)
+        # "le dossier de douillard fernand": after "de"/"pour", a word that is no common word
+        # beside a first name is the surname the lexicon does not list.
+        if before is not None and self._unknown_word(before.group(1)):
+            lead = _PREVIOUS_WORD.search(text, max(0, before.start(1) - 20), before.start(1))
+            if lead is not None and lead.group(1) in _NAME_LEADS:
+                return Span(before.start(1), end, _PERSON)
         return None
+
+    def _unknown_word(self, word: str) -> bool:
+        return len(word) >= 3 and word.isalpha() and word not in self._not_names
 
     def _is_surname(self, word: str) -> bool:
         return word in self._surnames and word not in self._not_names
+
+    def _relative_fields(self, text: str) -> Iterator[Span]:
+        if "(" not in text and ":" not in text:
+            return
+        for match in _RELATION_FIELD.finditer(text):
+            parts = match.group("name").split()
+            first = parts[0].lower()
+            if first in self._not_names or first in _FIELD_VALUES or len(first) < 3:
+                continue
+            end = match.start("name") + len(parts[0])
+            if len(parts) > 1 and parts[1].lower() not in self._not_names:
+                end = match.end("name")
+            yield Span(match.start("name"), end, _PERSON)
 
     def _relatives(self, text: str, relation_starts: list[int] | None) -> Iterator[Span]:
         if relation_starts is None:
@@ -185,6 +243,10 @@ class NameContextFinder:
             if start and text[start - 1].isalnum():
                 continue
             name = match.group("name")
+            if name[0].islower():
+                if name in self._first_names:
+                    yield Span(match.start("name"), match.end("name"), _PERSON)
+                continue
             parts = name.split()
             if parts[0].lower() in self._not_names:
                 continue

@@ -26,6 +26,9 @@ _TITLES = frozenset(
     {"m", "mme", "mmes", "mlle", "mr", "mrs", "ms", "miss", "dr", "dre", "pr", "prof", "docteur",
      "professeur", "monsieur", "madame", "mademoiselle", "doctor", "mister"}
 )  # fmt: skip
+# Words followed directly by the patient's name ("le patient Martin", "Patient Tanguy Labbé").
+_PATIENT_WORDS = frozenset({"patient", "patiente", "pt", "pte"})
+_AFTER_PATIENT = re.compile(r"(?<![\w\-])(?i:patiente?|pte?)[ \t]+\Z")
 # Words that open a form field naming a person when a colon follows ("Nom de naissance :").
 _FIELD_WORDS = frozenset(
     {"nom", "prénom", "prenom", "prénoms", "prenoms", "patient", "patiente", "name", "surname",
@@ -153,10 +156,10 @@ class NameFinder:
         # Tokens outside this set (and not upper-case, hyphenated or before an upper-case word)
         # cannot start a lexicon name: most capitalised words are skipped after one lookup.
         self._lexicon_words = lexicons.first_names | lexicons.surnames
-        self._starters = self._lexicon_words | _TITLES | _FIELD_WORDS
+        self._starters = self._lexicon_words | _TITLES | _FIELD_WORDS | _PATIENT_WORDS
         # Common words start no name unless a title, a field or a sign-off rule applies: a
         # capitalised "Le" or "Patiente" is dropped by one lookup before any rule runs.
-        self._never_lexicon = lexicons.common_words - _TITLES - _FIELD_WORDS
+        self._never_lexicon = lexicons.common_words - _TITLES - _FIELD_WORDS - _PATIENT_WORDS
 
     def _first_name(self, lower: str) -> bool:
         first_names = self._lex.first_names
@@ -190,6 +193,24 @@ class NameFinder:
                 j += 1
             j += 1
         return j
+
+    def _named_patient(self, toks: Tokens, i: int) -> bool:
+        """ "le patient Martin", "Patient Tanguy Labbé": a name right after the word, in
+        capitals, from the lexicons, or followed by one from the lexicons."""
+        word, lower = toks.words[i], toks.lowers[i]
+        if self._blocks_chain(toks, i) or lower in self._lex.eponyms:
+            return False
+        if lower in self._lexicon_words or (_is_upper(word) and len(word) >= 3):
+            return True
+        # Two capitalised words, the second a lexicon name ("Patient Tanguy Labbé" is no
+        # heading such as "Patient Information Leaflet").
+        following = i + 1
+        return (
+            following < len(toks.words)
+            and toks.lowers[following] in self._lexicon_words
+            and not self._blocks_chain(toks, following)
+            and toks.starts[following] - toks.ends[i] == 1
+        )
 
     def _particle_before_name(self, text: str, toks: Tokens, i: int) -> bool:
         """True when token ``i`` is a particle directly followed by a name-shaped token."""
@@ -350,6 +371,10 @@ class NameFinder:
         if starts[i] in sign_offs:
             index = self._name_start(text, toks, i)
             return _Start(index, starts[index], _SIGN_OFF_RULE) if index >= 0 else None
+        if _AFTER_PATIENT.search(text, max(0, starts[i] - 12), starts[i]) and self._named_patient(
+            toks, i
+        ):
+            return _Start(i, starts[i], _FIELD)
         if lower in _FIELD_WORDS and i + 1 < count:
             tail = _FIELD_TAIL.match(text, toks.ends[i])
             if tail is None or tail.end() != starts[i + 1]:

@@ -46,11 +46,11 @@ def test_corpus_has_the_required_shape() -> None:
             assert text[span["start"] : span["end"]].strip() == text[span["start"] : span["end"]]
 
 
-# The detector's figures on both seeds (99.7 % / 0 % / 97.9 % and 100 % / 0 % / 98.8 %) less a
+# The detector's figures on both seeds (99.7 % / 0 % / 98.5 % and 99.7 % / 0 % / 98.5 %) less a
 # small margin: tighter than the targets (99.5 %, 10 %, 90 %), so that a regression shows.
 FLAG_RECALL_FLOOR = 0.995
 FALSE_FLAG_CEILING = 0.02
-FULL_COVERAGE_FLOOR = 0.965
+FULL_COVERAGE_FLOOR = 0.975
 
 
 def _check_targets(scores: Scores) -> None:

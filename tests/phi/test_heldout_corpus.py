@@ -21,9 +21,10 @@ from tests.phi.heldout.document import TYPES, Document
 from tests.phi.heldout.generator import CORPUS_PATH, CORPUS_SEED, generate
 from tests.phi.heldout.identifiers import iban_is_valid, luhn_is_valid, nir_is_valid, nir_key
 
-FLAG_RECALL_FLOOR = 0.915
-FALSE_FLAG_CEILING = 0.21
-FULL_COVERAGE_FLOOR = 0.665
+# 93.8 % / 17.3 % / 74.1 % on the committed corpus (issue 15, after the fresh-corpus rules).
+FLAG_RECALL_FLOOR = 0.93
+FALSE_FLAG_CEILING = 0.18
+FULL_COVERAGE_FLOOR = 0.73
 
 
 def _committed() -> list[dict[str, object]]:

@@ -109,7 +109,15 @@ def test_ipp_patterns_are_configurable_per_hospital() -> None:
      "+33 6 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78"],
 )  # fmt: skip
 def test_french_phone_formats(number: str) -> None:
-    assert found(f"Tél : {number}.") == [("PHONE", number)]
+    assert found(f"Tél domicile : {number}.") == [("PHONE", number)]
+
+
+def test_a_fixed_line_in_a_text_about_no_one_is_a_service_line() -> None:
+    assert found("Standard : 01 40 00 00 00. Horaires 8h-18h.") == []
+    assert found("Patiente injoignable, tél perso : 01 40 00 00 00.") == [
+        ("PHONE", "01 40 00 00 00")
+    ]
+    assert found("Appeler le 06 12 34 56 78.") == [("PHONE", "06 12 34 56 78")]
 
 
 def test_phone_national_digits_normalise_every_form() -> None:

@@ -68,3 +68,37 @@ def test_a_title_followed_by_a_role_is_not_a_name(text: str) -> None:
 
 def test_a_lexicon_surname_before_a_lexicon_first_name() -> None:
     assert persons("Compte rendu de Dupont Marie, vue ce jour.") == ["Dupont Marie"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Ch. 112 : mme Lhermitte, 62 ans", ["Lhermitte"]),
+        ("un courrier pour sylvie marchetti stp", ["sylvie marchetti"]),
+        ("le dossier de baudouin yannick stp", ["baudouin yannick"]),
+        ("son fils gaëtan a appelé", ["gaëtan"]),
+        ("Fille (Amandine Vidalenc) passera demain", ["Amandine Vidalenc"]),
+        ("Next of kin: Odile (daughter)", ["Odile"]),
+        ("Patient Tanguy Labbé, MRN 1", ["Tanguy Labbé"]),
+        ("le patient Dupont va mieux", ["Dupont"]),
+    ],
+)
+def test_names_in_typed_notes_and_relatives_fields(text: str, names: list[str]) -> None:
+    assert persons(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mme la Cadre de santé valide",
+        "vu par m. le directeur",
+        "Fils : Non",
+        "Mère (Cf dossier)",
+        "1. Taux de BMR en gériatrie chez les patients",
+        "Medisteril SAS, service client",
+        "Patient Information Leaflet",
+        "pour marie stp",
+    ],
+)
+def test_roles_answers_and_organisations_are_no_names(text: str) -> None:
+    assert persons(text) == []

@@ -1,0 +1,1 @@
+"""A fresh development corpus, written without looking at the detector or its other corpora."""
