@@ -49,7 +49,6 @@ async def seed_people(database_url: str) -> dict[str, str]:
         await register_test_use_case(engine)
         for name in ("cardiologie", "radiologie"):
             await directory.create_department(engine, name, display_name=name.title())
-        await register_test_use_case(engine)
         for username, (department, role, display) in PEOPLE.items():
             await directory.create_user(
                 engine, username, department=department, display_name=display, role=role
