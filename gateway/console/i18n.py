@@ -48,6 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "approval.approved": ("approuvé", "approved"),
     "approval.pilot": ("pilote", "pilot"),
     "approval.restricted": ("restreint", "restricted"),
+    "approval.requested": ("demandé", "requested"),
+    "approval.rejected": ("rejeté", "rejected"),
     "hosting.on_premise": ("sur site", "on premise"),
     "hosting.hds_certified": ("hébergeur HDS", "HDS-certified host"),
     "hosting.eu_cloud": ("cloud UE", "EU cloud"),
@@ -236,6 +238,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ledger.ok": ("réussie", "succeeded"),
     "ledger.error": ("en erreur", "failed"),
     "ledger.shown": ("{n} lignes affichées (au plus {limit})", "{n} rows shown (at most {limit})"),
+    "ledger.status_hint": ("Code HTTP, par exemple 200 ou 429", "HTTP status, e.g. 200 or 429"),
+    "ledger.pages": ("Pages du journal", "Ledger pages"),
+    "ledger.first": ("Première page", "First page"),
+    "ledger.previous": ("« Page précédente", "« Previous page"),
+    "ledger.next": ("Page suivante »", "Next page »"),
     # finance
     "finance.group_by": ("Regrouper par", "Group by"),
     "finance.usage": ("Consommation et coût", "Usage and cost"),
@@ -279,15 +286,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Break-glass access belongs to no user.",
     ),
     # audit
-    "audit.interim": (
-        "Ce qui est enregistré aujourd'hui : clés émises et révoquées, alertes budgétaires.",
-        "What is recorded today: keys issued and revoked, budget alerts.",
+    "audit.about": (
+        "Chaque modification (API d'administration, ligne de commande, console) est inscrite "
+        "avec son auteur, sa date et son motif, chaînée à la précédente par une empreinte.",
+        "Every change (admin API, command line, console) is written with who made it, when and "
+        "why, chained to the previous one by a hash.",
     ),
+    "audit.chain": ("Chaîne d'audit", "Audit chain"),
+    "audit.head": ("Tête de chaîne : entrée {seq},", "Chain head: entry {seq},"),
+    "audit.verify": ("Vérifier la chaîne", "Verify the chain"),
+    "audit.chain_ok": (
+        "La chaîne est intacte ({n} entrées vérifiées).",
+        "The chain holds ({n} entries checked).",
+    ),
+    "audit.chain_broken": (
+        "Chaîne rompue à l'entrée {seq} ({kind}) :",
+        "The chain is broken at entry {seq} ({kind}):",
+    ),
+    "audit.since": ("Depuis le", "Since"),
+    "audit.actor": ("Auteur", "Actor"),
     "audit.action": ("Action", "Action"),
+    "audit.action_hint": (
+        "Une action (key.revoke) ou une famille (key.*)",
+        "An action (key.revoke) or a family (key.*)",
+    ),
+    "audit.reason": ("Motif", "Reason"),
     "audit.detail": ("Détail", "Detail"),
-    "audit.key_issued": ("clé émise", "key issued"),
-    "audit.key_revoked": ("clé révoquée", "key revoked"),
-    "audit.alert": ("seuil budgétaire atteint", "budget threshold reached"),
+    "audit.before": ("avant :", "before:"),
+    "audit.after": ("après :", "after:"),
+    "audit.pages": ("Pages de l'audit", "Audit pages"),
+    "audit.newest": ("Les plus récentes", "Newest"),
+    "audit.older": ("Plus anciennes »", "Older »"),
     # errors
     "error.title": ("Impossible", "Not possible"),
     "error.home": ("Retour à l'accueil", "Back to the start"),

@@ -24,6 +24,7 @@ from gateway.catalog import Catalog
 from gateway.console.links import link_key, make_token
 from gateway.settings import Settings
 from gateway.steps.key_issuing import issue_key
+from tests.conftest import register_test_use_case
 
 ADMIN_TOKEN = "console-admin-token-for-tests"
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -45,6 +46,7 @@ async def seed_people(database_url: str) -> dict[str, str]:
     engine = make_engine(database_url)
     secrets: dict[str, str] = {}
     try:
+        await register_test_use_case(engine)
         for name in ("cardiologie", "radiologie"):
             await directory.create_department(engine, name, display_name=name.title())
         for username, (department, role, display) in PEOPLE.items():

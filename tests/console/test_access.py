@@ -18,7 +18,7 @@ STAFF_PAGES = {"overview", "organisation", "quotas", "models", "policy", "ledger
 EXPECTED = {
     "ada": STAFF_PAGES | {"me", "audit"},
     "fiona": STAFF_PAGES | {"me", "audit"},
-    "dora": STAFF_PAGES | {"me"},
+    "dora": STAFF_PAGES | {"me", "audit"},
     "max": {"me"},
 }
 
