@@ -25,6 +25,7 @@ PAGES = (
     Page("organisation", STAFF),
     Page("quotas", STAFF),
     Page("models", STAFF),
+    Page("register", STAFF),
     Page("policy", STAFF),
     Page("ledger", STAFF),
     Page("finance", STAFF),
