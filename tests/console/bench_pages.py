@@ -23,7 +23,17 @@ from tests.conftest import make_catalog
 from tests.console.conftest import open_console
 from tests.services import create_postgres_database, drop_postgres_database
 
-PAGES = ("overview", "finance", "ledger", "quotas", "organisation", "me", "audit")
+PAGES = (
+    "overview",
+    "finance",
+    "ledger",
+    "quotas",
+    "organisation",
+    "models",
+    "register",
+    "me",
+    "audit",
+)
 FILL = """
 INSERT INTO ledger (request_id, started_at, finished_at, endpoint, user_id, department_id,
   use_case, model, deployment, status_code, prompt_tokens, completion_tokens, cached_tokens,

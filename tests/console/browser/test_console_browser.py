@@ -211,6 +211,7 @@ def test_admin_creates_a_department_user_and_key_then_a_quota_refuses_requests(
             key_form = page.locator("form[action$='/organisation/keys']")
             await key_form.get_by_label("Identifiant").select_option("dr.pedia")
             await key_form.get_by_label("Nom de la clé").fill("poste de soins")
+            await key_form.get_by_label("Cas d'usage").fill("tests")  # keys serve a registered use
             await key_form.get_by_role("button", name="Créer").click()
             secret: str = await page.get_by_label("Clé", exact=True).input_value()
             assert secret.startswith("hyg_sk_")
