@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, case, func, literal, select
+from sqlalchemy import Column, ColumnElement, case, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -71,11 +71,8 @@ def _source(first: date, last: date, *, needs_days: bool = False) -> _Source:
     return _Source(daily, [daily.day >= first, daily.day <= last], by_month=False)
 
 
-_SUMS = ("requests", "failed", "unpriced", "prompt", "cached", "completion", "cost")
-
-
-def _sums(daily: Columns) -> list[ColumnElement[Any]]:
-    """The additive figures of a group, labelled as :data:`_SUMS` names them."""
+def _figures(daily: Columns, *, users: bool = True) -> list[ColumnElement[Any]]:
+    """The figures of a group; without ``users``, ``active_users`` reads 0 (not counted)."""
     return [
         func.coalesce(func.sum(daily.requests), 0).label("requests"),
         func.coalesce(func.sum(case((daily.status_code >= 400, daily.requests), else_=0)), 0).label(
@@ -94,29 +91,11 @@ def _sums(daily: Columns) -> list[ColumnElement[Any]]:
         func.coalesce(func.sum(daily.cached_tokens), 0).label("cached"),
         func.coalesce(func.sum(daily.completion_tokens), 0).label("completion"),
         func.coalesce(func.sum(daily.cost_micro_eur), 0).label("cost"),
+        # Exact per bucket because every SQL group below is exactly one bucket. Counting
+        # distinct users sorts every rollup row of the period: over half of the overview's
+        # time at 5 M records, for a figure that page does not show, hence ``users``.
+        (func.count(distinct(daily.user_id)) if users else literal(0)).label("active_users"),
     ]
-
-
-def _grouped(
-    table: Columns, keys: Sequence[ColumnElement[Any]], where: Sequence[ColumnElement[bool]]
-) -> Select[Any]:
-    """The figures of each group of ``keys`` (labelled expressions), active users included.
-
-    Summed per (group, user) first, then per group counting the users: two hash aggregates.
-    ``COUNT(DISTINCT user_id)`` per group made PostgreSQL sort every rollup row of the period
-    (most of the overview's 414 ms at 5 M records, ~99k daily rows).
-    """
-    per_user = (
-        select(*keys, table.user_id.label("user_id"), *_sums(table))
-        .where(*where)
-        .group_by(*keys, table.user_id)
-        .subquery()
-    )
-    outer_keys = [per_user.c[key.name] for key in keys]
-    figures = [func.coalesce(func.sum(per_user.c[name]), 0).label(name) for name in _SUMS]
-    # A user id appears once per group here, so counting the non-null ones counts the users.
-    users = func.count(per_user.c.user_id).label("active_users")
-    return select(*outer_keys, *figures, users).group_by(*outer_keys)
 
 
 def _by_deployment(daily: Columns, view: DeploymentView, index: int) -> ColumnElement[Any]:
@@ -167,11 +146,16 @@ async def usage_rows(
     *,
     department_id: int | None,
     deployments: DeploymentView,
+    active_users: bool = True,
 ) -> UsageRows:
     """The figures of the local days ``first..last`` per bucket of ``dims``, in total and per
     split: three aggregate queries over the rollup rows of those days (the total and the split
-    from the monthly rollups whenever the period is whole months, even grouped by day)."""
+    from the monthly rollups whenever the period is whole months, even grouped by day).
+    ``active_users=False`` skips counting users (every ``active_users`` reads 0)."""
     dialect = connection.dialect.name
+
+    def figures(table: Columns) -> list[ColumnElement[Any]]:
+        return _figures(table, users=active_users)
 
     def scope(source: _Source) -> list[ColumnElement[bool]]:
         if department_id is None:
@@ -180,14 +164,15 @@ async def usage_rows(
 
     whole = _source(first, last)
     table, where = whole.table, scope(whole)
-    total = (await connection.execute(_grouped(table, [], where))).one()
+    total = (await connection.execute(select(*figures(table)).where(*where))).one()
     split_key = _split(table, deployments).label("split")
-    split = list((await connection.execute(_grouped(table, [split_key], where))).all())
+    split_query = select(split_key, *figures(table)).where(*where).group_by(split_key)
+    split = list((await connection.execute(split_query)).all())
     buckets: list[Any] = [total] if total.requests else []
     if dims:
         source = _source(first, last, needs_days="day" in dims)
         keys = [_dimension(name, dialect, deployments, source).label(name) for name in dims]
-        query = _grouped(source.table, keys, scope(source))
+        query = select(*keys, *figures(source.table)).where(*scope(source)).group_by(*keys)
         buckets = list((await connection.execute(query)).all())
     return UsageRows(buckets, total, split)
 

@@ -336,3 +336,36 @@ def test_the_ledger_explorer_pages_by_keyset_and_streams_the_export(
             assert departments == {"cardiologie"}
 
     asyncio.run(scenario())
+
+
+def test_the_overview_skips_counting_users_and_keeps_every_other_figure(
+    database_url: str, tmp_path: Path
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from billing.reports.date_range import DateRange
+    from billing.reports.report import Dimension, usage_report
+
+    async def scenario() -> None:
+        async with open_console(database_url, CATALOG, tmp_path / "spool") as console:
+            await _fill_ledger(database_url, 40)
+            engine = make_engine(database_url)
+            try:
+                period = DateRange.parse(
+                    None, None, tz=ZoneInfo(console.settings.org_timezone), now=datetime.now(UTC)
+                )
+                dims = (Dimension.DEPARTMENT, Dimension.DAY)
+                full = await usage_report(engine, period=period, group_by=dims)
+                lean = await usage_report(engine, period=period, group_by=dims, active_users=False)
+            finally:
+                await engine.dispose()
+            assert full.total.active_users == 2 and lean.total.active_users == 0
+            assert lean.total.requests == full.total.requests == 40
+            assert [b.key for b in lean.buckets] == [b.key for b in full.buckets]
+            for a, b in zip(lean.buckets, full.buckets, strict=True):
+                assert a.figures.cost_micro_eur == b.figures.cost_micro_eur
+                assert a.figures.requests == b.figures.requests
+            overview = await (await console.sign_in("ada")).get("/console/overview")
+            assert overview.status_code == 200
+
+    asyncio.run(scenario())
