@@ -362,6 +362,10 @@ def test_the_overview_skips_counting_users_and_keeps_every_other_figure(
             assert full.total.active_users == 2 and lean.total.active_users == 0
             assert lean.total.requests == full.total.requests == 40
             assert [b.key for b in lean.buckets] == [b.key for b in full.buckets]
+            assert lean.total.cost_micro_eur == full.total.cost_micro_eur
+            for name, figures in full.split.items():
+                assert lean.split[name].requests == figures.requests, name
+                assert lean.split[name].cost_micro_eur == figures.cost_micro_eur, name
             for a, b in zip(lean.buckets, full.buckets, strict=True):
                 assert a.figures.cost_micro_eur == b.figures.cost_micro_eur
                 assert a.figures.requests == b.figures.requests
