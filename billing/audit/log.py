@@ -182,9 +182,13 @@ async def list_entries(
     action: str | None = None,
     department: str | None = None,
     limit: int = 100,
+    before_seq: int | None = None,
 ) -> list[AuditEntry]:
-    """Entries, newest first; ``action`` may end with ``.`` or ``*`` to match a family."""
+    """Entries, newest first; ``action`` may end with ``.`` or ``*`` to match a family;
+    ``before_seq`` pages back (entries older than that sequence number)."""
     query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+    if before_seq is not None:
+        query = query.where(audit_log.c.seq < before_seq)
     if since is not None:
         query = query.where(audit_log.c.at >= since)
     if actor is not None:

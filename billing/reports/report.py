@@ -354,6 +354,8 @@ async def _figures_from_rollups(
     department_id: int | None,
     view: DeploymentView,
     names: Mapping[str, Mapping[int, str]],
+    *,
+    active_users: bool = True,
 ) -> Figures:
     rows = await rollup_reads.usage_rows(
         connection,
@@ -362,6 +364,7 @@ async def _figures_from_rollups(
         [d.value for d in dims],
         department_id=department_id,
         deployments=view,
+        active_users=active_users,
     )
     buckets = {_rollup_key(row, dims, names): _counted(row) for row in rows.buckets}
     split = {name: _Sum().figures() for name in (SPLIT_ON_PREMISE, SPLIT_EXTERNAL, SPLIT_OTHER)}
@@ -485,6 +488,7 @@ async def usage_report(
     budget: Decimal | None = None,
     now: datetime | None = None,
     use_rollups: bool = True,
+    active_users: bool = True,
 ) -> UsageReport:
     """The usage report of ``period``, grouped by ``group_by`` (may be empty: totals only).
 
@@ -492,8 +496,9 @@ async def usage_report(
     route sets it for department admins. ``deployments`` maps deployment names to (provider,
     hosting class); deployments missing from it show as ``unknown``. Figures come from the
     daily rollups when they are kept in the period's zone (``use_rollups=False``: from a scan
-    of the ledger; both give the same figures). Raises :class:`UnknownDepartment` and
-    :class:`ReportError`.
+    of the ledger; both give the same figures). ``active_users=False``: a page that does not
+    show active users skips counting them in the rollups (they may read 0). Raises
+    :class:`UnknownDepartment` and :class:`ReportError`.
     """
     dims = tuple(group_by)
     view = deployments or {}
@@ -501,11 +506,12 @@ async def usage_report(
     department_id = await _department_id(engine, department)
     names = await _names(engine, dims)
     async with engine.connect() as connection:
+        arguments = (connection, period, dims, department_id, view, names)
         if use_rollups and await rollups_cover(connection, period.tz):
-            read = _figures_from_rollups
+            read = await _figures_from_rollups(*arguments, active_users=active_users)
         else:
-            read = _figures_from_scan
-        buckets, figures, split = await read(connection, period, dims, department_id, view, names)
+            read = await _figures_from_scan(*arguments)
+        buckets, figures, split = read
     return UsageReport(
         period=period,
         group_by=dims,

@@ -25,11 +25,12 @@ PAGES = (
     Page("organisation", STAFF),
     Page("quotas", STAFF),
     Page("models", STAFF),
+    Page("register", STAFF),
     Page("policy", STAFF),
     Page("ledger", STAFF),
     Page("finance", STAFF),
     Page("me", frozenset({ADMIN, FINANCE, DEPARTMENT_ADMIN, MEMBER})),
-    Page("audit", frozenset({ADMIN, FINANCE})),
+    Page("audit", STAFF),  # a department admin sees their department's entries
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 

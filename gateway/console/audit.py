@@ -1,60 +1,68 @@
-"""What the console's Audit page lists: who changed what, and when.
+"""What the console's Audit page reads: the hash-chained trail of :mod:`billing.audit`.
 
-Until the audit trail of the governance work lands, the page shows what the directory and the
-quota tables already record: keys issued and revoked (with their owner), and budget threshold
-alerts. The audit work replaces :func:`recent_events` with a read of its trail; the page and
-its template only know :class:`AuditEvent`.
+The scoping is ``GET /admin/audit``'s: administrators and finance see every entry, a
+department admin the entries of their department. Pages go back by sequence number (a keyset:
+the oldest entry shown is where the next page starts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime, time, tzinfo
 
-from billing import directory
-from billing.limits import repo
-from gateway.api.admin_auth import AdminPrincipal
+from billing import audit
+from billing.audit import AuditEntry, ChainHead, Verification
+from gateway.api.admin_auth import AdminPrincipal, AdminRole
 from gateway.services import Services
 
-MAX_EVENTS = 200
+PAGE_ENTRIES = 50
 
 
 @dataclass(frozen=True, slots=True)
-class AuditEvent:
-    at: datetime
-    action: str  # a message key: audit.key_issued, audit.key_revoked, audit.alert
-    subject: str
-    department: str | None
-    detail: str = ""
+class AuditQuery:
+    """The page's filters: entries from a local day on, by an actor, of an action (family)."""
+
+    since: date | None = None
+    actor: str | None = None
+    action: str | None = None
+    before_seq: int | None = None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    head: ChainHead
+    older_than: int | None  # the ``before`` of the next (older) page; None on the last one
 
 
-async def recent_events(services: Services, principal: AdminPrincipal) -> list[AuditEvent]:
-    """The newest recorded changes the principal may see, newest first."""
-    events: list[AuditEvent] = []
-    for key in await directory.list_keys(services.engine):
-        if not principal.can_read(key.department):
-            continue
-        subject = f"{key.display_prefix}… ({key.username})"
-        events.append(
-            AuditEvent(_aware(key.created_at), "audit.key_issued", subject, key.department)
-        )
-        if key.revoked_at is not None:
-            events.append(
-                AuditEvent(_aware(key.revoked_at), "audit.key_revoked", subject, key.department)
-            )
-    for alert in await repo.list_alerts(services.engine, limit=MAX_EVENTS):
-        events.append(
-            AuditEvent(
-                _aware(alert.created_at),
-                "audit.alert",
-                alert.label,
-                None,
-                f"{alert.threshold_pct} % · {alert.period_key}",
-            )
-        )
-    events.sort(key=lambda e: e.at, reverse=True)
-    return events[:MAX_EVENTS]
+def scope_of(principal: AdminPrincipal) -> str | None:
+    """The only department whose entries ``principal`` sees (None: every entry)."""
+    return principal.department if principal.role is AdminRole.DEPARTMENT_ADMIN else None
+
+
+def _start_of(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+async def audit_page(
+    services: Services, principal: AdminPrincipal, wanted: AuditQuery
+) -> AuditPage:
+    """One page of entries newest first, within what ``principal`` may see, and the head."""
+    since = None if wanted.since is None else _start_of(wanted.since, services.timezone)
+    entries = await audit.list_entries(
+        services.engine,
+        since=since,
+        actor=wanted.actor,
+        action=wanted.action,
+        department=scope_of(principal),
+        limit=PAGE_ENTRIES + 1,
+        before_seq=wanted.before_seq,
+    )
+    shown = entries[:PAGE_ENTRIES]
+    older = shown[-1].seq if len(entries) > PAGE_ENTRIES else None
+    return AuditPage(shown, await audit.chain_head(services.engine), older)
+
+
+async def verify(services: Services) -> Verification:
+    """Check every link of the chain (administrators only: it reads the whole trail)."""
+    return await audit.verify_chain(services.engine)

@@ -23,6 +23,7 @@ from gateway.console.pages import (
     overview,
     policy,
     quotas,
+    register,
 )
 from gateway.console.problems import ConsoleProblem, SignInRequired
 from gateway.console.rendering import console_base, environment, render, with_security_headers
@@ -30,7 +31,7 @@ from gateway.console.sessions import SessionStore
 from gateway.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
-_PAGES = (overview, organisation, quotas, models, policy, ledger, finance, me, audit)
+_PAGES = (overview, organisation, quotas, models, register, policy, ledger, finance, me, audit)
 
 
 def _redirect(request: Request, to: str) -> Response:

@@ -14,11 +14,20 @@ from tests.conftest import make_catalog
 from tests.console.conftest import hidden, open_console
 
 CATALOG = make_catalog("http://127.0.0.1:9/v1")
-STAFF_PAGES = {"overview", "organisation", "quotas", "models", "policy", "ledger", "finance"}
+STAFF_PAGES = {
+    "overview",
+    "organisation",
+    "quotas",
+    "models",
+    "register",
+    "policy",
+    "ledger",
+    "finance",
+}
 EXPECTED = {
     "ada": STAFF_PAGES | {"me", "audit"},
     "fiona": STAFF_PAGES | {"me", "audit"},
-    "dora": STAFF_PAGES | {"me"},
+    "dora": STAFF_PAGES | {"me", "audit"},
     "max": {"me"},
 }
 

@@ -95,25 +95,30 @@ def test_ledger_csv_neutralises_formulas() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from billing.ledger.search import LedgerRow
-    from gateway.console.pages.ledger import rows_csv
+    from billing.ledger.record import LedgerRecord
+    from gateway.console.pages.ledger import Names, rows_csv
 
-    row = LedgerRow(
+    at = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+    row = LedgerRecord(
         request_id="r1",
-        started_at=datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
-        department='=HYPERLINK("http://x")',
-        username=FORMULA_NAME,
+        started_at=at,
+        finished_at=at,
+        endpoint="chat",
+        status_code=200,
+        latency_ms=1.0,
+        user_id=2,
+        department_id=1,
         use_case="+1",
         model="@SUM(A1)",
         deployment="-2",
-        status_code=200,
         data_class="health",
         policy_decision="allow",
         prompt_tokens=3,
         completion_tokens=4,
         cost_micro_eur=1_500_000,
     )
-    text = rows_csv([row], ZoneInfo("Europe/Paris"))
+    names = Names({1: '=HYPERLINK("http://x")'}, {2: FORMULA_NAME})
+    text = rows_csv([row], names, ZoneInfo("Europe/Paris"), header=True)
     line = text.splitlines()[1]
     assert "2026-03-29T00:30:00+01:00" in line  # the organisation's day, not UTC's
     for cell in line.split(","):

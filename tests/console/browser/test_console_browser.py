@@ -31,6 +31,7 @@ STAFF_NAV = [
     "Services, utilisateurs et clés",
     "Quotas et alertes",
     "Modèles",
+    "Registre des usages de l'IA",
     "Politique",
     "Journal",
     "Finances",
@@ -39,7 +40,7 @@ STAFF_NAV = [
 NAV = {
     "ada": [*STAFF_NAV, "Audit"],
     "fiona": [*STAFF_NAV, "Audit"],
-    "dora": STAFF_NAV,
+    "dora": [*STAFF_NAV, "Audit"],
     "max": ["Ma consommation"],
 }
 PAGES = (
@@ -47,6 +48,7 @@ PAGES = (
     "organisation",
     "quotas",
     "models",
+    "register",
     "policy",
     "ledger",
     "finance",
@@ -130,6 +132,48 @@ def test_each_role_sees_its_pages_and_every_page_renders(
     asyncio.run(scenario())
 
 
+def test_governance_journey_register_approval_audit_and_ledger_pages(
+    site: ConsoleSite, screenshots: Path
+) -> None:
+    for _ in range(3):
+        chat(site.gateway)
+
+    async def scenario() -> None:
+        async with site.browsing():
+            page = await site.sign_in("ada")
+            await page.goto("/console/register")
+            form = page.locator("form[action$='/console/register']")
+            await form.get_by_label("Usage", exact=True).fill("aide-codage")
+            await form.get_by_label("Finalité").fill(HOSTILE_NAME)
+            await form.get_by_label("Service").select_option("cardiologie")
+            await form.get_by_label("health").check()
+            await form.get_by_label("Catégorie AI Act").select_option("limited")
+            await form.get_by_role("button", name="Déclarer").click()
+            assert await page.get_by_role("status").inner_text() == "Usage déclaré."
+            listed = page.locator("table.register").get_by_text(HOSTILE_NAME, exact=True)
+            assert await listed.count() == 1  # shown as text, never run
+            await page.screenshot(path=screenshots / "register.png", full_page=True)
+            await page.goto("/console/models")
+            card = page.locator("section.card").first
+            await card.get_by_label("Motif").fill("Validé en comité")
+            await card.get_by_role("button", name="Approuver").click()
+            assert (
+                await page.get_by_role("status").inner_text() == "Étape d'approbation enregistrée."
+            )
+            assert await page.get_by_text("Validé en comité").count() == 1
+            await page.screenshot(path=screenshots / "models-approval.png", full_page=True)
+            await page.goto("/console/audit")
+            assert await page.get_by_role("cell", name="use_case.create").count() == 1
+            await page.get_by_role("button", name="Vérifier la chaîne").click()
+            assert "intacte" in await page.get_by_role("status").inner_text()
+            await page.screenshot(path=screenshots / "audit-verified.png", full_page=True)
+            await page.goto("/console/ledger")
+            assert await page.locator("table.ledger tbody tr").count() >= 3
+            await page.screenshot(path=screenshots / "ledger-explorer.png", full_page=True)
+
+    asyncio.run(scenario())
+
+
 def test_keyboard_reaches_the_navigation_and_labelled_controls(site: ConsoleSite) -> None:
     async def scenario() -> None:
         async with site.browsing():
@@ -167,7 +211,7 @@ def test_admin_creates_a_department_user_and_key_then_a_quota_refuses_requests(
             key_form = page.locator("form[action$='/organisation/keys']")
             await key_form.get_by_label("Identifiant").select_option("dr.pedia")
             await key_form.get_by_label("Nom de la clé").fill("poste de soins")
-            await key_form.get_by_label("Cas d'usage").fill("tests")  # registered by the seed
+            await key_form.get_by_label("Cas d'usage").fill("tests")  # keys serve a registered use
             await key_form.get_by_role("button", name="Créer").click()
             secret: str = await page.get_by_label("Clé", exact=True).input_value()
             assert secret.startswith("hyg_sk_")
