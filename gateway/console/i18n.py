@@ -127,6 +127,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This link is not valid: it has expired, was already used or was altered.",
     ),
     "sign_in.back": ("Retour à la connexion", "Back to sign-in"),
+    "sign_in.oidc_heading": ("Compte de l'établissement", "Hospital account"),
+    "sign_in.oidc_help": (
+        "Connectez-vous avec l'identifiant et le mot de passe habituels de l'établissement.",
+        "Sign in with your usual hospital username and password.",
+    ),
+    "sign_in.oidc_button": ("Se connecter avec {label}", "Sign in with {label}"),
+    "sign_in.signed_out": ("Vous êtes déconnecté de Hygie.", "You are signed out of Hygie."),
+    "sign_in.end_provider_session": (
+        "Fermer aussi votre session {label} (poste partagé)",
+        "Also end your {label} session (shared computer)",
+    ),
+    "sign_in.oidc_state": (
+        "Cette connexion a expiré, a déjà servi ou a été commencée dans un autre navigateur. "
+        "Recommencez depuis la page de connexion.",
+        "This sign-in has expired, was already used or was started in another browser. "
+        "Start again from the sign-in page.",
+    ),
+    "sign_in.oidc_denied": (
+        "La connexion a été annulée ou refusée chez le fournisseur d'identité.",
+        "The sign-in was cancelled or refused at the identity provider.",
+    ),
+    "sign_in.oidc_failed": (
+        "Le fournisseur d'identité n'a pas confirmé la connexion. Recommencez.",
+        "The identity provider did not confirm the sign-in. Start again.",
+    ),
+    "sign_in.oidc_token": (
+        "La réponse du fournisseur d'identité n'est pas valable ; la connexion est refusée.",
+        "The identity provider's answer is not valid; the sign-in is refused.",
+    ),
+    "sign_in.oidc_no_department": (
+        "Votre compte n'indique aucun service valable : demandez à l'équipe d'identité "
+        "d'en renseigner un.",
+        "Your account names no valid department: ask the identity team to set one.",
+    ),
+    "sign_in.oidc_unavailable": (
+        "Le fournisseur d'identité ne répond pas. Réessayez dans quelques minutes.",
+        "The identity provider is not answering. Try again in a few minutes.",
+    ),
+    "sign_in.oidc_exchange": (
+        "Le fournisseur d'identité a refusé de confirmer la connexion (code expiré ou déjà "
+        "utilisé, ou client mal configuré). Recommencez.",
+        "The identity provider refused to confirm the sign-in (code expired or already used, "
+        "or client misconfigured). Start again.",
+    ),
     # overview
     "overview.spend_vs_budget": (
         "Dépenses du mois et budget par service",
