@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit, directory
-from billing.db.database import make_engine
-from billing.directory import DirectoryError
 from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
 from gateway.cli.common import migrate_database
 from gateway.settings import settings_with
 from gateway.steps.api_keys import NewKey
-from gateway.steps.key_issuing import issue_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing import directory
+
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -30,6 +31,9 @@ DatabaseOpt = Annotated[
 
 
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from billing.db.database import make_engine
+    from billing.directory import DirectoryError
+
     settings = settings_with(database_url=database_url)
     if settings.auto_migrate:
         migrate_database(settings.database_url)
@@ -59,6 +63,8 @@ def department_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a department."""
+    from billing import audit, directory
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> directory.Department:
@@ -83,6 +89,8 @@ def department_create(
 @departments_app.command("list")
 def department_list(database_url: DatabaseOpt = None) -> None:
     """List departments."""
+    from billing import directory
+
     for dept in _with_engine(database_url, directory.list_departments):
         typer.echo(f"{dept.id}\t{dept.name}\t{dept.display_name}\t{dept.default_data_class or '-'}")
 
@@ -98,6 +106,8 @@ def user_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a user in a department."""
+    from billing import audit, directory
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> directory.User:
@@ -121,6 +131,8 @@ def user_create(
 @users_app.command("list")
 def user_list(database_url: DatabaseOpt = None) -> None:
     """List users."""
+    from billing import directory
+
     for user in _with_engine(database_url, directory.list_users):
         typer.echo(f"{user.id}\t{user.username}\t{user.role}\tdepartment {user.department_id}")
 
@@ -140,6 +152,9 @@ def key_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it once."""
+    from billing import audit, directory
+    from gateway.steps.key_issuing import issue_key
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> NewKey:
@@ -176,6 +191,8 @@ def key_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """List keys (prefixes only, never secrets)."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     for key in keys:
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
@@ -188,6 +205,8 @@ def key_list(
 @keys_app.command("revoke")
 def key_revoke(key_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Revoke a key (other gateway replicas stop accepting it within the key cache TTL)."""
+    from billing import audit, directory
+
     why = cli_reason(reason)
 
     async def revoke(engine: AsyncEngine) -> bool:
@@ -225,6 +244,8 @@ def team_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Each department's teams / use cases (from its keys' tags) and their active keys."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     counts: dict[tuple[str, str], int] = {}
     for key in keys:

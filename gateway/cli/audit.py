@@ -10,13 +10,13 @@ import asyncio
 import getpass
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from billing import audit
-from billing.audit import Actor, AuditEntry, ChainHead, InvalidReason, Verification
-from billing.db.database import make_engine
+if TYPE_CHECKING:
+    from billing.audit import Actor, AuditEntry, ChainHead, Verification
+
 from gateway.settings import settings_with
 
 audit_app = typer.Typer(
@@ -33,6 +33,8 @@ ReasonOpt = Annotated[
 
 def cli_actor() -> Actor:
     """The operating-system account that runs the command."""
+    from billing.audit import Actor
+
     try:
         name = getpass.getuser()
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)
@@ -42,6 +44,9 @@ def cli_actor() -> Actor:
 
 def cli_reason(reason: str | None) -> str | None:
     """The ``--reason`` as stored; a usage error (before any change) when it cannot be."""
+    from billing import audit
+    from billing.audit import InvalidReason
+
     try:
         return audit.clean_reason(reason)
     except InvalidReason as exc:
@@ -49,6 +54,9 @@ def cli_reason(reason: str | None) -> str | None:
 
 
 async def _verify(database_url: str, copy: ChainHead | None) -> Verification:
+    from billing import audit
+    from billing.db.database import make_engine
+
     engine = make_engine(database_url)
     try:
         return await audit.verify_chain(engine, copy=copy)
@@ -65,6 +73,8 @@ def verify(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Check every entry of the trail; exit 1 and name the first broken link if one is."""
+    from billing import audit
+
     try:
         copy = None if head is None else audit.parse_head(head)
     except ValueError as exc:
@@ -81,6 +91,9 @@ def verify(
 async def _list(
     database_url: str, since: datetime | None, actor: str | None, action: str | None, limit: int
 ) -> list[AuditEntry]:
+    from billing import audit
+    from billing.db.database import make_engine
+
     engine = make_engine(database_url)
     try:
         return await audit.list_entries(

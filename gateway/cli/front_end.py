@@ -8,15 +8,12 @@ from typing import Annotated
 
 import typer
 
-from billing.directory.principal import FRONT_END_MODES
 from gateway.settings import settings_with
 
 
 def front_end(
     key_id: str,
-    mode: Annotated[
-        str, typer.Option(help=f"{' | '.join(FRONT_END_MODES)} | none (a plain key again).")
-    ],
+    mode: Annotated[str, typer.Option(help="token | signed | headers | none (a plain key again).")],
     secret_file: Annotated[
         Path | None,
         typer.Option(help="File holding the signing secret (never on the command line)."),

@@ -6,24 +6,21 @@ import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit
-from billing.db.database import make_engine
-from billing.ledger.reconcile import reconcile
-from billing.limits import repo
-from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
 from billing.money import InvalidAmount, from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
 from billing.quotas.amounts import parse_budget_eur
 from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
 from gateway.cli.common import migrate_database
-from gateway.services import quota_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 from gateway.settings import Settings, settings_with
 
 quotas_app = typer.Typer(
@@ -53,6 +50,8 @@ def _settings(database_url: str | None) -> Settings:
 
 
 async def _on_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
+    from billing.db.database import make_engine
+
     engine = make_engine(settings.database_url)
     try:
         return await action(engine)
@@ -80,6 +79,10 @@ def quotas_set(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create or replace the limits of one node (running gateways pick them up within seconds)."""
+    from billing import audit
+    from billing.limits import repo
+    from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
+
     why = cli_reason(reason)
     settings = _settings(database_url)
     if settings.auto_migrate:
@@ -132,6 +135,8 @@ def quotas_set(
 @quotas_app.command("list")
 def quotas_list(database_url: DatabaseOpt = None) -> None:
     """Every node with limits."""
+    from billing.limits import repo
+
     stored = asyncio.run(_on_engine(_settings(database_url), repo.all_limits))
     for node_id, entry in sorted(stored.items()):
         limits = entry.limits
@@ -146,6 +151,10 @@ def quotas_list(database_url: DatabaseOpt = None) -> None:
 @quotas_app.command("delete")
 def quotas_delete(node_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Remove the limits of a node (by node id, as `hygie quotas list` shows it)."""
+    from billing import audit
+    from billing.limits import repo
+    from billing.limits.nodes import department_of_node
+
     why = cli_reason(reason)
 
     async def remove(engine: AsyncEngine) -> bool:
@@ -177,6 +186,10 @@ def quotas_reconcile(database_url: DatabaseOpt = None) -> None:
 
     In-process counters live inside the gateway: ask it with GET /admin/quotas/reconcile.
     """
+    from billing.ledger.reconcile import reconcile
+    from billing.limits import repo
+    from gateway.services import quota_store
+
     settings = _settings(database_url)
     if settings.redis_url is None:
         typer.echo("counters are in-process (no HYGIE_REDIS_URL): use GET /admin/quotas/reconcile")
