@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
-    from billing.audit import Actor, AuditEntry, ChainHead, Verification
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.audit import Actor, AuditEntry, ChainHead, Change, Verification
 
 from gateway.settings import settings_with
 
@@ -40,6 +43,16 @@ def cli_actor() -> Actor:
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)
         name = "unknown"
     return Actor(f"cli:{name}", "operator")
+
+
+def cli_change(
+    engine: AsyncEngine, action: str, target: str, reason: str | None, **details: Any
+) -> AbstractAsyncContextManager[Change]:
+    """A change made from the CLI and its audit entry, in one transaction (``details``:
+    ``before``, ``after``, ``department``; see :func:`billing.audit.audited_change`)."""
+    from billing.audit import audited_change
+
+    return audited_change(engine, cli_actor(), action, target, reason=reason, **details)
 
 
 def cli_reason(reason: str | None) -> str | None:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from billing.reports.date_range import DateRange, ReportError
-from gateway.cli.audit import cli_actor
+from gateway.cli.audit import cli_change
 from gateway.cli.common import migrate_database
 
 if TYPE_CHECKING:
@@ -94,15 +94,6 @@ def _catalog(settings: Settings) -> Catalog:
         _fail(str(exc), 2)
 
 
-async def _audit(
-    engine: AsyncEngine, action: str, target: str, *, before: Any = None, after: Any = None
-) -> None:
-    """Register changes made from the command line are in the audit trail, as the API's."""
-    from billing import audit
-
-    await audit.append(engine, cli_actor(), action, target, before=before, after=after)
-
-
 def _print(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
@@ -167,8 +158,9 @@ def add(
     )
 
     async def create(engine: AsyncEngine) -> UseCase:
-        stored = await register_use_case(engine, record)
-        await _audit(engine, "use_case.create", name, after=stored.as_dict())
+        async with cli_change(engine, "use_case.create", name, None) as made:
+            stored = await register_use_case(made.connection, record)
+            made.after, made.department = stored.as_dict(), stored.department
         return stored
 
     stored = _run(_settings(database_url=database_url), create)
@@ -185,9 +177,11 @@ def status(name: str, new_status: Lifecycle, database_url: DatabaseOpt = None) -
         current = await find_use_case(engine, name)
         if current is None:
             raise DirectoryError(f"use case {name!r} is not registered")
-        stored = await update_use_case(engine, replace(current, status=new_status))
-        before, after = {"status": str(current.status)}, {"status": str(stored.status)}
-        await _audit(engine, "use_case.status", name, before=before, after=after)
+        before, after = {"status": str(current.status)}, {"status": str(new_status)}
+        async with cli_change(
+            engine, "use_case.status", name, None, before=before, after=after
+        ) as made:
+            stored = await update_use_case(made.connection, replace(current, status=new_status))
         return stored
 
     stored = _run(_settings(database_url=database_url), move)
@@ -220,8 +214,11 @@ def _decide(
     actor = by or getpass.getuser()
 
     async def decide(engine: AsyncEngine) -> None:
-        done = await approvals.record_step(engine, model, step, actor=actor, reason=reason)
-        await _audit(engine, f"model.{step.value}", model, after=done.as_dict())
+        async with cli_change(engine, f"model.{step.value}", model, None) as made:
+            done = await approvals.record_step(
+                made.connection, model, step, actor=actor, reason=reason
+            )
+            made.after = done.as_dict()
 
     _run(settings, decide)
     typer.echo(f"model {model}: {step.value} by {actor}")
@@ -278,10 +275,12 @@ def page(
     async def draft(engine: AsyncEngine) -> str:
         html = await draft_patient_page(engine, catalog, settings)
         if publish:
-            await publish_page(engine, html, by=by or getpass.getuser())
-            await _audit(
-                engine, "patient_page.publish", "/public/ai-uses", after={"chars": len(html)}
-            )
+            after = {"chars": len(html)}
+            target = "/public/ai-uses"
+            async with cli_change(
+                engine, "patient_page.publish", target, None, after=after
+            ) as made:
+                await publish_page(made.connection, html, by=by or getpass.getuser())
         return html
 
     html = _run(settings, draft)

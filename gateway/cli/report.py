@@ -31,7 +31,7 @@ from billing.reports.focus import FocusAccount, focus_csv
 from billing.reports.statement_html import render_html
 from billing.reports.statement_locale import LANGS
 from billing.reports.statement_pdf import PdfUnavailable, html_to_pdf
-from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
+from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.cli.register import inventory as register_inventory
 from gateway.settings import Settings, settings_with
 
@@ -325,7 +325,6 @@ def close(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
-    from billing import audit
     from billing.closing.closed_months import close_month
     from gateway.api.reports import close_summary
 
@@ -333,20 +332,16 @@ def close(
     settings, costing, period = _costed_month(month, config, database_url)
 
     async def close_and_anchor(engine: AsyncEngine) -> dict[str, Any]:
-        charges = await close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by)
-        summary = close_summary(charges)
-        # The trail's head at closing goes with the month's figures (see `hygie audit verify`).
-        async with engine.begin() as connection:
-            await audit.append(
-                connection,
-                cli_actor(),
-                "month.close",
-                period.key,
-                after=summary | {"closed_by": by},
-                reason=why,
+        async with cli_change(engine, "month.close", period.key, why) as made:
+            charges = await close_month(
+                engine, costing, period, now=datetime.now(UTC), closed_by=by, into=made.connection
             )
-            head = await audit.anchor_month(connection, period.key)
-        return summary | {"audit_chain_head": str(head)}
+            summary = close_summary(charges)
+            made.after = summary | {"closed_by": by}
+            # The trail's head goes with the month's figures (see `hygie audit verify`).
+            made.anchor_month = period.key
+        assert made.entry is not None
+        return summary | {"audit_chain_head": f"{made.entry.seq}:{made.entry.hash}"}
 
     _emit(_json(_run(settings, close_and_anchor)), None)
 
@@ -362,7 +357,6 @@ def correct(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Book a correction of a closed month, as a dated line of the month open now."""
-    from billing import audit
     from billing.closing.corrections import book_correction
 
     settings, costing, period = _costed_month(month, config, database_url)
@@ -371,25 +365,20 @@ def correct(
     why = reason if len(reason) <= 500 and reason.isprintable() else None  # also in `after`
 
     async def book(engine: AsyncEngine) -> Correction:
-        booked = await book_correction(
-            engine,
-            corrects=period,
-            department=department,
-            amount=value,
-            reason=reason,
-            now=datetime.now(UTC),
-            tz=costing.tz,
-            created_by=by,
-        )
-        await audit.append(
-            engine,
-            cli_actor(),
-            "month.correct",
-            booked.corrects_month,
-            after=asdict(booked),
-            department=department,
-            reason=why,
-        )
+        async with cli_change(
+            engine, "month.correct", period.key, why, department=department
+        ) as made:
+            booked = await book_correction(
+                made.connection,
+                corrects=period,
+                department=department,
+                amount=value,
+                reason=reason,
+                now=datetime.now(UTC),
+                tz=costing.tz,
+                created_by=by,
+            )
+            made.after = asdict(booked)
         return booked
 
     booked = _run(settings, book)
