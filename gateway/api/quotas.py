@@ -148,6 +148,7 @@ async def me(request: Request) -> Response:
             "user": owner.username,
             "department": owner.department,
             "use_case": owner.use_case,
+            "use_case_standing": services.use_cases.standing_of(owner.use_case),
             "key_id": owner.key_id,
             "role": owner.role,
             "credential": owner.credential.partition(":")[0],

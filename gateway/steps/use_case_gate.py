@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -108,6 +109,21 @@ class UseCaseGate:
         if admission.refusal is not None:
             raise UseCaseRefused(admission.refusal.message, code=admission.refusal.code)
         return admission.flag
+
+    def standing_of(self, use_case: str | None) -> dict[str, Any]:
+        """What ``/v1/me`` says of a caller's use case: whether it is registered, its lifecycle
+        status, whether its requests are admitted now and whether they are flagged (pilot)."""
+        rule = self._register.get(use_case) if use_case else None
+        if rule is None:
+            return {"registered": False, "status": None, "admitted": False, "flagged": None}
+        mode = self._rules.mode_of(rule.status)
+        return {
+            "registered": True,
+            "status": rule.status.value,
+            "admitted": mode is not StatusMode.REFUSE,
+            "flagged": rule.status.value if mode is StatusMode.ALLOW_AND_FLAG else None,
+            "models": None if rule.allowed_models is None else list(rule.allowed_models),
+        }
 
     async def _refresh_forever(self) -> None:
         while True:
