@@ -110,6 +110,22 @@ class UseCaseGate:
             raise UseCaseRefused(admission.refusal.message, code=admission.refusal.code)
         return admission.flag
 
+    def allows_fallback(self, use_case: str | None, model: str) -> bool:
+        """May a request of ``use_case`` fall back to ``model``? Not when the use case lists its
+        models and ``model`` is not among them, nor when it could not be admitted for it; the
+        reason goes to the governance log (no request content)."""
+        rule = self._register.get(use_case) if use_case else None
+        admission = admit(use_case, rule, model, self.standing(model), self._rules)
+        if admission.refusal is None:
+            return True
+        log.info(
+            "fallback to %r skipped for use case %r: %s",
+            model,
+            use_case,
+            admission.refusal.code,
+        )
+        return False
+
     def standing_of(self, use_case: str | None) -> dict[str, Any]:
         """What ``/v1/me`` says of a caller's use case: whether it is registered, its lifecycle
         status, whether its requests are admitted now and whether they are flagged (pilot)."""
