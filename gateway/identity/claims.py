@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import Forbidden, InvalidApiKey
-from gateway.identity.config import HYGIE_ROLES, IssuerConfig
+from gateway.identity.config import HYGIE_ROLES, ClaimMapping, IssuerConfig
 
 # Departments created on first sight become names in reports and quota paths: letters, digits
 # and a few separators only, as an administrator would have typed them.
@@ -53,9 +53,20 @@ def identity_of(claims: dict[str, Any], issuer: IssuerConfig) -> Identity:
         department=_department(claims, issuer),
         role=max(granted, key=HYGIE_ROLES.index),
         roles=tuple(sorted(granted, key=HYGIE_ROLES.index)),
-        use_case=clean_text(_text(claims.get(mapping.use_case)), 128) if mapping.use_case else None,
+        use_case=_use_case(claims, mapping),
         expires_at=float(claims["exp"]),
     )
+
+
+def _use_case(claims: dict[str, Any], mapping: ClaimMapping) -> str | None:
+    """The use-case claim's value, else the first mapped group's use case, else the default."""
+    named = clean_text(_text(claims.get(mapping.use_case)), 128) if mapping.use_case else None
+    if named:
+        return named
+    for group in _strings(claims.get(mapping.groups)):
+        if group in mapping.group_use_cases:
+            return mapping.group_use_cases[group]
+    return mapping.default_use_case
 
 
 def _granted_roles(claims: dict[str, Any], issuer: IssuerConfig) -> set[str]:

@@ -60,9 +60,18 @@ class UseCaseGate:
     """Admits or refuses each request by its key's use case and the model asked for."""
 
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, rules: AdmissionRules, *, refresh_s: float
+        self,
+        engine: AsyncEngine,
+        catalog: Catalog,
+        rules: AdmissionRules,
+        *,
+        refresh_s: float,
+        mapped: frozenset[str] = frozenset(),
     ) -> None:
+        """``mapped``: the use cases the identity provider's claim mapping names."""
         self._engine = engine
+        self._mapped = mapped
+        self._unregistered: list[str] = []
         self._rules = rules
         self._refresh_s = refresh_s
         self._register: dict[str, UseCaseRule] = {}
@@ -87,8 +96,24 @@ class UseCaseGate:
         register = {u.name: u.rule for u in await list_use_cases(self._engine)}
         steps = await approvals.latest_steps(self._engine)
         self._register = register
+        self._check_mapping()
         self._decided = {name: _STEP_STANDING[step.status] for name, step in steps.items()}
         self._steps = {name: step.status.value for name, step in steps.items()}
+
+    def _check_mapping(self) -> None:
+        """Say loudly, once per change, which mapped use cases the register lacks: the tokens
+        they would be given are refused (``use_case_not_registered``) until they are added."""
+        missing = sorted(self._mapped - self._register.keys())
+        if missing and missing != self._unregistered:
+            log.error(
+                "the identity provider's claim mapping names use cases that are not in the "
+                "register: %s; tokens mapped to them are refused (use_case_not_registered) "
+                "until they are registered",
+                ", ".join(missing),
+            )
+        elif not missing and self._unregistered:
+            log.warning("every use case named by the identity provider's mapping is registered")
+        self._unregistered = missing
 
     def approval(self, model: str) -> str:
         """A model's approval as staff see it: its latest workflow step, else its card's."""
