@@ -43,7 +43,9 @@ def service_key(gw: RunningGateway, **front_end: Any) -> tuple[str, str]:
     httpx.post(
         f"{gw.url}/admin/users", headers=ADMIN, json={"username": "open-webui", "department": "dsn"}
     )
-    created = httpx.post(f"{gw.url}/admin/keys", headers=ADMIN, json={"username": "open-webui"})
+    created = httpx.post(
+        f"{gw.url}/admin/keys", headers=ADMIN, json={"username": "open-webui", "use_case": "tests"}
+    )
     assert created.status_code == 201, created.text
     key_id, key = created.json()["id"], created.json()["key"]
     if front_end:

@@ -52,7 +52,9 @@ def me(gw: RunningGateway, credential: str) -> dict[str, Any]:
 
 def issue_key_for(gw: RunningGateway, username: str) -> str:
     response = httpx.post(
-        f"{gw.url}/admin/keys", headers=ADMIN, json={"username": username, "name": "same person"}
+        f"{gw.url}/admin/keys",
+        headers=ADMIN,
+        json={"username": username, "name": "same person", "use_case": "tests"},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["key"])
