@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gateway.settings import settings_with
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from billing.audit import Actor, AuditEntry, ChainHead, Change, Verification
-
-from gateway.settings import settings_with
 
 audit_app = typer.Typer(
     help="The tamper-evident audit trail of admin changes.", no_args_is_help=True

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.settings import Settings
+from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
 
 if TYPE_CHECKING:
     from billing.directory.use_cases import UseCase
     from gateway.catalog import Catalog
     from gateway.http.local_server import BackgroundServer
-
-from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
 
 if TYPE_CHECKING:
     from hygie_simulator import SimulatorConfig

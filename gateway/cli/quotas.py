@@ -17,11 +17,10 @@ from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUn
 from billing.quotas.amounts import parse_budget_eur
 from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.cli.common import migrate_database
+from gateway.settings import Settings, settings_with
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
-
-from gateway.settings import Settings, settings_with
 
 quotas_app = typer.Typer(
     help="Budgets and rate limits per node of the hierarchy.", no_args_is_help=True

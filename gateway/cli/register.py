@@ -22,13 +22,6 @@ import typer
 from billing.reports.date_range import DateRange, ReportError
 from gateway.cli.audit import cli_change
 from gateway.cli.common import migrate_database
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from billing.directory.use_cases import UseCase
-    from gateway.catalog import Catalog
-
 from gateway.settings import Settings, settings_with
 from policies.governance.register import (
     DATA_CLASSES,
@@ -37,6 +30,12 @@ from policies.governance.register import (
     DpiaStatus,
     Lifecycle,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.directory.use_cases import UseCase
+    from gateway.catalog import Catalog
 
 register_app = typer.Typer(
     help="The register of AI uses, model cards and approvals, the patient page.",
