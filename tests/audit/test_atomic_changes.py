@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from typer.testing import CliRunner
 
 from billing import audit, directory
 from billing.audit import changes
@@ -27,6 +28,7 @@ from billing.directory.use_cases import (
 )
 from billing.limits import repo
 from billing.quotas import Level, NodeLimits
+from gateway.cli.app import app
 from policies.governance.register import ApprovalStatus, Lifecycle
 from tests.audit.trail import ALICE, entries, execute, on_engine, verify
 from tests.conftest import RunningGateway
@@ -231,3 +233,24 @@ def test_concurrent_api_changes_form_one_valid_chain(gateway: RunningGateway) ->
     assert verify(gateway.database_url).ok
     departments = on_engine(gateway.database_url, directory.list_departments)
     assert {d.name for d in departments} >= set(created)
+
+
+def test_from_the_cli_a_change_whose_entry_fails_does_not_land(sqlite_url: str) -> None:
+    head = on_engine(sqlite_url, audit.chain_head)
+    squatter = {
+        "seq": head.seq + 1,
+        "at": datetime.now(UTC),
+        "actor": "intruder",
+        "actor_role": "admin",
+        "action": "x",
+        "target": "x",
+        "prev_hash": "0" * 64,
+        "hash": "0" * 64,
+    }
+    execute(sqlite_url, insert(audit_log).values(**squatter))
+    args = ["departments", "create", "oncologie", "--database-url", sqlite_url]
+    assert CliRunner().invoke(app, args).exit_code != 0
+    assert on_engine(sqlite_url, lambda e: directory.find_department(e, "oncologie")) is None
+    execute(sqlite_url, delete(audit_log).where(audit_log.c.actor == "intruder"))
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert [e.target for e in entries(sqlite_url)] == ["oncologie"] and verify(sqlite_url).ok
