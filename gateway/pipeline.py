@@ -323,6 +323,8 @@ class Pipeline:
             fallback = model_for(self._catalog, name, owner.department)
             if fallback is None or call.endpoint not in fallback.endpoints:
                 continue
+            if not self._use_cases.allows_fallback(owner.use_case, fallback.name):
+                continue  # outside the use case's models (reason in the governance log)
             names = set(self._sovereignty.fallback_deployments(verdict, owner, fallback))
             group = self._router.replicas_of([d for d in fallback.deployments if d.name in names])
             if group:

@@ -216,7 +216,11 @@ async def start_services(
     alerts.watch_drift(settings)
     costing = build_request_costing(catalog, timezone)
     use_cases = UseCaseGate(
-        engine, catalog, admission_rules(settings), refresh_s=settings.governance_refresh_s
+        engine,
+        catalog,
+        admission_rules(settings),
+        refresh_s=settings.governance_refresh_s,
+        mapped=settings.identity_config().use_case_targets(),
     )
     await use_cases.start()
     pipeline = Pipeline(

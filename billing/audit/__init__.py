@@ -1,9 +1,11 @@
 """The tamper-evident audit trail of admin changes (who, when, what, why), hash-chained.
 
-Append with :func:`append` (in the change's own transaction when you have one); check with
+Make a change with :func:`audited_change` (the change and its entry in one transaction),
+append a standalone event with :func:`append`; check with
 :func:`verify_chain`. Callers import from here.
 """
 
+from billing.audit.changes import Change, audited_change
 from billing.audit.entry import GENESIS_HASH, Actor, AuditEntry, without_secrets
 from billing.audit.log import (
     ChainHead,
@@ -23,10 +25,12 @@ __all__ = [
     "AuditEntry",
     "BrokenLink",
     "ChainHead",
+    "Change",
     "InvalidReason",
     "Verification",
     "anchor_month",
     "append",
+    "audited_change",
     "chain_head",
     "clean_reason",
     "list_entries",

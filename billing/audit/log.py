@@ -98,6 +98,17 @@ async def _append(
     department: str | None,
     reason: str | None,
 ) -> AuditEntry:
+    head = await take_head(connection)
+    return await write_entry(
+        connection, head, actor, action, target, before, after, department, reason
+    )
+
+
+async def take_head(connection: AsyncConnection) -> ChainHead:
+    """Lock the chain's head in ``connection``'s transaction; the next entry is ``seq`` + 1.
+
+    Concurrent writers queue here until this transaction ends, so entries follow commit order.
+    """
     # Taking the head's lock first (an UPDATE, not a read) makes concurrent appends queue here
     # instead of reading the same head; on SQLite it takes the write lock before any read.
     bumped = await connection.execute(
@@ -110,8 +121,23 @@ async def _append(
     row = (
         await connection.execute(select(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID))
     ).one()
+    return ChainHead(int(row.seq) - 1, row.hash)
+
+
+async def write_entry(
+    connection: AsyncConnection,
+    head: ChainHead,
+    actor: Actor,
+    action: str,
+    target: str,
+    before: Any,
+    after: Any,
+    department: str | None,
+    reason: str | None,
+) -> AuditEntry:
+    """Write the entry that follows ``head`` (locked by :func:`take_head`) and move the head."""
     fields: dict[str, Any] = {
-        "seq": int(row.seq),
+        "seq": head.seq + 1,
         "at": datetime.now(UTC),
         "actor": one_line(actor.name, 200),
         "actor_role": one_line(actor.role, 32),
@@ -121,7 +147,7 @@ async def _append(
         "before": without_secrets(before),
         "after": without_secrets(after),
         "reason": clean_reason(reason),
-        "prev_hash": row.hash,
+        "prev_hash": head.hash,
     }
     digest = entry_hash(**fields)
     await connection.execute(insert(audit_log).values(**fields, hash=digest))

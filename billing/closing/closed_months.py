@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing.closing.corrections import correction_lines
 from billing.closing.snapshot import figures_used, from_snapshot, to_snapshot
 from billing.db.schema import closed_months
+from billing.db.transactions import writing
 from billing.periods import Period
 from billing.pricing.costing import Costing
 from billing.reports.focus import FocusAccount
@@ -101,9 +102,17 @@ async def month_report(
 
 
 async def close_month(
-    engine: AsyncEngine, costing: Costing, period: Period, *, now: datetime, closed_by: str
+    engine: AsyncEngine,
+    costing: Costing,
+    period: Period,
+    *,
+    now: datetime,
+    closed_by: str,
+    into: AsyncConnection | None = None,
 ) -> MonthCharges:
-    """Freeze ``period``'s figures; raises :class:`MonthNotClosable` when it cannot be closed."""
+    """Freeze ``period``'s figures; raises :class:`MonthNotClosable` when it cannot be closed.
+    The figures are read through ``engine``; the frozen copy is written in ``into``'s
+    transaction when given (with the audit entry that records the closing)."""
     if now < period.end:
         raise MonthNotClosable(f"{period.key} is not over yet; it can be closed from its end")
     charges, account = await _open_month(engine, costing, period, now)
@@ -116,7 +125,7 @@ async def close_month(
         "snapshot_sha256": hashlib.sha256(snapshot.encode()).hexdigest(),
     }
     try:
-        async with engine.begin() as connection:
+        async with writing(into if into is not None else engine) as connection:
             await connection.execute(insert(closed_months).values(**values))
     except IntegrityError:
         raise MonthNotClosable(f"{period.key} is already closed") from None

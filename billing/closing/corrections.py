@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing import directory
 from billing.db.schema import charge_corrections, closed_months
+from billing.db.transactions import Database, writing
 from billing.money import CENT, to_cents
 from billing.periods import Period, PeriodKind, period_containing
 from billing.reports.ledger_charges import LedgerChargesError
@@ -43,7 +44,7 @@ class Correction:
 
 
 async def book_correction(
-    engine: AsyncEngine,
+    db: Database,
     *,
     corrects: Period,
     department: str,
@@ -58,10 +59,10 @@ async def book_correction(
         raise InvalidCorrection(f"a correction needs a reason of 1 to {MAX_REASON} characters")
     if amount == 0 or amount != amount.quantize(CENT):
         raise InvalidCorrection("a correction is a non-zero amount in cents")
-    if await directory.find_department(engine, department) is None:
+    if await directory.find_department(db, department) is None:
         raise InvalidCorrection(f"no department {department!r}")
     booked = period_containing(PeriodKind.MONTH, now, tz)
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         closed = await connection.execute(
             select(closed_months.c.month).where(closed_months.c.month == corrects.key)
         )

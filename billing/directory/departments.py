@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import departments
+from billing.db.transactions import Database, reading, writing
 from billing.directory.records import Department, DirectoryError, inserted_id, now
 from billing.reports.spreadsheet import could_be_formula
 
 
 async def create_department(
-    engine: AsyncEngine,
+    db: Database,
     name: str,
     *,
     display_name: str = "",
@@ -26,7 +26,7 @@ async def create_department(
             "a display name may not start with =, +, -, @ or a tab (spreadsheets run it)"
         )
     try:
-        async with engine.begin() as connection:
+        async with writing(db) as connection:
             result = await connection.execute(
                 insert(departments).values(
                     name=name,
@@ -41,8 +41,8 @@ async def create_department(
     return Department(new_id, name, display_name or name, default_data_class)
 
 
-async def find_department(engine: AsyncEngine, name: str) -> Department | None:
-    async with engine.connect() as connection:
+async def find_department(db: Database, name: str) -> Department | None:
+    async with reading(db) as connection:
         row = (
             await connection.execute(select(departments).where(departments.c.name == name))
         ).first()
@@ -51,15 +51,15 @@ async def find_department(engine: AsyncEngine, name: str) -> Department | None:
     return Department(row.id, row.name, row.display_name, row.default_data_class)
 
 
-async def department_name(engine: AsyncEngine, department_id: int) -> str | None:
+async def department_name(db: Database, department_id: int) -> str | None:
     """The name of the department with this id, or None."""
     query = select(departments.c.name).where(departments.c.id == department_id)
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         name = (await connection.execute(query)).scalar_one_or_none()
     return None if name is None else str(name)
 
 
-async def list_departments(engine: AsyncEngine) -> list[Department]:
-    async with engine.connect() as connection:
+async def list_departments(db: Database) -> list[Department]:
+    async with reading(db) as connection:
         rows = (await connection.execute(select(departments).order_by(departments.c.name))).all()
     return [Department(r.id, r.name, r.display_name, r.default_data_class) for r in rows]

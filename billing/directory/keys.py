@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import api_keys, departments, users
+from billing.db.transactions import Database, reading, writing
 from billing.directory.principal import FRONT_END_MODES, FrontEndTrust, Principal
 from billing.directory.records import DirectoryError, KeyInfo, OwnKey, now
 from billing.directory.use_cases import UnknownUseCase, find_use_case
@@ -16,7 +16,7 @@ from billing.directory.users import find_user
 
 
 async def store_key(
-    engine: AsyncEngine,
+    db: Database,
     *,
     key_id: str,
     key_hash: str,
@@ -33,12 +33,12 @@ async def store_key(
     A key's use case must be in the register (:class:`UnknownUseCase` otherwise). A key without
     one can reach the admin API but no model (the use-case step refuses it).
     """
-    user = await find_user(engine, username)
+    user = await find_user(db, username)
     if user is None:
         raise DirectoryError(f"user {username!r} does not exist")
-    if use_case is not None and await find_use_case(engine, use_case) is None:
+    if use_case is not None and await find_use_case(db, use_case) is None:
         raise UnknownUseCase(f"use case {use_case!r} is not in the register of AI uses")
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         await connection.execute(
             insert(api_keys).values(
                 id=key_id,
@@ -69,14 +69,14 @@ def _key_query() -> Select[Any]:
     )
 
 
-async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> Principal | None:
+async def owner_of_key_hash(db: Database, key_hash: str) -> Principal | None:
     """The owner of the active (not revoked) key with this hash, or None."""
     query = _key_query().where(
         api_keys.c.key_hash == key_hash,
         api_keys.c.revoked_at.is_(None),
         or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
     )
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         row = (await connection.execute(query)).first()
     if row is None:
         return None
@@ -98,19 +98,19 @@ async def owner_of_key_hash(engine: AsyncEngine, key_hash: str) -> Principal | N
     )
 
 
-async def list_keys(engine: AsyncEngine, *, department: str | None = None) -> list[KeyInfo]:
+async def list_keys(db: Database, *, department: str | None = None) -> list[KeyInfo]:
     """Keys, newest first, optionally only those of one department."""
     query = _key_query().order_by(api_keys.c.created_at.desc())
     if department is not None:
         query = query.where(departments.c.name == department)
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(query)).all()
     return [_key_info(r) for r in rows]
 
 
-async def find_key(engine: AsyncEngine, key_id: str) -> KeyInfo | None:
+async def find_key(db: Database, key_id: str) -> KeyInfo | None:
     """One key (active or revoked) by its id, or None."""
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         row = (await connection.execute(_key_query().where(api_keys.c.id == key_id))).first()
     return None if row is None else _key_info(row)
 
@@ -129,9 +129,9 @@ def _key_info(row: Any) -> KeyInfo:
     )
 
 
-async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
+async def revoke_key(db: Database, key_id: str) -> bool:
     """Revoke a key; True if an active key was revoked, False if unknown or already revoked."""
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         result = await connection.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
@@ -141,7 +141,7 @@ async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
 
 
 async def set_front_end(
-    engine: AsyncEngine,
+    db: Database,
     key_id: str,
     *,
     mode: str | None,
@@ -157,7 +157,7 @@ async def set_front_end(
         "front_end_secret": encrypted_secret if mode is not None else None,
         "front_end_required": required and mode is not None,
     }
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         result = await connection.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
@@ -166,14 +166,14 @@ async def set_front_end(
     return bool(result.rowcount)
 
 
-async def list_user_keys(engine: AsyncEngine, user_id: int) -> list[OwnKey]:
+async def list_user_keys(db: Database, user_id: int) -> list[OwnKey]:
     """The keys of one user, newest first (revoked ones included, for the record)."""
     query = (
         select(api_keys)
         .where(api_keys.c.user_id == user_id)
         .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
     )
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(query)).all()
     return [
         OwnKey(
@@ -189,7 +189,7 @@ async def list_user_keys(engine: AsyncEngine, user_id: int) -> list[OwnKey]:
     ]
 
 
-async def count_active_personal_keys(engine: AsyncEngine, user_id: int) -> int:
+async def count_active_personal_keys(db: Database, user_id: int) -> int:
     """How many personal keys of this user are neither revoked nor expired."""
     query = select(func.count()).where(
         api_keys.c.user_id == user_id,
@@ -197,13 +197,13 @@ async def count_active_personal_keys(engine: AsyncEngine, user_id: int) -> int:
         api_keys.c.revoked_at.is_(None),
         or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > now()),
     )
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         return int((await connection.execute(query)).scalar_one())
 
 
-async def revoke_user_key(engine: AsyncEngine, key_id: str, user_id: int) -> bool:
+async def revoke_user_key(db: Database, key_id: str, user_id: int) -> bool:
     """Revoke a key of this user only; False if it is not theirs or already revoked."""
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         result = await connection.execute(
             update(api_keys)
             .where(

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import model_approvals
+from billing.db.transactions import Database, reading, writing
 from billing.directory.records import DirectoryError, now
 from policies.governance.register import ApprovalStatus
 
@@ -37,13 +37,13 @@ class ApprovalStep:
 
 
 async def record_step(
-    engine: AsyncEngine, model: str, status: ApprovalStatus, *, actor: str, reason: str = ""
+    db: Database, model: str, status: ApprovalStatus, *, actor: str, reason: str = ""
 ) -> ApprovalStep:
     """Append a step. A rejection needs a reason; a decision needs a pending request."""
     if status is ApprovalStatus.REJECTED and not reason.strip():
         raise DirectoryError("a rejection needs a reason")
     step = ApprovalStep(model, status, reason, actor, now())
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         await connection.execute(
             insert(model_approvals).values(
                 model=model, status=status.value, reason=reason, actor=actor, at=step.at
@@ -52,23 +52,23 @@ async def record_step(
     return step
 
 
-async def history(engine: AsyncEngine, model: str) -> list[ApprovalStep]:
+async def history(db: Database, model: str) -> list[ApprovalStep]:
     """Every step of ``model``'s approval, oldest first."""
     query = (
         select(model_approvals)
         .where(model_approvals.c.model == model)
         .order_by(model_approvals.c.id)
     )
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(query)).all()
     return [_step(r) for r in rows]
 
 
-async def latest_steps(engine: AsyncEngine) -> dict[str, ApprovalStep]:
+async def latest_steps(db: Database) -> dict[str, ApprovalStep]:
     """The latest step of every model that has one."""
     newest = select(func.max(model_approvals.c.id)).group_by(model_approvals.c.model)
     query = select(model_approvals).where(model_approvals.c.id.in_(newest))
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(query)).all()
     return {r.model: _step(r) for r in rows}
 

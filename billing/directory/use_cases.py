@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import use_cases
+from billing.db.transactions import Database, reading, writing
 from billing.directory.departments import find_department
 from billing.directory.records import DirectoryError, NoSuchDepartment, now
 from policies.governance.register import (
@@ -100,23 +100,20 @@ def _from_row(row: Any) -> UseCase:
     )
 
 
-async def _check_department(engine: AsyncEngine, use_case: UseCase) -> None:
-    if (
-        use_case.department is not None
-        and await find_department(engine, use_case.department) is None
-    ):
+async def _check_department(db: Database, use_case: UseCase) -> None:
+    if use_case.department is not None and await find_department(db, use_case.department) is None:
         raise NoSuchDepartment(f"department {use_case.department!r} does not exist")
 
 
-async def register_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
+async def register_use_case(db: Database, use_case: UseCase) -> UseCase:
     """Add ``use_case`` to the register; its status date is today. Refuses a duplicate name
     and an owning department that does not exist."""
-    await _check_department(engine, use_case)
+    await _check_department(db, use_case)
     stamp = now()
     dates = {use_case.status.value: stamp.date().isoformat(), **(use_case.status_dates or {})}
     stored = replace(use_case, status_dates=dates, created_at=stamp, updated_at=stamp)
     try:
-        async with engine.begin() as connection:
+        async with writing(db) as connection:
             await connection.execute(
                 insert(use_cases).values(**_values(stored), created_at=stamp, updated_at=stamp)
             )
@@ -125,17 +122,17 @@ async def register_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
     return stored
 
 
-async def update_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
+async def update_use_case(db: Database, use_case: UseCase) -> UseCase:
     """Replace a registered use case's record; a change of status is dated today."""
-    current = await find_use_case(engine, use_case.name)
+    current = await find_use_case(db, use_case.name)
     if current is None:
         raise UnknownUseCase(f"use case {use_case.name!r} is not registered")
-    await _check_department(engine, use_case)
+    await _check_department(db, use_case)
     dates = dict(current.status_dates or {})
     if use_case.status is not current.status:
         dates[use_case.status.value] = now().date().isoformat()
     stored = replace(use_case, status_dates=dates, created_at=current.created_at, updated_at=now())
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         await connection.execute(
             update(use_cases)
             .where(use_cases.c.name == use_case.name)
@@ -144,23 +141,23 @@ async def update_use_case(engine: AsyncEngine, use_case: UseCase) -> UseCase:
     return stored
 
 
-async def set_status(engine: AsyncEngine, name: str, status: Lifecycle) -> UseCase:
+async def set_status(db: Database, name: str, status: Lifecycle) -> UseCase:
     """Move a use case to ``status`` (dated today)."""
-    current = await find_use_case(engine, name)
+    current = await find_use_case(db, name)
     if current is None:
         raise UnknownUseCase(f"use case {name!r} is not registered")
-    return await update_use_case(engine, replace(current, status=status))
+    return await update_use_case(db, replace(current, status=status))
 
 
-async def find_use_case(engine: AsyncEngine, name: str) -> UseCase | None:
+async def find_use_case(db: Database, name: str) -> UseCase | None:
     """The registered use case called ``name``, or None."""
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         row = (await connection.execute(select(use_cases).where(use_cases.c.name == name))).first()
     return None if row is None else _from_row(row)
 
 
-async def list_use_cases(engine: AsyncEngine) -> list[UseCase]:
+async def list_use_cases(db: Database) -> list[UseCase]:
     """The whole register, by name."""
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(select(use_cases).order_by(use_cases.c.name))).all()
     return [_from_row(r) for r in rows]

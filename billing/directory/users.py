@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import departments, users
+from billing.db.transactions import Database, reading, writing
 from billing.directory.departments import create_department, find_department
 from billing.directory.records import (
     ROLES,
@@ -20,7 +20,7 @@ from billing.directory.records import (
 
 
 async def create_user(
-    engine: AsyncEngine,
+    db: Database,
     username: str,
     *,
     department: str,
@@ -31,11 +31,11 @@ async def create_user(
     that is not one of :data:`ROLES` (a misspelt role would silently grant nothing)."""
     if role not in ROLES:
         raise DirectoryError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    dept = await find_department(engine, department)
+    dept = await find_department(db, department)
     if dept is None:
         raise NoSuchDepartment(f"department {department!r} does not exist")
     try:
-        async with engine.begin() as connection:
+        async with writing(db) as connection:
             result = await connection.execute(
                 insert(users).values(
                     username=username,
@@ -51,22 +51,22 @@ async def create_user(
     return User(new_id, username, display_name or username, role, dept.id)
 
 
-async def find_user(engine: AsyncEngine, username: str) -> User | None:
-    async with engine.connect() as connection:
+async def find_user(db: Database, username: str) -> User | None:
+    async with reading(db) as connection:
         row = (await connection.execute(select(users).where(users.c.username == username))).first()
     if row is None:
         return None
     return User(row.id, row.username, row.display_name, row.role, row.department_id)
 
 
-async def list_users(engine: AsyncEngine) -> list[User]:
-    async with engine.connect() as connection:
+async def list_users(db: Database) -> list[User]:
+    async with reading(db) as connection:
         rows = (await connection.execute(select(users).order_by(users.c.username))).all()
     return [User(r.id, r.username, r.display_name, r.role, r.department_id) for r in rows]
 
 
 async def sync_user(
-    engine: AsyncEngine,
+    db: Database,
     username: str,
     *,
     department: str,
@@ -80,20 +80,20 @@ async def sync_user(
     """
     if role not in ROLES:
         raise DirectoryError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    dept = await _ensure_department(engine, department)
-    user = await find_user(engine, username)
+    dept = await _ensure_department(db, department)
+    user = await find_user(db, username)
     if user is None:
         try:
             return await create_user(
-                engine, username, department=department, display_name=display_name, role=role
+                db, username, department=department, display_name=display_name, role=role
             ), dept
         except DirectoryError:
-            user = await find_user(engine, username)  # created meanwhile by another request
+            user = await find_user(db, username)  # created meanwhile by another request
             if user is None:
                 raise
     synced = User(user.id, username, display_name or username, role, dept.id)
     if synced != user:
-        async with engine.begin() as connection:
+        async with writing(db) as connection:
             await connection.execute(
                 update(users)
                 .where(users.c.id == user.id)
@@ -102,33 +102,33 @@ async def sync_user(
     return synced, dept
 
 
-async def _ensure_department(engine: AsyncEngine, name: str) -> Department:
-    found = await find_department(engine, name)
+async def _ensure_department(db: Database, name: str) -> Department:
+    found = await find_department(db, name)
     if found is not None:
         return found
     try:
-        return await create_department(engine, name)
+        return await create_department(db, name)
     except DirectoryError:
-        found = await find_department(engine, name)  # created meanwhile by another request
+        found = await find_department(db, name)  # created meanwhile by another request
         if found is None:
             raise
         return found
 
 
 async def user_in_department(
-    engine: AsyncEngine, username: str, *, default_department: str
+    db: Database, username: str, *, default_department: str
 ) -> tuple[User, Department]:
     """The user and their department; a user seen for the first time is created, as a plain
     member, in ``default_department`` (which must exist)."""
-    user = await find_user(engine, username)
+    user = await find_user(db, username)
     if user is None:
         try:
-            user = await create_user(engine, username, department=default_department)
+            user = await create_user(db, username, department=default_department)
         except DirectoryError:
-            user = await find_user(engine, username)  # created meanwhile by another request
+            user = await find_user(db, username)  # created meanwhile by another request
             if user is None:
                 raise
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         row = (
             await connection.execute(
                 select(departments).where(departments.c.id == user.department_id)

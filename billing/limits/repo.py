@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db.schema import quota_alerts, quota_limits
+from billing.db.transactions import Database, reading, writing
 from billing.periods import PeriodKind
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, ThresholdCrossed
 
@@ -91,7 +91,7 @@ def _from_row(row: Any) -> StoredLimits:
     return StoredLimits(limits, row.label)
 
 
-async def save_limits(engine: AsyncEngine, limits: NodeLimits, *, label: str) -> None:
+async def save_limits(db: Database, limits: NodeLimits, *, label: str) -> None:
     """Create or replace the limits of one node (applies to new requests at the next refresh)."""
     values = {
         "level": limits.level.value,
@@ -108,7 +108,7 @@ async def save_limits(engine: AsyncEngine, limits: NodeLimits, *, label: str) ->
         "rate_fail_mode": limits.fail_policy.rpm.value,
         "updated_at": _now(),
     }
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         result = await connection.execute(
             update(quota_limits).where(quota_limits.c.node_id == limits.node_id).values(**values)
         )
@@ -116,25 +116,25 @@ async def save_limits(engine: AsyncEngine, limits: NodeLimits, *, label: str) ->
             await connection.execute(insert(quota_limits).values(node_id=limits.node_id, **values))
 
 
-async def delete_limits(engine: AsyncEngine, node_id: str) -> bool:
-    async with engine.begin() as connection:
+async def delete_limits(db: Database, node_id: str) -> bool:
+    async with writing(db) as connection:
         result = await connection.execute(
             delete(quota_limits).where(quota_limits.c.node_id == node_id)
         )
     return bool(result.rowcount)
 
 
-async def get_limits(engine: AsyncEngine, node_id: str) -> StoredLimits | None:
+async def get_limits(db: Database, node_id: str) -> StoredLimits | None:
     """The limits stored on one node, or None."""
     query = select(quota_limits).where(quota_limits.c.node_id == node_id)
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         row = (await connection.execute(query)).first()
     return None if row is None else _from_row(row)
 
 
-async def all_limits(engine: AsyncEngine) -> dict[str, StoredLimits]:
+async def all_limits(db: Database) -> dict[str, StoredLimits]:
     """Every configured node, by node id."""
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         rows = (await connection.execute(select(quota_limits))).all()
     return {row.node_id: _from_row(row) for row in rows}
 
@@ -165,7 +165,7 @@ def _alert(row: Any) -> Alert:
 
 
 async def store_alerts(
-    engine: AsyncEngine, events: Sequence[ThresholdCrossed], labels: dict[str, str]
+    db: Database, events: Sequence[ThresholdCrossed], labels: dict[str, str]
 ) -> None:
     """Record threshold crossings; a crossing already stored is ignored (exactly once)."""
     if not events:
@@ -187,39 +187,39 @@ async def store_alerts(
     ]
     from sqlalchemy.dialects import postgresql, sqlite  # only the dialect in use is loaded
 
-    module = postgresql if engine.dialect.name == "postgresql" else sqlite
+    module = postgresql if db.dialect.name == "postgresql" else sqlite
     statement = module.insert(quota_alerts).on_conflict_do_nothing(
         index_elements=["node_id", "threshold_pct", "period_key", "unit"]
     )
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         await connection.execute(statement, rows)
 
 
-async def list_alerts(engine: AsyncEngine, *, limit: int = 100) -> list[Alert]:
+async def list_alerts(db: Database, *, limit: int = 100) -> list[Alert]:
     query = select(quota_alerts).order_by(quota_alerts.c.id.desc()).limit(limit)
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         return [_alert(row) for row in (await connection.execute(query)).all()]
 
 
-async def undelivered_alerts(engine: AsyncEngine, *, max_attempts: int) -> list[Alert]:
+async def undelivered_alerts(db: Database, *, max_attempts: int) -> list[Alert]:
     query = (
         select(quota_alerts)
         .where(quota_alerts.c.delivered_at.is_(None))
         .where(quota_alerts.c.delivery_attempts < max_attempts)
         .order_by(quota_alerts.c.id)
     )
-    async with engine.connect() as connection:
+    async with reading(db) as connection:
         return [_alert(row) for row in (await connection.execute(query)).all()]
 
 
-async def mark_delivery(engine: AsyncEngine, alert_id: int, *, error: str | None) -> None:
+async def mark_delivery(db: Database, alert_id: int, *, error: str | None) -> None:
     """Note one delivery attempt: delivered when ``error`` is None."""
     values: dict[str, Any] = {"delivery_attempts": quota_alerts.c.delivery_attempts + 1}
     if error is None:
         values["delivered_at"] = _now()
     else:
         values["last_error"] = error[:300]
-    async with engine.begin() as connection:
+    async with writing(db) as connection:
         await connection.execute(
             update(quota_alerts).where(quota_alerts.c.id == alert_id).values(**values)
         )

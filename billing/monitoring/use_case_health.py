@@ -1,5 +1,6 @@
-"""A use case's behaviour week by week (volume, error and refusal rates, latency), and the
-drift rule: a rate that grows ``ratio`` times week on week raises an alert.
+"""A use case's behaviour week by week (volume, error and refusal rates, latency: mean, p50
+and p95 from the ledger's latency histogram, max), and the drift rule: a rate that grows
+``ratio`` times week on week raises an alert.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.ledger.use_case_traffic import Traffic, traffic_by_use_case
+from billing.monitoring.latency import Percentiles, latency_percentiles
 
 WEEK = timedelta(days=7)
+NO_LATENCY = Percentiles(0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,7 @@ class WeekFigures:
     week: str  # ISO week of its first day in the organisation's time zone: 2026-W49
     start: datetime
     traffic: Traffic
+    latency: Percentiles = NO_LATENCY
 
     def as_dict(self) -> dict[str, Any]:
         t = self.traffic
@@ -31,6 +35,8 @@ class WeekFigures:
             "error_rate": round(t.error_rate, 4),
             "refusal_rate": round(t.refusal_rate, 4),
             "mean_latency_ms": round(t.mean_latency_ms, 1),
+            "p50_latency_ms": round(self.latency.p50_ms, 1),
+            "p95_latency_ms": round(self.latency.p95_ms, 1),
             "max_latency_ms": round(t.latency_ms_max, 1),
         }
 
@@ -66,11 +72,14 @@ async def weekly_figures(
     current = week_start(now, tz)
     starts = [current - WEEK * back for back in range(weeks - 1, -1, -1)]
     per_week = [await traffic_by_use_case(engine, s, s + WEEK) for s in starts]
+    latencies = [await latency_percentiles(engine, s, s + WEEK) for s in starts]
     names = sorted({name for traffic in per_week for name in traffic})
     return {
         name: [
-            WeekFigures(_week_key(s), s, traffic.get(name, Traffic()))
-            for s, traffic in zip(starts, per_week, strict=True)
+            WeekFigures(
+                _week_key(s), s, traffic.get(name, Traffic()), latency.get(name, NO_LATENCY)
+            )
+            for s, traffic, latency in zip(starts, per_week, latencies, strict=True)
         ]
         for name in names
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal, overload
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from billing import directory
+from billing import audit, directory
 from billing.directory import DirectoryError, NoSuchDepartment, User
 from billing.directory.use_cases import UnknownUseCase
 from billing.ledger import repository as ledger
@@ -26,7 +27,7 @@ from gateway.api.admin_input import (
     Username,
     valid_text,
 )
-from gateway.api.audit import audited, reason_of, record_break_glass, record_change
+from gateway.api.audit import actor_of, audited, reason_of, record_break_glass
 from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.services import Services
 from gateway.steps.api_keys import generate_key
@@ -95,6 +96,26 @@ async def _user_in_scope(services: Services, principal: AdminPrincipal, username
     return user
 
 
+def change(
+    services: Services,
+    request: Request,
+    principal: AdminPrincipal,
+    action: str,
+    target: str,
+    **details: Any,
+) -> AbstractAsyncContextManager[audit.Change]:
+    """One admin change and its audit entry, in one transaction: both land or neither does
+    (``details``: ``before``, ``after``, ``department``, see :func:`audit.audited_change`)."""
+    return audit.audited_change(
+        services.engine,
+        actor_of(principal),
+        action,
+        target,
+        reason=reason_of(request),
+        **details,
+    )
+
+
 def _json(value: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(value), status, media_type="application/json")
 
@@ -127,17 +148,18 @@ async def create_department(body: NewDepartment, request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)
     try:
-        dept = await directory.create_department(
-            services.engine,
-            body.name,
-            display_name=body.display_name,
-            default_data_class=body.default_data_class,
-        )
+        async with change(
+            services, request, principal, "department.create", body.name, department=body.name
+        ) as made:
+            dept = await directory.create_department(
+                made.connection,
+                body.name,
+                display_name=body.display_name,
+                default_data_class=body.default_data_class,
+            )
+            made.after = asdict(dept)
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="name") from None
-    await record_change(
-        request, principal, "department.create", dept.name, after=asdict(dept), department=dept.name
-    )
     return _json(asdict(dept), 201)
 
 
@@ -156,21 +178,21 @@ async def create_user(body: NewUser, request: Request) -> Response:
     if body.role != PLAIN_ROLE and principal.role is not AdminRole.ADMIN:
         raise Forbidden("Only an administrator can grant administrative roles.")
     try:
-        user = await directory.create_user(
-            services.engine,
-            body.username,
-            department=body.department,
-            display_name=body.display_name,
-            role=body.role,
-        )
+        async with change(
+            services, request, principal, "user.create", body.username, department=body.department
+        ) as made:
+            user = await directory.create_user(
+                made.connection,
+                body.username,
+                department=body.department,
+                display_name=body.display_name,
+                role=body.role,
+            )
+            made.after = asdict(user) | {"department": body.department}
     except NoSuchDepartment:
         raise _no_department(body.department) from None
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="username") from None
-    after = asdict(user) | {"department": body.department}
-    await record_change(
-        request, principal, "user.create", user.username, after=after, department=body.department
-    )
     return _json(asdict(user), 201)
 
 
@@ -190,20 +212,6 @@ async def create_key(body: NewKey, request: Request) -> Response:
     user = await _user_in_scope(services, principal, body.username)
     principal.require_may_manage(user.role)
     key = generate_key()
-    try:
-        await directory.store_key(
-            services.engine,
-            key_id=key.key_id,
-            key_hash=key.key_hash,
-            display_prefix=key.display_prefix,
-            username=body.username,
-            name=body.name,
-            use_case=body.use_case,
-        )
-    except UnknownUseCase as exc:
-        raise InvalidRequest(str(exc), param="use_case") from None
-    except DirectoryError:  # deleted meanwhile
-        raise _no_user(body.username) from None
     department = await directory.department_name(services.engine, user.department_id)
     after = {
         "id": key.key_id,
@@ -212,9 +220,29 @@ async def create_key(body: NewKey, request: Request) -> Response:
         "name": body.name,
         "use_case": body.use_case,
     }
-    await record_change(
-        request, principal, "key.create", key.key_id, after=after, department=department
-    )
+    try:
+        async with change(
+            services,
+            request,
+            principal,
+            "key.create",
+            key.key_id,
+            after=after,
+            department=department,
+        ) as made:
+            await directory.store_key(
+                made.connection,
+                key_id=key.key_id,
+                key_hash=key.key_hash,
+                display_prefix=key.display_prefix,
+                username=body.username,
+                name=body.name,
+                use_case=body.use_case,
+            )
+    except UnknownUseCase as exc:
+        raise InvalidRequest(str(exc), param="use_case") from None
+    except DirectoryError:  # deleted meanwhile
+        raise _no_user(body.username) from None
     return _json({"id": key.key_id, "key": key.secret, "display_prefix": key.display_prefix}, 201)
 
 
@@ -240,12 +268,10 @@ async def revoke_key(key_id: str, request: Request) -> Response:
     principal.require_in_scope(key.department, _no_key(key_id))
     principal.require_write(key.department)
     principal.require_may_manage(key.role)
-    if not await directory.revoke_key(services.engine, key_id):
-        raise _no_key(key_id)
-    services.authenticator.forget(key_id)
     before = asdict(key)
     after = before | {"revoked_at": datetime.now(UTC)}
-    await record_change(
+    async with change(
+        services,
         request,
         principal,
         "key.revoke",
@@ -253,7 +279,10 @@ async def revoke_key(key_id: str, request: Request) -> Response:
         before=before,
         after=after,
         department=key.department,
-    )
+    ) as made:
+        if not await directory.revoke_key(made.connection, key_id):
+            raise _no_key(key_id)  # revoked meanwhile: nothing changes, nothing is recorded
+    services.authenticator.forget(key_id)
     return _json({"id": key_id, "revoked": True})
 
 

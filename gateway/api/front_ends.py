@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from billing import directory
-from gateway.api.admin import admin_context
+from gateway.api.admin import admin_context, change
 from gateway.api.admin_auth import AdminRole
 from gateway.api.admin_input import KEY_ID_MAX, valid_text
-from gateway.api.audit import audited, record_change
+from gateway.api.audit import audited
 from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.identity.assembly import secret_box
 
@@ -56,18 +56,19 @@ async def set_front_end(key_id: str, body: FrontEndSpec, request: Request) -> Re
         sealed = box.seal(body.secret)
     elif body.mode == "signed":
         raise InvalidRequest("A front-end that signs its users needs its secret.", param="secret")
-    changed = await directory.set_front_end(
-        services.engine, key_id, mode=body.mode, encrypted_secret=sealed, required=body.required
-    )
-    if not changed:
-        raise NotFound(f"No active key {key_id!r}.")
-    services.authenticator.forget(key_id)
     answer = {"id": key_id, "front_end": body.mode, "required": body.required}
-    key = await directory.find_key(services.engine, key_id)
     # The secret is never in the trail: only whether one was set.
     after = answer | {"secret_set": body.secret is not None}
-    department = key.department if key is not None else None
-    await record_change(
-        request, principal, "key.front_end", key_id, after=after, department=department
-    )
+    async with change(services, request, principal, "key.front_end", key_id, after=after) as made:
+        key = await directory.find_key(made.connection, key_id)
+        if key is None or not await directory.set_front_end(
+            made.connection,
+            key_id,
+            mode=body.mode,
+            encrypted_secret=sealed,
+            required=body.required,
+        ):
+            raise NotFound(f"No active key {key_id!r}.")  # nothing changed, nothing recorded
+        made.department = key.department
+    services.authenticator.forget(key_id)
     return Response(orjson.dumps(answer), media_type="application/json")

@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from billing.directory import DirectoryError
 from billing.directory import models as approvals
-from gateway.api.admin import admin_context
+from gateway.api.admin import admin_context, change
 from gateway.api.admin_input import printable
-from gateway.api.audit import audited, record_change
+from gateway.api.audit import audited
 from gateway.errors import InvalidRequest, NotFound
 from gateway.register import model_cards
 from policies.governance.register import ApprovalStatus
@@ -57,17 +57,18 @@ async def _step(name: str, status: ApprovalStatus, body: Step, request: Request)
     if services.catalog.model(name) is None:
         raise NotFound(f"No model {name!r} in the catalogue.")
     try:
-        step = await approvals.record_step(
-            services.engine,
-            name,
-            status,
-            actor=principal.username or "admin-token",
-            reason=body.reason,
-        )
+        async with change(services, request, principal, f"model.{status.value}", name) as made:
+            step = await approvals.record_step(
+                made.connection,
+                name,
+                status,
+                actor=principal.username or "admin-token",
+                reason=body.reason,
+            )
+            made.after = step.as_dict()
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="reason") from None
     await services.use_cases.refresh()
-    await record_change(request, principal, f"model.{status.value}", name, after=step.as_dict())
     return _json(step.as_dict(), 201)
 
 

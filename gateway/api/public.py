@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from billing.directory.public_pages import publish_page, published_page
-from gateway.api.admin import admin_context
-from gateway.api.audit import audited, record_change
+from gateway.api.admin import admin_context, change
+from gateway.api.audit import audited
 from gateway.register import draft_patient_page
 from gateway.services import Services
 
@@ -57,8 +57,9 @@ async def publish(request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)  # administrators only
     page = await draft_patient_page(services.engine, services.catalog, services.settings)
-    await publish_page(services.engine, page, by=principal.username or "admin-token")
-    await record_change(
-        request, principal, "patient_page.publish", "/public/ai-uses", after={"chars": len(page)}
-    )
+    after = {"chars": len(page)}
+    async with change(
+        services, request, principal, "patient_page.publish", "/public/ai-uses", after=after
+    ) as made:
+        await publish_page(made.connection, page, by=principal.username or "admin-token")
     return Response(b'{"published":true}', 200, media_type="application/json")

@@ -28,7 +28,7 @@ from billing.quotas import (
 )
 from billing.quotas.amounts import MAX_EUR, MAX_EUR_DECIMALS, MAX_UNITS
 from gateway.api import quota_scope
-from gateway.api.admin import admin_context
+from gateway.api.admin import admin_context, change
 from gateway.api.admin_auth import AdminPrincipal
 from gateway.api.admin_input import DepartmentName, KeyId, UseCase, Username
 from gateway.api.audit import audited, record_change
@@ -148,6 +148,7 @@ async def me(request: Request) -> Response:
             "user": owner.username,
             "department": owner.department,
             "use_case": owner.use_case,
+            "use_case_standing": services.use_cases.standing_of(owner.use_case),
             "key_id": owner.key_id,
             "role": owner.role,
             "credential": owner.credential.partition(":")[0],
@@ -217,17 +218,19 @@ async def save_quota(
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
     await quota_scope.check_setting(services.engine, principal, node, limits)
-    previous = await repo.get_limits(services.engine, node.node_id)
-    await repo.save_limits(services.engine, limits, label=node.label)
-    await record_change(
+    department = await department_of_node(services.engine, node.node_id)
+    async with change(
+        services,
         request,
         principal,
         "quota.set",
         node.node_id,
-        before=None if previous is None else _figures(previous.limits, None, None),
         after={"label": node.label, **_figures(limits, None, None)},
-        department=await department_of_node(services.engine, node.node_id),
-    )
+        department=department,
+    ) as made:
+        previous = await repo.get_limits(made.connection, node.node_id)
+        made.before = None if previous is None else _figures(previous.limits, None, None)
+        await repo.save_limits(made.connection, limits, label=node.label)
     await services.quotas.reload_limits()
     # The counters are rebuilt from the ledger: records not yet stored would be forgotten.
     await services.ledger.flush()
@@ -262,14 +265,14 @@ async def delete_quota(node_id: str, request: Request) -> Response:
     if not repo.is_node_id(node_id):
         raise InvalidRequest("not a quota node id", param="node_id")
     await quota_scope.check_removal(services.engine, principal, node_id)
-    previous = await repo.get_limits(services.engine, node_id)
     department = await department_of_node(services.engine, node_id)
-    if previous is None or not await repo.delete_limits(services.engine, node_id):
-        raise quota_scope.no_limits(node_id)
-    before = {"label": previous.label, **_figures(previous.limits, None, None)}
-    await record_change(
-        request, principal, "quota.delete", node_id, before=before, department=department
-    )
+    async with change(
+        services, request, principal, "quota.delete", node_id, department=department
+    ) as made:
+        previous = await repo.get_limits(made.connection, node_id)
+        if previous is None or not await repo.delete_limits(made.connection, node_id):
+            raise quota_scope.no_limits(node_id)
+        made.before = {"label": previous.label, **_figures(previous.limits, None, None)}
     await services.quotas.reload_limits()
     return _json({"node_id": node_id, "deleted": True})
 

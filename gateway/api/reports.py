@@ -46,8 +46,8 @@ from billing.reports.report import (
 )
 from billing.reports.statement_html import render_html
 from billing.reports.usage_csv import usage_csv
-from gateway.api.admin import admin_context, department_param
-from gateway.api.audit import audited, record_change
+from gateway.api.admin import admin_context, change, department_param
+from gateway.api.audit import audited
 from gateway.errors import InvalidRequest, NotFound
 from gateway.services import Services
 from gateway.steps.pricing import catalog_view
@@ -279,22 +279,23 @@ async def close(request: Request, month: str) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)
     costing = costing_of(services)
+    period = _month(services, month)
     try:
-        charges = await close_month(
-            services.engine,
-            costing,
-            _month(services, month),
-            now=datetime.now(UTC),
-            closed_by=principal.username or str(principal.role),
-        )
+        async with change(services, request, principal, "month.close", period.key) as made:
+            charges = await close_month(
+                services.engine,
+                costing,
+                period,
+                now=datetime.now(UTC),
+                closed_by=principal.username or str(principal.role),
+                into=made.connection,
+            )
+            summary = made.after = close_summary(charges)
+            made.anchor_month = period.key  # the trail's head goes with the month's figures
     except LedgerChargesError as exc:
         raise InvalidRequest(str(exc), param="month") from None
-    summary = close_summary(charges)
-    async with services.engine.begin() as connection:
-        await record_change(
-            request, principal, "month.close", charges.period.key, after=summary, db=connection
-        )
-        head = await audit.anchor_month(connection, charges.period.key)
+    assert made.entry is not None
+    head = audit.ChainHead(made.entry.seq, made.entry.hash)
     return _json(summary | {"audit_chain_head": str(head)})
 
 

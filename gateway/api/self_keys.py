@@ -7,6 +7,7 @@ set by the administrator (``identity.personal_key_max_days``, ``personal_keys_pe
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -65,19 +66,20 @@ async def mint(body: PersonalKeySpec, request: Request) -> Response:
         )
     key = generate_key()
     expires_at = datetime.now(UTC) + timedelta(days=days)
-    await directory.store_key(
-        services.engine,
-        key_id=key.key_id,
-        key_hash=key.key_hash,
-        display_prefix=key.display_prefix,
-        username=principal.username,
-        name=body.name or "hygie login",
-        use_case=principal.use_case,
-        expires_at=expires_at,
-        personal=True,
-    )
     after = {"id": key.key_id, "display_prefix": key.display_prefix, "personal": True}
-    await _audit(services, principal, "key.create", key.key_id, after | {"expires_at": expires_at})
+    after |= {"expires_at": expires_at}
+    async with _change(services, principal, "key.create", key.key_id, after) as made:
+        await directory.store_key(
+            made.connection,
+            key_id=key.key_id,
+            key_hash=key.key_hash,
+            display_prefix=key.display_prefix,
+            username=principal.username,
+            name=body.name or "hygie login",
+            use_case=principal.use_case,
+            expires_at=expires_at,
+            personal=True,
+        )
     answer = {"id": key.key_id, "key": key.secret, "expires_at": expires_at.isoformat()}
     return _json(answer, 201)
 
@@ -96,18 +98,20 @@ async def revoke_own(key_id: str, request: Request) -> Response:
     services, principal = await _caller(request)
     if not valid_text(key_id, KEY_ID_MAX):
         raise InvalidRequest("not a key id", param="key_id")
-    if not await directory.revoke_user_key(services.engine, key_id, principal.user_id):
-        raise NotFound(f"No active key {key_id!r} of yours.")
+    after = {"revoked": True, "personal": True}
+    async with _change(services, principal, "key.revoke", key_id, after) as made:
+        if not await directory.revoke_user_key(made.connection, key_id, principal.user_id):
+            raise NotFound(f"No active key {key_id!r} of yours.")  # nothing recorded
     services.authenticator.forget(key_id)
-    await _audit(services, principal, "key.revoke", key_id, {"revoked": True, "personal": True})
     return _json({"id": key_id, "revoked": True})
 
 
-async def _audit(
+def _change(
     services: Services, principal: Principal, action: str, key_id: str, after: object
-) -> None:
-    """A person's own key changes go to the audit trail like an administrator's."""
-    await audit.append(
+) -> AbstractAsyncContextManager[audit.Change]:
+    """A person's own key change and its audit entry, in one transaction, like an
+    administrator's."""
+    return audit.audited_change(
         services.engine,
         Actor(principal.username, principal.role),
         action,

@@ -26,9 +26,9 @@ from billing.directory.use_cases import (
 from billing.monitoring.use_case_health import weekly_figures
 from billing.reports.date_range import DateRange, ReportError
 from billing.reports.inventory import build_inventory, inventory_csv, inventory_html
-from gateway.api.admin import admin_context
+from gateway.api.admin import admin_context, change
 from gateway.api.admin_input import USE_CASE_MAX, printable, valid_text
-from gateway.api.audit import audited, record_change
+from gateway.api.audit import audited
 from gateway.errors import InvalidRequest, NotFound
 from gateway.register import hosting_classes
 from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
@@ -125,21 +125,18 @@ async def list_register(request: Request) -> Response:
 async def register(body: NewUseCase, request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)
+    record = body.record(body.name)
     try:
-        stored = await register_use_case(services.engine, body.record(body.name))
+        async with change(
+            services, request, principal, "use_case.create", body.name, department=record.department
+        ) as made:
+            stored = await register_use_case(made.connection, record)
+            made.after = stored.as_dict()
     except NoSuchDepartment as exc:
         raise InvalidRequest(str(exc), param="department") from None
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="name") from None
     await services.use_cases.refresh()
-    await record_change(
-        request,
-        principal,
-        "use_case.create",
-        stored.name,
-        after=stored.as_dict(),
-        department=stored.department,
-    )
     return _json(stored.as_dict(), 201)
 
 
@@ -161,19 +158,14 @@ async def replace_record(name: str, body: UseCaseBody, request: Request) -> Resp
     if previous is None:
         raise _no_use_case(name)
     try:
-        stored = await update_use_case(services.engine, body.record(name))
+        async with change(
+            services, request, principal, "use_case.update", name, before=previous.as_dict()
+        ) as made:
+            stored = await update_use_case(made.connection, body.record(name))
+            made.after, made.department = stored.as_dict(), stored.department
     except NoSuchDepartment as exc:
         raise InvalidRequest(str(exc), param="department") from None
     await services.use_cases.refresh()
-    await record_change(
-        request,
-        principal,
-        "use_case.update",
-        name,
-        before=previous.as_dict(),
-        after=stored.as_dict(),
-        department=stored.department,
-    )
     return _json(stored.as_dict())
 
 
@@ -184,17 +176,18 @@ async def change_status(name: str, body: StatusChange, request: Request) -> Resp
     current = await find_use_case(services.engine, _name(name))
     if current is None:
         raise _no_use_case(name)
-    stored = await update_use_case(services.engine, replace(current, status=body.status))
-    await services.use_cases.refresh()
-    await record_change(
+    async with change(
+        services,
         request,
         principal,
         "use_case.status",
         name,
         before={"status": str(current.status)},
-        after={"status": str(stored.status)},
-        department=stored.department,
-    )
+        after={"status": str(body.status)},
+        department=current.department,
+    ) as made:
+        stored = await update_use_case(made.connection, replace(current, status=body.status))
+    await services.use_cases.refresh()
     return _json(stored.as_dict())
 
 

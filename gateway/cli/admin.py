@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit, directory
-from billing.db.database import make_engine
-from billing.directory import DirectoryError
-from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
+from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.cli.common import migrate_database
 from gateway.settings import settings_with
 from gateway.steps.api_keys import NewKey
-from gateway.steps.key_issuing import issue_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing import directory
+
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
 users_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -29,7 +30,14 @@ DatabaseOpt = Annotated[
 ]
 
 
+class _Unchanged(Exception):
+    """Nothing to change: the transaction (and its audit entry) is rolled back."""
+
+
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from billing.db.database import make_engine
+    from billing.directory import DirectoryError
+
     settings = settings_with(database_url=database_url)
     if settings.auto_migrate:
         migrate_database(settings.database_url)
@@ -59,21 +67,19 @@ def department_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a department."""
+    from billing import directory
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> directory.Department:
-        dept = await directory.create_department(
-            engine, name, display_name=display_name, default_data_class=default_data_class
-        )
-        await audit.append(
-            engine,
-            cli_actor(),
-            "department.create",
-            dept.name,
-            after=asdict(dept),
-            department=dept.name,
-            reason=why,
-        )
+        async with cli_change(engine, "department.create", name, why, department=name) as made:
+            dept = await directory.create_department(
+                made.connection,
+                name,
+                display_name=display_name,
+                default_data_class=default_data_class,
+            )
+            made.after = asdict(dept)
         return dept
 
     dept = _with_engine(database_url, create)
@@ -83,6 +89,8 @@ def department_create(
 @departments_app.command("list")
 def department_list(database_url: DatabaseOpt = None) -> None:
     """List departments."""
+    from billing import directory
+
     for dept in _with_engine(database_url, directory.list_departments):
         typer.echo(f"{dept.id}\t{dept.name}\t{dept.display_name}\t{dept.default_data_class or '-'}")
 
@@ -98,20 +106,16 @@ def user_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a user in a department."""
+    from billing import directory
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> directory.User:
-        user = await directory.create_user(engine, username, department=department, role=role)
-        after = asdict(user) | {"department": department}
-        await audit.append(
-            engine,
-            cli_actor(),
-            "user.create",
-            username,
-            after=after,
-            department=department,
-            reason=why,
-        )
+        async with cli_change(engine, "user.create", username, why, department=department) as made:
+            user = await directory.create_user(
+                made.connection, username, department=department, role=role
+            )
+            made.after = asdict(user) | {"department": department}
         return user
 
     user = _with_engine(database_url, create)
@@ -121,6 +125,8 @@ def user_create(
 @users_app.command("list")
 def user_list(database_url: DatabaseOpt = None) -> None:
     """List users."""
+    from billing import directory
+
     for user in _with_engine(database_url, directory.list_users):
         typer.echo(f"{user.id}\t{user.username}\t{user.role}\tdepartment {user.department_id}")
 
@@ -140,29 +146,28 @@ def key_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it once."""
+    from billing import directory
+    from gateway.steps.key_issuing import issue_key
+
     why = cli_reason(reason)
 
     async def create(engine: AsyncEngine) -> NewKey:
-        new_user = await directory.find_user(engine, user) is None
-        key = await issue_key(engine, user, department=department, use_case=use_case, name=name)
-        owner = await directory.find_key(engine, key.key_id)
-        after = {
-            "id": key.key_id,
-            "display_prefix": key.display_prefix,
-            "username": user,
-            "name": name,
-            "use_case": use_case,
-            "created_user": new_user,  # issue_key creates a missing user (and department)
-        }
-        await audit.append(
-            engine,
-            cli_actor(),
-            "key.create",
-            key.key_id,
-            after=after,
-            department=owner.department if owner else department,
-            reason=why,
-        )
+        # The key's id is known once it is made: the entry's target is filled in then.
+        async with cli_change(engine, "key.create", "", why) as made:
+            db = made.connection
+            new_user = await directory.find_user(db, user) is None
+            key = await issue_key(db, user, department=department, use_case=use_case, name=name)
+            owner = await directory.find_key(db, key.key_id)
+            made.target = key.key_id
+            made.department = owner.department if owner else department
+            made.after = {
+                "id": key.key_id,
+                "display_prefix": key.display_prefix,
+                "username": user,
+                "name": name,
+                "use_case": use_case,
+                "created_user": new_user,  # issue_key creates a missing user (and department)
+            }
         return key
 
     key = _with_engine(database_url, create)
@@ -176,6 +181,8 @@ def key_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """List keys (prefixes only, never secrets)."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     for key in keys:
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
@@ -188,28 +195,24 @@ def key_list(
 @keys_app.command("revoke")
 def key_revoke(key_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Revoke a key (other gateway replicas stop accepting it within the key cache TTL)."""
+    from billing import directory
+
     why = cli_reason(reason)
 
-    async def revoke(engine: AsyncEngine) -> bool:
-        key = await directory.find_key(engine, key_id)
-        if key is None or not await directory.revoke_key(engine, key_id):
-            return False
-        revoked = await directory.find_key(engine, key_id)
-        await audit.append(
-            engine,
-            cli_actor(),
-            "key.revoke",
-            key_id,
-            before=asdict(key),
-            after=None if revoked is None else asdict(revoked),
-            department=key.department,
-            reason=why,
-        )
-        return True
+    async def revoke(engine: AsyncEngine) -> None:
+        async with cli_change(engine, "key.revoke", key_id, why) as made:
+            key = await directory.find_key(made.connection, key_id)
+            if key is None or not await directory.revoke_key(made.connection, key_id):
+                raise _Unchanged
+            revoked = await directory.find_key(made.connection, key_id)
+            made.before, made.department = asdict(key), key.department
+            made.after = None if revoked is None else asdict(revoked)
 
-    if not _with_engine(database_url, revoke):
+    try:
+        _with_engine(database_url, revoke)
+    except _Unchanged:
         typer.echo(f"error: no active key {key_id}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(f"key {key_id} revoked")
 
 
@@ -225,6 +228,8 @@ def team_list(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Each department's teams / use cases (from its keys' tags) and their active keys."""
+    from billing import directory
+
     keys = _with_engine(database_url, lambda e: directory.list_keys(e, department=department))
     counts: dict[tuple[str, str], int] = {}
     for key in keys:

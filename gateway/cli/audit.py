@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from billing import audit
-from billing.audit import Actor, AuditEntry, ChainHead, InvalidReason, Verification
-from billing.db.database import make_engine
 from gateway.settings import settings_with
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.audit import Actor, AuditEntry, ChainHead, Change, Verification
 
 audit_app = typer.Typer(
     help="The tamper-evident audit trail of admin changes.", no_args_is_help=True
@@ -33,6 +36,8 @@ ReasonOpt = Annotated[
 
 def cli_actor() -> Actor:
     """The operating-system account that runs the command."""
+    from billing.audit import Actor
+
     try:
         name = getpass.getuser()
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)
@@ -40,8 +45,21 @@ def cli_actor() -> Actor:
     return Actor(f"cli:{name}", "operator")
 
 
+def cli_change(
+    engine: AsyncEngine, action: str, target: str, reason: str | None, **details: Any
+) -> AbstractAsyncContextManager[Change]:
+    """A change made from the CLI and its audit entry, in one transaction (``details``:
+    ``before``, ``after``, ``department``; see :func:`billing.audit.audited_change`)."""
+    from billing.audit import audited_change
+
+    return audited_change(engine, cli_actor(), action, target, reason=reason, **details)
+
+
 def cli_reason(reason: str | None) -> str | None:
     """The ``--reason`` as stored; a usage error (before any change) when it cannot be."""
+    from billing import audit
+    from billing.audit import InvalidReason
+
     try:
         return audit.clean_reason(reason)
     except InvalidReason as exc:
@@ -49,6 +67,9 @@ def cli_reason(reason: str | None) -> str | None:
 
 
 async def _verify(database_url: str, copy: ChainHead | None) -> Verification:
+    from billing import audit
+    from billing.db.database import make_engine
+
     engine = make_engine(database_url)
     try:
         return await audit.verify_chain(engine, copy=copy)
@@ -65,6 +86,8 @@ def verify(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Check every entry of the trail; exit 1 and name the first broken link if one is."""
+    from billing import audit
+
     try:
         copy = None if head is None else audit.parse_head(head)
     except ValueError as exc:
@@ -81,6 +104,9 @@ def verify(
 async def _list(
     database_url: str, since: datetime | None, actor: str | None, action: str | None, limit: int
 ) -> list[AuditEntry]:
+    from billing import audit
+    from billing.db.database import make_engine
+
     engine = make_engine(database_url)
     try:
         return await audit.list_entries(

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from billing import directory
-from billing.db.database import make_engine
 from gateway.console.links import link_key, make_token
 from gateway.settings import Settings, settings_with
 
@@ -35,6 +33,9 @@ def sign_in_link(settings: Settings, username: str, ttl_s: int | None = None) ->
 
 
 async def _user_exists(database_url: str, username: str) -> bool:
+    from billing import directory
+    from billing.db.database import make_engine
+
     engine = make_engine(database_url)
     try:
         return await directory.find_user(engine, username) is not None

@@ -13,16 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from billing import directory
-from billing.db.database import make_engine
-from billing.db.migrate import upgrade_to_head
-from billing.directory.use_cases import UseCase, register_use_case
-from gateway.catalog import Catalog, parse_catalog
-from gateway.cli.console import sign_in_link
-from gateway.http.local_server import BackgroundServer
 from gateway.settings import Settings
-from gateway.steps.key_issuing import issue_key
 from policies.governance.register import AiActCategory, DpiaStatus, Lifecycle
+
+if TYPE_CHECKING:
+    from billing.directory.use_cases import UseCase
+    from gateway.catalog import Catalog
+    from gateway.http.local_server import BackgroundServer
 
 if TYPE_CHECKING:
     from hygie_simulator import SimulatorConfig
@@ -36,6 +33,8 @@ DEMO_ADMIN = "admin.dsn"
 
 def demo_catalog(simulator_url: str) -> Catalog:
     """Two on-premise models served by the simulated vLLM."""
+    from gateway.catalog import parse_catalog
+
     hosting = {
         "class": "on_premise",
         "cleared_for": ["public", "internal", "personal", "health"],
@@ -98,22 +97,28 @@ def _card(provenance: str, licence: str) -> dict[str, str]:
     }
 
 
-DEMO_USE_CASE = UseCase(
-    "demo",
-    purpose="Aide à la rédaction des courriers de sortie en cardiologie",
-    department=DEMO_DEPARTMENT,
-    responsible="Dr Martin, chef de service",
-    population="Patients hospitalisés en cardiologie",
-    legal_basis="Mission d'intérêt public (RGPD art. 6.1.e, 9.2.h)",
-    data_classes=("health",),
-    dpia_status=DpiaStatus.DONE,
-    dpia_date=date(2026, 1, 10),
-    ai_act_category=AiActCategory.LIMITED,
-    ai_act_reason="Assistance à la rédaction, relue par un médecin ; pas de décision automatisée",
-    status=Lifecycle.PRODUCTION,
-    allowed_models=(DEMO_CHAT_MODEL, DEMO_EMBEDDING_MODEL),
-    documentation_url="https://intranet.example/ia/courriers",
-)
+def demo_use_case() -> UseCase:
+    """The demo's one registered use, in production."""
+    from billing.directory.use_cases import UseCase
+
+    return UseCase(
+        "demo",
+        purpose="Aide à la rédaction des courriers de sortie en cardiologie",
+        department=DEMO_DEPARTMENT,
+        responsible="Dr Martin, chef de service",
+        population="Patients hospitalisés en cardiologie",
+        legal_basis="Mission d'intérêt public (RGPD art. 6.1.e, 9.2.h)",
+        data_classes=("health",),
+        dpia_status=DpiaStatus.DONE,
+        dpia_date=date(2026, 1, 10),
+        ai_act_category=AiActCategory.LIMITED,
+        ai_act_reason=(
+            "Assistance à la rédaction, relue par un médecin ; pas de décision automatisée"
+        ),
+        status=Lifecycle.PRODUCTION,
+        allowed_models=(DEMO_CHAT_MODEL, DEMO_EMBEDDING_MODEL),
+        documentation_url="https://intranet.example/ia/courriers",
+    )
 
 
 class SimulatorMissing(RuntimeError):
@@ -138,6 +143,7 @@ def _simulator_config(patch: dict[str, Any]) -> SimulatorConfig:
 
 def start_simulator(config: SimulatorConfig) -> BackgroundServer:
     """Serve the simulated vLLM on a free local port, in a background thread."""
+    from gateway.http.local_server import BackgroundServer
     from hygie_simulator import create_simulator_app
 
     return BackgroundServer(create_simulator_app(config)).start()
@@ -165,12 +171,17 @@ def simulator_config() -> SimulatorConfig:
 
 async def seed_demo_key(database_url: str) -> str:
     """Create the sample department, user and key; return the key's secret."""
+    from billing import directory
+    from billing.db.database import make_engine
+    from billing.directory.use_cases import register_use_case
+    from gateway.steps.key_issuing import issue_key
+
     engine = make_engine(database_url)
     try:
         await directory.create_department(
             engine, DEMO_DEPARTMENT, display_name="Cardiologie", default_data_class="health"
         )
-        await register_use_case(engine, DEMO_USE_CASE)
+        await register_use_case(engine, demo_use_case())
         key = await issue_key(
             engine, DEMO_USER, department=DEMO_DEPARTMENT, use_case="demo", name="demo"
         )
@@ -186,6 +197,8 @@ def prepare_demo(
     port: int, workdir: Path | None = None
 ) -> tuple[Settings, Catalog, BackgroundServer, str]:
     """Start the simulated vLLM and prepare a fresh database; return what ``serve`` needs."""
+    from billing.db.migrate import upgrade_to_head
+
     config = simulator_config()  # before anything is created: fails fast when not installed
     base = workdir or Path(tempfile.mkdtemp(prefix="hygie-demo-"))
     simulator = start_simulator(config)
@@ -204,6 +217,8 @@ def prepare_demo(
 
 def banner(settings: Settings, key: str, simulator_url: str) -> str:
     """What the demo prints: shell-ready variables and a curl line."""
+    from gateway.cli.console import sign_in_link
+
     base = f"http://{settings.host}:{settings.port}/v1"
     admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
     body = (

@@ -8,15 +8,13 @@ from typing import Annotated
 
 import typer
 
-from billing.directory.principal import FRONT_END_MODES
+from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.settings import settings_with
 
 
 def front_end(
     key_id: str,
-    mode: Annotated[
-        str, typer.Option(help=f"{' | '.join(FRONT_END_MODES)} | none (a plain key again).")
-    ],
+    mode: Annotated[str, typer.Option(help="token | signed | headers | none (a plain key again).")],
     secret_file: Annotated[
         Path | None,
         typer.Option(help="File holding the signing secret (never on the command line)."),
@@ -24,6 +22,7 @@ def front_end(
     required: Annotated[
         bool, typer.Option("--required", help="Refuse requests that name no valid user.")
     ] = False,
+    reason: ReasonOpt = None,
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
 ) -> None:
     """Mark an API key as a trusted chat front-end (see README, Single sign-on)."""
@@ -33,6 +32,7 @@ def front_end(
     from billing.directory import DirectoryError
     from gateway.identity.assembly import secret_box
 
+    why = cli_reason(reason)
     settings = settings_with(database_url=database_url)
     chosen = None if mode == "none" else mode
     sealed = None
@@ -48,12 +48,22 @@ def front_end(
             raise typer.Exit(2)
         sealed = box.seal(secret)
 
+    # The secret is never in the trail: only whether one was set.
+    after = {"front_end": chosen, "required": required, "secret_set": sealed is not None}
+
     async def run() -> bool:
         engine = make_engine(settings.database_url)
         try:
-            return await directory.set_front_end(
-                engine, key_id, mode=chosen, encrypted_secret=sealed, required=required
-            )
+            async with cli_change(engine, "key.front_end", key_id, why, after=after) as made:
+                key = await directory.find_key(made.connection, key_id)
+                if key is None or not await directory.set_front_end(
+                    made.connection, key_id, mode=chosen, encrypted_secret=sealed, required=required
+                ):
+                    raise LookupError(key_id)  # nothing changed: no entry either
+                made.department = key.department
+            return True
+        except LookupError:
+            return False
         finally:
             await engine.dispose()
 

@@ -9,11 +9,7 @@ from typing import Annotated
 
 import typer
 
-from billing.directory import Principal
-from gateway.catalog import ConfigError, load_catalog
-from gateway.errors import GatewayError
 from gateway.settings import Settings, settings_with
-from gateway.steps.sovereignty import SovereigntyGate
 from policies.phi import PhiDetector, scan_jsonl
 from policies.policy_file import DEFAULT_POLICY_PATH, PolicyError, load_policy
 from policies.reload import PolicyHolder
@@ -30,6 +26,8 @@ def scan(
 
     Needs no server, database or network. Offsets are characters, end exclusive.
     """
+    from gateway.catalog import load_catalog
+
     settings = Settings()
     config = load_catalog(settings.config).detector if settings.config else None
     detector = PhiDetector(config)
@@ -61,6 +59,11 @@ def policy_explain(
     policy: Annotated[Path | None, typer.Option(help="Policy YAML. Env: HYGIE_POLICY.")] = None,
 ) -> None:
     """Dry run: how the policy in force would treat this request, and why."""
+    from billing.directory import Principal
+    from gateway.catalog import ConfigError, load_catalog
+    from gateway.errors import GatewayError
+    from gateway.steps.sovereignty import SovereigntyGate
+
     settings = settings_with(config=config, policy=policy)
     if settings.config is None:
         raise typer.BadParameter("no configuration: pass --config or set HYGIE_CONFIG")

@@ -6,25 +6,21 @@ import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit
-from billing.db.database import make_engine
-from billing.ledger.reconcile import reconcile
-from billing.limits import repo
-from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
 from billing.money import InvalidAmount, from_micros, to_micros
 from billing.periods import PeriodKind
 from billing.quotas import FailMode, FailPolicy, Level, NodeLimits, QuotaStoreUnavailable
 from billing.quotas.amounts import parse_budget_eur
-from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
+from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.cli.common import migrate_database
-from gateway.services import quota_store
 from gateway.settings import Settings, settings_with
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 quotas_app = typer.Typer(
     help="Budgets and rate limits per node of the hierarchy.", no_args_is_help=True
@@ -53,6 +49,8 @@ def _settings(database_url: str | None) -> Settings:
 
 
 async def _on_engine(settings: Settings, action):  # type: ignore[no-untyped-def]
+    from billing.db.database import make_engine
+
     engine = make_engine(settings.database_url)
     try:
         return await action(engine)
@@ -80,6 +78,9 @@ def quotas_set(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create or replace the limits of one node (running gateways pick them up within seconds)."""
+    from billing.limits import repo
+    from billing.limits.nodes import UnknownNode, department_of_node, resolve_node
+
     why = cli_reason(reason)
     settings = _settings(database_url)
     if settings.auto_migrate:
@@ -107,18 +108,15 @@ def quotas_set(
                 concurrency=rate_fail_mode,
             ),
         )
-        previous = await repo.get_limits(engine, node.node_id)
-        await repo.save_limits(engine, limits, label=node.label)
-        await audit.append(
-            engine,
-            cli_actor(),
-            "quota.set",
-            node.node_id,
-            before=None if previous is None else _limits_dict(previous.limits, previous.label),
-            after=_limits_dict(limits, node.label),
-            department=await department_of_node(engine, node.node_id),
-            reason=why,
-        )
+        owner = await department_of_node(engine, node.node_id)
+        after = _limits_dict(limits, node.label)
+        async with cli_change(
+            engine, "quota.set", node.node_id, why, after=after, department=owner
+        ) as made:
+            previous = await repo.get_limits(made.connection, node.node_id)
+            if previous is not None:
+                made.before = _limits_dict(previous.limits, previous.label)
+            await repo.save_limits(made.connection, limits, label=node.label)
         return node.label
 
     try:
@@ -132,6 +130,8 @@ def quotas_set(
 @quotas_app.command("list")
 def quotas_list(database_url: DatabaseOpt = None) -> None:
     """Every node with limits."""
+    from billing.limits import repo
+
     stored = asyncio.run(_on_engine(_settings(database_url), repo.all_limits))
     for node_id, entry in sorted(stored.items()):
         limits = entry.limits
@@ -146,23 +146,23 @@ def quotas_list(database_url: DatabaseOpt = None) -> None:
 @quotas_app.command("delete")
 def quotas_delete(node_id: str, reason: ReasonOpt = None, database_url: DatabaseOpt = None) -> None:
     """Remove the limits of a node (by node id, as `hygie quotas list` shows it)."""
+    from billing.limits import repo
+    from billing.limits.nodes import department_of_node
+
     why = cli_reason(reason)
 
     async def remove(engine: AsyncEngine) -> bool:
-        previous = await repo.get_limits(engine, node_id)
         department = await department_of_node(engine, node_id)
-        if previous is None or not await repo.delete_limits(engine, node_id):
+        try:
+            async with cli_change(
+                engine, "quota.delete", node_id, why, department=department
+            ) as made:
+                previous = await repo.get_limits(made.connection, node_id)
+                if previous is None or not await repo.delete_limits(made.connection, node_id):
+                    raise LookupError(node_id)  # nothing deleted: no entry either
+                made.before = _limits_dict(previous.limits, previous.label)
+        except LookupError:
             return False
-        before = _limits_dict(previous.limits, previous.label)
-        await audit.append(
-            engine,
-            cli_actor(),
-            "quota.delete",
-            node_id,
-            before=before,
-            department=department,
-            reason=why,
-        )
         return True
 
     if not asyncio.run(_on_engine(_settings(database_url), remove)):
@@ -177,6 +177,10 @@ def quotas_reconcile(database_url: DatabaseOpt = None) -> None:
 
     In-process counters live inside the gateway: ask it with GET /admin/quotas/reconcile.
     """
+    from billing.ledger.reconcile import reconcile
+    from billing.limits import repo
+    from gateway.services import quota_store
+
     settings = _settings(database_url)
     if settings.redis_url is None:
         typer.echo("counters are in-process (no HYGIE_REDIS_URL): use GET /admin/quotas/reconcile")

@@ -14,30 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit
-from billing.db.database import make_engine
-from billing.directory import DirectoryError
-from billing.directory import models as approvals
-from billing.directory.public_pages import publish_page
-from billing.directory.use_cases import (
-    UseCase,
-    find_use_case,
-    list_use_cases,
-    register_use_case,
-    update_use_case,
-)
 from billing.reports.date_range import DateRange, ReportError
-from billing.reports.inventory import build_inventory, inventory_csv, inventory_html
-from gateway.catalog import Catalog, ConfigError, load_catalog
-from gateway.cli.audit import cli_actor
+from gateway.cli.audit import cli_change
 from gateway.cli.common import migrate_database
-from gateway.register import draft_patient_page, hosting_classes, model_cards
 from gateway.settings import Settings, settings_with
 from policies.governance.register import (
     DATA_CLASSES,
@@ -46,6 +30,12 @@ from policies.governance.register import (
     DpiaStatus,
     Lifecycle,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.directory.use_cases import UseCase
+    from gateway.catalog import Catalog
 
 register_app = typer.Typer(
     help="The register of AI uses, model cards and approvals, the patient page.",
@@ -73,6 +63,9 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from billing.db.database import make_engine
+    from billing.directory import DirectoryError
+
     if settings.auto_migrate:
         migrate_database(settings.database_url)
 
@@ -90,19 +83,14 @@ def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T
 
 
 def _catalog(settings: Settings) -> Catalog:
+    from gateway.catalog import ConfigError, load_catalog
+
     if settings.config is None:
         _fail("this command needs the configuration: pass --config or set HYGIE_CONFIG", 2)
     try:
         return load_catalog(settings.config)
     except ConfigError as exc:
         _fail(str(exc), 2)
-
-
-async def _audit(
-    engine: AsyncEngine, action: str, target: str, *, before: Any = None, after: Any = None
-) -> None:
-    """Register changes made from the command line are in the audit trail, as the API's."""
-    await audit.append(engine, cli_actor(), action, target, before=before, after=after)
 
 
 def _print(value: Any) -> None:
@@ -112,6 +100,8 @@ def _print(value: Any) -> None:
 @register_app.command("list")
 def list_register(database_url: DatabaseOpt = None) -> None:
     """The whole register, as JSON."""
+    from billing.directory.use_cases import list_use_cases
+
     found = _run(_settings(database_url=database_url), list_use_cases)
     _print([u.as_dict() for u in found])
 
@@ -139,6 +129,8 @@ def add(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Register a use of AI."""
+    from billing.directory.use_cases import UseCase, register_use_case
+
     classes = tuple(dict.fromkeys(data_class or ()))
     unknown = [c for c in classes if c not in DATA_CLASSES]
     if unknown:
@@ -165,8 +157,9 @@ def add(
     )
 
     async def create(engine: AsyncEngine) -> UseCase:
-        stored = await register_use_case(engine, record)
-        await _audit(engine, "use_case.create", name, after=stored.as_dict())
+        async with cli_change(engine, "use_case.create", name, None) as made:
+            stored = await register_use_case(made.connection, record)
+            made.after, made.department = stored.as_dict(), stored.department
         return stored
 
     stored = _run(_settings(database_url=database_url), create)
@@ -176,14 +169,18 @@ def add(
 @register_app.command("status")
 def status(name: str, new_status: Lifecycle, database_url: DatabaseOpt = None) -> None:
     """Move a use case along its lifecycle (dated today)."""
+    from billing.directory import DirectoryError
+    from billing.directory.use_cases import find_use_case, update_use_case
 
     async def move(engine: AsyncEngine) -> UseCase:
         current = await find_use_case(engine, name)
         if current is None:
             raise DirectoryError(f"use case {name!r} is not registered")
-        stored = await update_use_case(engine, replace(current, status=new_status))
-        before, after = {"status": str(current.status)}, {"status": str(stored.status)}
-        await _audit(engine, "use_case.status", name, before=before, after=after)
+        before, after = {"status": str(current.status)}, {"status": str(new_status)}
+        async with cli_change(
+            engine, "use_case.status", name, None, before=before, after=after
+        ) as made:
+            stored = await update_use_case(made.connection, replace(current, status=new_status))
         return stored
 
     stored = _run(_settings(database_url=database_url), move)
@@ -193,6 +190,8 @@ def status(name: str, new_status: Lifecycle, database_url: DatabaseOpt = None) -
 @register_app.command("models")
 def models(config: ConfigOpt = None, database_url: DatabaseOpt = None) -> None:
     """Model cards with their effective approval, as JSON."""
+    from gateway.register import model_cards
+
     settings = _settings(config, database_url)
     catalog = _catalog(settings)
     _print(_run(settings, lambda e: model_cards(e, catalog)))
@@ -206,14 +205,19 @@ def _decide(
     config: Path | None,
     url: str | None,
 ) -> None:
+    from billing.directory import models as approvals
+
     settings = _settings(config, url)
     if _catalog(settings).model(model) is None:
         _fail(f"no model {model!r} in the catalogue")
     actor = by or getpass.getuser()
 
     async def decide(engine: AsyncEngine) -> None:
-        done = await approvals.record_step(engine, model, step, actor=actor, reason=reason)
-        await _audit(engine, f"model.{step.value}", model, after=done.as_dict())
+        async with cli_change(engine, f"model.{step.value}", model, None) as made:
+            done = await approvals.record_step(
+                made.connection, model, step, actor=actor, reason=reason
+            )
+            made.after = done.as_dict()
 
     _run(settings, decide)
     typer.echo(f"model {model}: {step.value} by {actor}")
@@ -261,16 +265,21 @@ def page(
     database_url: DatabaseOpt = None,
 ) -> None:
     """The patient page: print the draft, or publish it (served at /public/ai-uses)."""
+    from billing.directory.public_pages import publish_page
+    from gateway.register import draft_patient_page
+
     settings = _settings(config, database_url)
     catalog = _catalog(settings)
 
     async def draft(engine: AsyncEngine) -> str:
         html = await draft_patient_page(engine, catalog, settings)
         if publish:
-            await publish_page(engine, html, by=by or getpass.getuser())
-            await _audit(
-                engine, "patient_page.publish", "/public/ai-uses", after={"chars": len(html)}
-            )
+            after = {"chars": len(html)}
+            target = "/public/ai-uses"
+            async with cli_change(
+                engine, "patient_page.publish", target, None, after=after
+            ) as made:
+                await publish_page(made.connection, html, by=by or getpass.getuser())
         return html
 
     html = _run(settings, draft)
@@ -291,6 +300,9 @@ def inventory(
     database_url: DatabaseOpt = None,
 ) -> None:
     """The live inventory of AI uses over a period (default: this month)."""
+    from billing.reports.inventory import build_inventory, inventory_csv, inventory_html
+    from gateway.register import hosting_classes
+
     settings = _settings(config, database_url)
     hosting = hosting_classes(_catalog(settings)) if settings.config else {}
     try:

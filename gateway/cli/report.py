@@ -17,46 +17,31 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import audit
-from billing.closing.closed_months import close_month, month_report
-from billing.closing.corrections import Correction, book_correction
-from billing.db.database import make_engine
-from billing.ledger.rollups import rebuild_rollups
 from billing.money import InvalidAmount, from_micros, parse_amount
 from billing.periods import Period, PeriodKind, period_containing
 from billing.pricing.costing import Costing
 from billing.reports.chargeback import render_csv
 from billing.reports.date_range import DateRange, ReportError
 from billing.reports.focus import FocusAccount, focus_csv
-from billing.reports.ledger_charges import (
-    LedgerChargesError,
-    MonthCharges,
-    MonthStatus,
-    parse_month,
-)
-from billing.reports.report import (
-    Dimension,
-    UnknownDepartment,
-    parse_group_by,
-    top_consumers,
-    usage_report,
-)
 from billing.reports.statement_html import render_html
 from billing.reports.statement_locale import LANGS
 from billing.reports.statement_pdf import PdfUnavailable, html_to_pdf
-from billing.reports.usage_csv import usage_csv
-from gateway.api.reports import close_summary, statement_as_dict
-from gateway.catalog import Catalog, ConfigError, load_catalog
-from gateway.cli.audit import ReasonOpt, cli_actor, cli_reason
+from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
 from gateway.cli.register import inventory as register_inventory
 from gateway.settings import Settings, settings_with
-from gateway.steps.pricing import build_request_costing
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from billing.closing.corrections import Correction
+    from billing.reports.ledger_charges import MonthCharges
+    from gateway.catalog import Catalog
+
 
 # billing.reports.report.Dimension's values, spelled here so that `hygie --help` need not import
 # the report queries (a test keeps the two equal).
@@ -88,11 +73,18 @@ def _settings(config: Path | None, database_url: str | None) -> Settings:
 
 def load_costing(path: Path, tz: ZoneInfo) -> tuple[Catalog, Costing]:
     """The catalog of ``path`` and its cost model, built exactly as the gateway builds it."""
+    from gateway.catalog import load_catalog
+    from gateway.steps.pricing import build_request_costing
+
     catalog = load_catalog(path)
     return catalog, build_request_costing(catalog, tz)
 
 
 def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from billing.db.database import make_engine
+    from billing.reports.ledger_charges import LedgerChargesError
+    from billing.reports.report import UnknownDepartment
+
     async def run() -> T:
         engine = make_engine(settings.database_url)
         try:
@@ -112,6 +104,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _costing(settings: Settings, *, required: bool) -> Costing | None:
+    from gateway.catalog import ConfigError
+
     if settings.config is None:
         if required:
             _fail("this report needs the configuration: pass --config or set HYGIE_CONFIG", 2)
@@ -145,6 +139,8 @@ def _budget(value: str | None) -> Decimal | None:
 
 
 def _month(text: str | None, tz: ZoneInfo) -> Period:
+    from billing.reports.ledger_charges import LedgerChargesError, parse_month
+
     if text is None:
         return period_containing(PeriodKind.MONTH, datetime.now(UTC), tz)
     try:
@@ -169,6 +165,9 @@ def usage(
     output: OutputOpt = None,
 ) -> None:
     """Requests, tokens, cost and active users per bucket, with totals and a forecast."""
+    from billing.reports.report import parse_group_by, usage_report
+    from billing.reports.usage_csv import usage_csv
+
     if lang is not None and lang not in LANGS:
         _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     settings = _settings(config, database_url)
@@ -204,6 +203,8 @@ def top(
     output: OutputOpt = None,
 ) -> None:
     """The users (or use cases...) that cost most in the period."""
+    from billing.reports.report import Dimension, top_consumers
+
     settings = _settings(None, database_url)
     tz = ZoneInfo(settings.org_timezone)
     try:
@@ -235,6 +236,9 @@ def _month_charges(
 ) -> tuple[FocusAccount, MonthCharges]:
     """The charges of ``month`` (default: the current one): stored when closed, else
     provisional, which is said on stderr."""
+    from billing.closing.closed_months import month_report
+    from billing.reports.ledger_charges import MonthStatus
+
     settings, costing, period = _costed_month(month, config, database_url)
     charges, account = _run(
         settings, lambda engine: month_report(engine, costing, period, now=datetime.now(UTC))
@@ -282,6 +286,9 @@ def chargeback(
     output: OutputOpt = None,
 ) -> None:
     """One department's chargeback statement for a month."""
+    from billing import audit
+    from gateway.api.reports import statement_as_dict
+
     if lang not in LANGS:
         _fail(f"--lang is one of {', '.join(LANGS)}", 2)
     _, charges = _month_charges(month, config, database_url)
@@ -318,24 +325,23 @@ def close(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Close a month: freeze its true-up, statements and FOCUS rows as they are now."""
+    from billing.closing.closed_months import close_month
+    from gateway.api.reports import close_summary
+
     why = cli_reason(reason)
     settings, costing, period = _costed_month(month, config, database_url)
 
     async def close_and_anchor(engine: AsyncEngine) -> dict[str, Any]:
-        charges = await close_month(engine, costing, period, now=datetime.now(UTC), closed_by=by)
-        summary = close_summary(charges)
-        # The trail's head at closing goes with the month's figures (see `hygie audit verify`).
-        async with engine.begin() as connection:
-            await audit.append(
-                connection,
-                cli_actor(),
-                "month.close",
-                period.key,
-                after=summary | {"closed_by": by},
-                reason=why,
+        async with cli_change(engine, "month.close", period.key, why) as made:
+            charges = await close_month(
+                engine, costing, period, now=datetime.now(UTC), closed_by=by, into=made.connection
             )
-            head = await audit.anchor_month(connection, period.key)
-        return summary | {"audit_chain_head": str(head)}
+            summary = close_summary(charges)
+            made.after = summary | {"closed_by": by}
+            # The trail's head goes with the month's figures (see `hygie audit verify`).
+            made.anchor_month = period.key
+        assert made.entry is not None
+        return summary | {"audit_chain_head": f"{made.entry.seq}:{made.entry.hash}"}
 
     _emit(_json(_run(settings, close_and_anchor)), None)
 
@@ -351,31 +357,28 @@ def correct(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Book a correction of a closed month, as a dated line of the month open now."""
+    from billing.closing.corrections import book_correction
+
     settings, costing, period = _costed_month(month, config, database_url)
     value = _budget(amount)
     assert value is not None
     why = reason if len(reason) <= 500 and reason.isprintable() else None  # also in `after`
 
     async def book(engine: AsyncEngine) -> Correction:
-        booked = await book_correction(
-            engine,
-            corrects=period,
-            department=department,
-            amount=value,
-            reason=reason,
-            now=datetime.now(UTC),
-            tz=costing.tz,
-            created_by=by,
-        )
-        await audit.append(
-            engine,
-            cli_actor(),
-            "month.correct",
-            booked.corrects_month,
-            after=asdict(booked),
-            department=department,
-            reason=why,
-        )
+        async with cli_change(
+            engine, "month.correct", period.key, why, department=department
+        ) as made:
+            booked = await book_correction(
+                made.connection,
+                corrects=period,
+                department=department,
+                amount=value,
+                reason=reason,
+                now=datetime.now(UTC),
+                tz=costing.tz,
+                created_by=by,
+            )
+            made.after = asdict(booked)
         return booked
 
     booked = _run(settings, book)
@@ -390,6 +393,8 @@ def rebuild_rollups_command(database_url: DatabaseOpt = None) -> None:
     """Recompute the daily rollups the reports read from the ledger, in the organisation's
     time zone (idempotent; ledger writes wait meanwhile). The gateway does it by itself at
     start when needed; run it after changing HYGIE_ORG_TIMEZONE without a restart."""
+    from billing.ledger.rollups import rebuild_rollups
+
     settings = _settings(None, database_url)
     tz = ZoneInfo(settings.org_timezone)
     rebuilt = _run(settings, lambda engine: rebuild_rollups(engine, tz))

@@ -59,9 +59,14 @@ def identity_of(claims: dict[str, Any], issuer: IssuerConfig) -> Identity:
 
 
 def _use_case(claims: dict[str, Any], mapping: ClaimMapping) -> str | None:
-    """The use case the token names, else the issuer's default one."""
+    """The use-case claim's value, else the first mapped group's use case, else the default."""
     named = clean_text(_text(claims.get(mapping.use_case)), 128) if mapping.use_case else None
-    return named or mapping.default_use_case
+    if named:
+        return named
+    for group in _strings(claims.get(mapping.groups)):
+        if group in mapping.group_use_cases:
+            return mapping.group_use_cases[group]
+    return mapping.default_use_case
 
 
 def _granted_roles(claims: dict[str, Any], issuer: IssuerConfig) -> set[str]:

@@ -29,11 +29,6 @@ class ClaimMapping(BaseModel):
     groups: str = Field(default="groups", description="Claim listing groups (or roles).")
     roles: str = Field(default="roles", description="Claim listing application roles.")
     use_case: str | None = Field(default=None, description="Claim naming the use case.")
-    default_use_case: str | None = Field(
-        default=None,
-        description="Registered use case of a user whose token names none (None: such a user "
-        "reaches the admin API and /v1/me, but no model).",
-    )
     group_departments: dict[str, str] = Field(
         default_factory=dict, description="Group → department, for providers with no claim."
     )
@@ -45,6 +40,21 @@ class ClaimMapping(BaseModel):
     default_department: str | None = Field(
         default=None, description="Department of a user whose token names none (None: refused)."
     )
+    group_use_cases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Group → registered use case, for tokens whose use-case claim names none.",
+    )
+    default_use_case: str | None = Field(
+        default=None,
+        description="Registered use case of a token that names none and has no mapped group.",
+    )
+
+    def use_case_targets(self) -> set[str]:
+        """The use cases this mapping names: each must be in the register."""
+        targets = set(self.group_use_cases.values())
+        if self.default_use_case:
+            targets.add(self.default_use_case)
+        return targets
 
     @field_validator("role_values")
     @classmethod
@@ -135,3 +145,7 @@ class IdentityConfig(BaseModel):
         default=90, ge=1, description="Longest lifetime of a key minted by `hygie login`."
     )
     personal_keys_per_user: int = Field(default=5, ge=0)
+
+    def use_case_targets(self) -> frozenset[str]:
+        """Every use case the issuers' claim mappings name (checked against the register)."""
+        return frozenset(name for i in self.issuers for name in i.claims.use_case_targets())

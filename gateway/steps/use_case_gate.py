@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,9 +60,18 @@ class UseCaseGate:
     """Admits or refuses each request by its key's use case and the model asked for."""
 
     def __init__(
-        self, engine: AsyncEngine, catalog: Catalog, rules: AdmissionRules, *, refresh_s: float
+        self,
+        engine: AsyncEngine,
+        catalog: Catalog,
+        rules: AdmissionRules,
+        *,
+        refresh_s: float,
+        mapped: frozenset[str] = frozenset(),
     ) -> None:
+        """``mapped``: the use cases the identity provider's claim mapping names."""
         self._engine = engine
+        self._mapped = mapped
+        self._unregistered: list[str] = []
         self._rules = rules
         self._refresh_s = refresh_s
         self._register: dict[str, UseCaseRule] = {}
@@ -86,8 +96,24 @@ class UseCaseGate:
         register = {u.name: u.rule for u in await list_use_cases(self._engine)}
         steps = await approvals.latest_steps(self._engine)
         self._register = register
+        self._check_mapping()
         self._decided = {name: _STEP_STANDING[step.status] for name, step in steps.items()}
         self._steps = {name: step.status.value for name, step in steps.items()}
+
+    def _check_mapping(self) -> None:
+        """Say loudly, once per change, which mapped use cases the register lacks: the tokens
+        they would be given are refused (``use_case_not_registered``) until they are added."""
+        missing = sorted(self._mapped - self._register.keys())
+        if missing and missing != self._unregistered:
+            log.error(
+                "the identity provider's claim mapping names use cases that are not in the "
+                "register: %s; tokens mapped to them are refused (use_case_not_registered) "
+                "until they are registered",
+                ", ".join(missing),
+            )
+        elif not missing and self._unregistered:
+            log.warning("every use case named by the identity provider's mapping is registered")
+        self._unregistered = missing
 
     def approval(self, model: str) -> str:
         """A model's approval as staff see it: its latest workflow step, else its card's."""
@@ -108,6 +134,37 @@ class UseCaseGate:
         if admission.refusal is not None:
             raise UseCaseRefused(admission.refusal.message, code=admission.refusal.code)
         return admission.flag
+
+    def allows_fallback(self, use_case: str | None, model: str) -> bool:
+        """May a request of ``use_case`` fall back to ``model``? Not when the use case lists its
+        models and ``model`` is not among them, nor when it could not be admitted for it; the
+        reason goes to the governance log (no request content)."""
+        rule = self._register.get(use_case) if use_case else None
+        admission = admit(use_case, rule, model, self.standing(model), self._rules)
+        if admission.refusal is None:
+            return True
+        log.info(
+            "fallback to %r skipped for use case %r: %s",
+            model,
+            use_case,
+            admission.refusal.code,
+        )
+        return False
+
+    def standing_of(self, use_case: str | None) -> dict[str, Any]:
+        """What ``/v1/me`` says of a caller's use case: whether it is registered, its lifecycle
+        status, whether its requests are admitted now and whether they are flagged (pilot)."""
+        rule = self._register.get(use_case) if use_case else None
+        if rule is None:
+            return {"registered": False, "status": None, "admitted": False, "flagged": None}
+        mode = self._rules.mode_of(rule.status)
+        return {
+            "registered": True,
+            "status": rule.status.value,
+            "admitted": mode is not StatusMode.REFUSE,
+            "flagged": rule.status.value if mode is StatusMode.ALLOW_AND_FLAG else None,
+            "models": None if rule.allowed_models is None else list(rule.allowed_models),
+        }
 
     async def _refresh_forever(self) -> None:
         while True:

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -19,6 +20,7 @@ from billing.reports.inventory import (
 )
 from tests.conftest import CHAT_MODEL, RunningGateway
 from tests.governance.factories import make_record, make_use_case, store
+from tests.polling import wait_until
 
 NOW = datetime.now(UTC)
 
@@ -74,9 +76,15 @@ def test_inventory_route_counts_real_requests(gateway: RunningGateway) -> None:
     )
     admin = {"Authorization": "Bearer admin-test-token"}
     url = f"{gateway.url}/admin/reports/inventory"
-    report = httpx.get(url, headers=admin).json()
-    line = {u["use_case"]: u for u in report["use_cases"]}["tests"]
-    assert line["requests"] == 1 and line["models_used"] == [CHAT_MODEL]
+
+    def tests_line() -> dict[str, Any] | None:
+        # The request's record is queued as its answer ends: read until it is counted.
+        report = httpx.get(url, headers=admin).json()
+        line = {u["use_case"]: u for u in report["use_cases"]}.get("tests")
+        return line if line is not None and line["requests"] else None
+
+    line = wait_until(tests_line, message="the request in the inventory")
+    assert line is not None and line["requests"] == 1 and line["models_used"] == [CHAT_MODEL]
     assert line["hosting_classes"] == ["on_premise"]
     assert httpx.get(url, headers=admin, params={"format": "csv"}).text.startswith("use_case,")
     page = httpx.get(url, headers=admin, params={"format": "html"})

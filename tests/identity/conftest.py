@@ -68,7 +68,7 @@ def identity_settings(issuer: str, **issuer_overrides: Any) -> dict[str, Any]:
                 "audience": AUDIENCE,
                 "client_ids": ["hygie-cli", "open-webui", "batch-coding"],
                 "claims": {
-                    "default_use_case": "tests",  # registered by seed_key
+                    "default_use_case": "tests",  # registered by every test gateway's seed
                     "role_values": {
                         "department_admin": "department_admin",
                         "finance": "finance",

@@ -12,6 +12,7 @@ from billing.db.database import make_engine
 from billing.directory import Principal
 from gateway.identity.front_end_secrets import SecretBox
 from gateway.steps.api_keys import hash_key
+from tests.audit.trail import entries
 from tests.conftest import seed_key
 from tests.gateway.cli.test_cli import hygie
 
@@ -49,3 +50,13 @@ def test_marking_a_front_end_stores_its_secret_encrypted(sqlite_url: str, tmp_pa
     hygie(*args, "--mode", "none")
     plain = _owner(sqlite_url, key)
     assert plain is not None and plain.front_end is None
+    # Each change is in the audit trail, the secret never; an unknown key changes nothing.
+    hygie(
+        "keys", "front-end", "no-such-key", "--mode", "none", "--database-url", sqlite_url, code=1
+    )
+    trail = entries(sqlite_url, action="key.front_end")
+    assert [(e.target, e.after["front_end"], e.after["secret_set"]) for e in trail] == [
+        (key_id, "signed", True),
+        (key_id, None, False),
+    ]
+    assert all("s" * 40 not in str(e.after) for e in trail) and trail[0].department == "dsn"
