@@ -1,4 +1,9 @@
-"""Every change made in the console goes to the audit trail, as the admin API's changes do.
+"""Every change made in the console goes to the audit trail, as the admin API's changes do, in
+the same transaction as the change: both land or neither does.
+
+    async with console_change(current, "department.create", name) as made:
+        dept = await directory.create_department(made.connection, name)
+        made.after = asdict(dept)
 
 The actor is the signed-in person (a member revoking their own key included); the console's
 forms carry no reason, so entries made here have none.
@@ -6,6 +11,7 @@ forms carry no reason, so entries made here have none.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from billing import audit
@@ -13,22 +19,11 @@ from billing.audit import Actor
 from gateway.console.context import Visit
 
 
-async def record_console_change(
-    current: Visit,
-    action: str,
-    target: str,
-    *,
-    before: Any = None,
-    after: Any = None,
-    department: str | None = None,
-) -> None:
+def console_change(
+    current: Visit, action: str, target: str, **details: Any
+) -> AbstractAsyncContextManager[audit.Change]:
+    """One change and its audit entry (``details``: ``before``, ``after``, ``department``)."""
     identity = current.session.identity
-    await audit.append(
-        current.services.engine,
-        Actor(identity.username, identity.role),
-        action,
-        target,
-        before=before,
-        after=after,
-        department=department,
+    return audit.audited_change(
+        current.services.engine, Actor(identity.username, identity.role), action, target, **details
     )

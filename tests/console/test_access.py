@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from billing import audit, directory
+from billing.audit import changes as audit_changes
 from billing.db.database import make_engine
 from gateway.console.access import PAGES
 from tests.conftest import make_catalog
@@ -213,3 +214,28 @@ def test_console_changes_are_in_the_audit_trail_under_the_signed_in_person(
     entries = asyncio.run(scenario())
     assert ("ada", "department.create", "pediatrie") in entries
     assert any(actor == "max" and action == "key.revoke" for actor, action, _ in entries)
+
+
+def test_a_console_change_whose_audit_entry_fails_does_not_land(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def trail_down(*_: object, **__: object) -> None:
+        raise RuntimeError("the audit trail is unavailable")
+
+    async def scenario() -> int:
+        async with open_console(sqlite_url, CATALOG, tmp_path / "spool") as console:
+            ada = await console.sign_in("ada")
+            csrf = _csrf((await ada.get("/console/organisation")).text)
+            monkeypatch.setattr(audit_changes, "write_entry", trail_down)
+            answer = await ada.post(
+                "/console/organisation/departments", data={"csrf": csrf, "name": "pediatrie"}
+            )
+            monkeypatch.undo()
+        engine = make_engine(sqlite_url)
+        try:
+            assert await directory.find_department(engine, "pediatrie") is None
+        finally:
+            await engine.dispose()
+        return answer.status_code
+
+    assert asyncio.run(scenario()) == 500

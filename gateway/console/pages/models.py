@@ -17,7 +17,7 @@ from billing.directory import DirectoryError
 from billing.directory import models as approvals
 from gateway.api.admin_auth import AdminRole
 from gateway.catalog import Catalog, ModelSpec
-from gateway.console.changes import record_console_change
+from gateway.console.changes import console_change
 from gateway.console.context import change, visit
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import console_base, render, with_security_headers
@@ -102,12 +102,13 @@ async def approval_step(request: Request) -> Response:
     if not reason.isprintable():
         raise ConsoleProblem(400, "error.invalid_input")
     try:
-        recorded = await approvals.record_step(
-            services.engine, name, step, actor=current.session.identity.username, reason=reason
-        )
+        async with console_change(current, f"model.{step.value}", name) as made:
+            recorded = await approvals.record_step(
+                made.connection, name, step, actor=current.session.identity.username, reason=reason
+            )
+            made.after = recorded.as_dict()
     except DirectoryError:
         raise ConsoleProblem(400, "error.reason_needed") from None
     await services.use_cases.refresh()
-    await record_console_change(current, f"model.{step.value}", name, after=recorded.as_dict())
     done = f"{console_base(request)}/models?done={form.text('step', 16)}"
     return with_security_headers(RedirectResponse(done, 303))

@@ -19,7 +19,7 @@ from billing import directory
 from billing.directory import Department, DirectoryError, KeyInfo, User
 from gateway.api.admin import NewDepartment, NewKey, NewUser
 from gateway.api.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole
-from gateway.console.changes import record_console_change
+from gateway.console.changes import console_change
 from gateway.console.context import Visit, change, visit
 from gateway.console.forms import Form
 from gateway.console.problems import ConsoleProblem
@@ -118,21 +118,18 @@ async def create_department(request: Request) -> Response:
         },
     )
     try:
-        department = await directory.create_department(
-            current.services.engine,
-            body.name,
-            display_name=body.display_name,
-            default_data_class=body.default_data_class,
-        )
+        async with console_change(
+            current, "department.create", body.name, department=body.name
+        ) as made:
+            department = await directory.create_department(
+                made.connection,
+                body.name,
+                display_name=body.display_name,
+                default_data_class=body.default_data_class,
+            )
+            made.after = asdict(department)
     except DirectoryError:
         raise ConsoleProblem(409, "error.exists") from None
-    await record_console_change(
-        current,
-        "department.create",
-        department.name,
-        after=asdict(department),
-        department=department.name,
-    )
     return _done(request, "department")
 
 
@@ -156,24 +153,21 @@ async def create_user(request: Request) -> Response:
     if body.role != PLAIN_ROLE and principal.role is not AdminRole.ADMIN:
         raise ConsoleProblem(403, "error.roles_admin_only")
     try:
-        user = await directory.create_user(
-            current.services.engine,
-            body.username,
-            department=body.department,
-            display_name=body.display_name,
-            role=body.role,
-        )
+        async with console_change(
+            current, "user.create", body.username, department=body.department
+        ) as made:
+            user = await directory.create_user(
+                made.connection,
+                body.username,
+                department=body.department,
+                display_name=body.display_name,
+                role=body.role,
+            )
+            made.after = asdict(user) | {"department": body.department}
     except directory.NoSuchDepartment:
         raise ConsoleProblem(404, "error.not_found") from None
     except DirectoryError:
         raise ConsoleProblem(409, "error.exists") from None
-    await record_console_change(
-        current,
-        "user.create",
-        user.username,
-        after=asdict(user) | {"department": body.department},
-        department=body.department,
-    )
     return _done(request, "user")
 
 
@@ -203,18 +197,6 @@ async def mint_key(current: Visit, form: Form, user: User) -> str:
         },
     )
     key = generate_key()
-    try:
-        await directory.store_key(
-            current.services.engine,
-            key_id=key.key_id,
-            key_hash=key.key_hash,
-            display_prefix=key.display_prefix,
-            username=body.username,
-            name=body.name,
-            use_case=body.use_case,
-        )
-    except DirectoryError:
-        raise ConsoleProblem(404, "error.not_found") from None
     after = {
         "id": key.key_id,
         "display_prefix": key.display_prefix,
@@ -223,9 +205,21 @@ async def mint_key(current: Visit, form: Form, user: User) -> str:
         "use_case": body.use_case,
     }
     department = await directory.department_name(current.services.engine, user.department_id)
-    await record_console_change(
-        current, "key.create", key.key_id, after=after, department=department
-    )
+    try:
+        async with console_change(
+            current, "key.create", key.key_id, after=after, department=department
+        ) as made:
+            await directory.store_key(
+                made.connection,
+                key_id=key.key_id,
+                key_hash=key.key_hash,
+                display_prefix=key.display_prefix,
+                username=body.username,
+                name=body.name,
+                use_case=body.use_case,
+            )
+    except DirectoryError:
+        raise ConsoleProblem(404, "error.not_found") from None
     return key.secret
 
 
@@ -239,14 +233,14 @@ async def create_key(request: Request) -> Response:
 
 async def revoke(current: Visit, key: KeyInfo) -> None:
     """Revoke ``key`` (already checked to be the visitor's to revoke) and audit it."""
-    if not await directory.revoke_key(current.services.engine, key.id):
-        raise ConsoleProblem(404, "error.not_found")
-    current.services.authenticator.forget(key.id)
     before = asdict(key)
     after = before | {"revoked_at": datetime.now(UTC)}
-    await record_console_change(
+    async with console_change(
         current, "key.revoke", key.id, before=before, after=after, department=key.department
-    )
+    ) as made:
+        if not await directory.revoke_key(made.connection, key.id):
+            raise ConsoleProblem(404, "error.not_found")  # rolls the entry back too
+    current.services.authenticator.forget(key.id)
 
 
 @router.post("/organisation/keys/revoke")

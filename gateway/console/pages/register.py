@@ -28,7 +28,7 @@ from billing.directory.use_cases import (
 )
 from gateway.api.admin_auth import AdminRole
 from gateway.api.use_cases import NewUseCase, UseCaseBody
-from gateway.console.changes import record_console_change
+from gateway.console.changes import console_change
 from gateway.console.context import Visit, change, visit
 from gateway.console.forms import Form
 from gateway.console.problems import ConsoleProblem
@@ -125,19 +125,14 @@ async def create(request: Request) -> Response:
     _admin(current)
     body = _parse(NewUseCase, {"name": form.text("name", 128), **_body_values(form)})
     try:
-        stored = await register_use_case(current.services.engine, body.record(body.name))
+        async with console_change(current, "use_case.create", body.name) as made:
+            stored = await register_use_case(made.connection, body.record(body.name))
+            made.after, made.department = stored.as_dict(), stored.department
     except NoSuchDepartment:
         raise ConsoleProblem(404, "error.not_found") from None
     except DirectoryError:
         raise ConsoleProblem(409, "error.exists") from None
     await current.services.use_cases.refresh()
-    await record_console_change(
-        current,
-        "use_case.create",
-        stored.name,
-        after=stored.as_dict(),
-        department=stored.department,
-    )
     return _done(request, "created")
 
 
@@ -148,18 +143,14 @@ async def edit(name: str, request: Request) -> Response:
     previous = await _existing(current, name)
     body = _parse(UseCaseBody, _body_values(form))
     try:
-        stored = await update_use_case(current.services.engine, body.record(name))
+        async with console_change(
+            current, "use_case.update", name, before=previous.as_dict()
+        ) as made:
+            stored = await update_use_case(made.connection, body.record(name))
+            made.after, made.department = stored.as_dict(), stored.department
     except NoSuchDepartment:
         raise ConsoleProblem(404, "error.not_found") from None
     await current.services.use_cases.refresh()
-    await record_console_change(
-        current,
-        "use_case.update",
-        name,
-        before=previous.as_dict(),
-        after=stored.as_dict(),
-        department=stored.department,
-    )
     return _done(request, "saved")
 
 
@@ -172,16 +163,12 @@ async def change_status(name: str, request: Request) -> Response:
         status = Lifecycle(form.text("status", 32))
     except ValueError:
         raise ConsoleProblem(400, "error.invalid_input") from None
-    stored = await update_use_case(current.services.engine, replace(previous, status=status))
+    async with console_change(
+        current, "use_case.status", name, before={"status": str(previous.status)}
+    ) as made:
+        stored = await update_use_case(made.connection, replace(previous, status=status))
+        made.after, made.department = {"status": str(stored.status)}, stored.department
     await current.services.use_cases.refresh()
-    await record_console_change(
-        current,
-        "use_case.status",
-        name,
-        before={"status": str(previous.status)},
-        after={"status": str(stored.status)},
-        department=stored.department,
-    )
     return _done(request, "status")
 
 
@@ -202,8 +189,9 @@ async def publish(request: Request) -> Response:
     _admin(current)
     services = current.services
     page = await draft_patient_page(services.engine, services.catalog, services.settings)
-    await publish_page(services.engine, page, by=current.session.identity.username)
-    await record_console_change(
-        current, "patient_page.publish", "/public/ai-uses", after={"chars": len(page)}
-    )
+    after = {"chars": len(page)}
+    async with console_change(
+        current, "patient_page.publish", "/public/ai-uses", after=after
+    ) as made:
+        await publish_page(made.connection, page, by=current.session.identity.username)
     return _done(request, "published")
