@@ -16,7 +16,7 @@ from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
 from .scanned_text import ScannedText
-from .word_hints import Occurrences, WordHints
+from .word_hints import WordHints
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -490,7 +490,6 @@ class _Hints:
         self._hits = hits
         self._present: dict[WordHints, bool] = {}
         self._organisation_words: bool | None = None
-        self._occurrences: dict[WordHints, Occurrences] = {}
 
     def organisation_words(self) -> bool:
         """False when the text holds none of what an organisation's postal address needs."""
@@ -513,12 +512,7 @@ class _Hints:
     def found(self, hints: WordHints, lo: int, hi: int) -> bool:
         if self._hits is None:
             return hints.found_in(self._scanned.text[lo:hi].lower())
-        occurrences = self._occurrences.get(hints)
-        if occurrences is None:
-            occurrences = self._occurrences[hints] = hints.occurrences(
-                self._hits, self._scanned.lowered
-            )
-        return hints.found_among(self._scanned.lowered, occurrences, lo, hi)
+        return hints.found_between(self._scanned.lowered, self._hits, lo, hi)
 
 
 def _opens_letterhead(line: str) -> bool:

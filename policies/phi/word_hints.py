@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick
 
@@ -91,50 +90,43 @@ class WordHints:
         self, lowered: str, hits: Mapping[str, list[tuple[int, int]]], lo: int, hi: int
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
-        in the whole lower-cased text."""
-        return self.found_among(lowered, self.occurrences(hits, lowered), lo, hi)
+        in the whole lower-cased text.
 
-    def occurrences(self, hits: Mapping[str, list[tuple[int, int]]], lowered: str) -> Occurrences:
-        """This object's hits among the keyword index's ``hits`` in ``lowered``, both groups
-        merged, each starting at its lead, for :meth:`found_among`: built once per text, then
-        each window costs one binary search over plain integers."""
-        merged = sorted(
-            [(lead, end, True) for start, end in hits[self._word_group]
-             if (lead := _lead_of(lowered, start)) >= 0]
-            + [(lead, end, False) for start, end in hits[self._prefix_group]
-               if (lead := _lead_of(lowered, start)) >= 0]
-        )  # fmt: skip
-        return Occurrences(
-            [start for start, _, _ in merged],
-            [end for _, end, _ in merged],
-            [whole for _, _, whole in merged],
-        )
-
-    def found_among(self, lowered: str, occurrences: Occurrences, lo: int, hi: int) -> bool:
-        """:meth:`found_between`, from :meth:`occurrences` of the index's hits."""
+        Each window reads only the few hits inside it (one binary search per group): a long
+        record holds thousands of hits, most of them far from any span's window, so none is
+        converted ahead of time.
+        """
         # A word opening the text has no character before it, so no indexed keyword: one
         # C-level startswith for all of them, a loop only when one matches.
         if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
             return True
-        starts, ends, wholes = occurrences
-        # A hit starts at the character before its word, which may lie just before lo.
-        at = bisect_left(starts, lo - 1)
-        count = len(starts)
-        while at < count and starts[at] < hi:
-            end = ends[at]
-            if end <= hi and (not wholes[at] or _bounded(lowered, end, True, hi)):
-                return True
-            at += 1
+        return _found_within(lowered, hits[self._word_group], lo, hi, True) or _found_within(
+            lowered, hits[self._prefix_group], lo, hi, False
+        )
+
+
+def _found_within(
+    lowered: str, occurrences: list[tuple[int, int]], lo: int, hi: int, whole: bool
+) -> bool:
+    """True when one of the sorted ``occurrences`` of a group, led as a word must be, has
+    its lead in ``[lo - 1, hi)`` and ends by ``hi`` (a word of ``whole`` ending a word)."""
+    if not occurrences:
         return False
-
-
-class Occurrences(NamedTuple):
-    """The hits of one :class:`WordHints` in a text, sorted: where each starts and ends, and
-    whether it must end a word."""
-
-    starts: list[int]
-    ends: list[int]
-    wholes: list[bool]
+    # A hit starts at its lead or just after it; a lead at lo - 1 or later starts at lo - 1
+    # or later, and one before hi ends at most at hi only if it starts before hi.
+    at = bisect_left(occurrences, (lo - 1,))
+    count = len(occurrences)
+    while at < count:
+        start, end = occurrences[at]
+        if start >= hi:
+            return False
+        at += 1
+        if end > hi:
+            continue
+        lead = _lead_of(lowered, start)
+        if lead >= max(lo - 1, 0) and (not whole or _bounded(lowered, end, True, hi)):
+            return True
+    return False
 
 
 def _led(text: str, start: int) -> bool:
