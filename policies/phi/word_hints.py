@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick
 
@@ -90,36 +91,64 @@ class WordHints:
         self, lowered: str, hits: Mapping[str, list[tuple[int, int]]], lo: int, hi: int
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
-        in the whole lower-cased text.
+        in the whole lower-cased text."""
+        return self.found_indexed(lowered, self.indexed(hits), lo, hi)
+
+    def indexed(self, hits: Mapping[str, list[tuple[int, int]]]) -> HintIndex:
+        """This object's groups among the keyword index's ``hits``, for
+        :meth:`found_indexed`: built once per text, with only the start offsets copied."""
+        words, prefixes = hits[self._word_group], hits[self._prefix_group]
+        return HintIndex(
+            [start for start, _ in words], words, [start for start, _ in prefixes], prefixes
+        )
+
+    def found_indexed(self, lowered: str, index: HintIndex, lo: int, hi: int) -> bool:
+        """:meth:`found_between`, from :meth:`indexed` hits.
 
         Each window reads only the few hits inside it (one binary search per group): a long
         record holds thousands of hits, most of them far from any span's window, so none is
-        converted ahead of time.
+        checked ahead of time.
         """
         # A word opening the text has no character before it, so no indexed keyword: one
         # C-level startswith for all of them, a loop only when one matches.
         if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
             return True
-        return _found_within(lowered, hits[self._word_group], lo, hi, True) or _found_within(
-            lowered, hits[self._prefix_group], lo, hi, False
-        )
+        word_starts, words, prefix_starts, prefixes = index
+        return bool(
+            word_starts and _found_within(lowered, word_starts, words, lo, hi, True)
+        ) or bool(prefix_starts and _found_within(lowered, prefix_starts, prefixes, lo, hi, False))
+
+
+class HintIndex(NamedTuple):
+    """The hits of one :class:`WordHints` in a text: each group's start offsets (sorted, for
+    a binary search over plain integers) beside its ``(start, end)`` hits."""
+
+    word_starts: list[int]
+    words: list[tuple[int, int]]
+    prefix_starts: list[int]
+    prefixes: list[tuple[int, int]]
 
 
 def _found_within(
-    lowered: str, occurrences: list[tuple[int, int]], lo: int, hi: int, whole: bool
+    lowered: str,
+    starts: list[int],
+    occurrences: list[tuple[int, int]],
+    lo: int,
+    hi: int,
+    whole: bool,
 ) -> bool:
-    """True when one of the sorted ``occurrences`` of a group, led as a word must be, has
-    its lead in ``[lo - 1, hi)`` and ends by ``hi`` (a word of ``whole`` ending a word)."""
-    if not occurrences:
-        return False
+    """True when one of the sorted ``occurrences`` of a group (``starts``: their starts), led
+    as a word must be, has its lead in ``[lo - 1, hi)`` and ends by ``hi`` (a word of
+    ``whole`` ending a word)."""
     # A hit starts at its lead or just after it; a lead at lo - 1 or later starts at lo - 1
     # or later, and one before hi ends at most at hi only if it starts before hi.
-    at = bisect_left(occurrences, (lo - 1,))
-    count = len(occurrences)
+    at = bisect_left(starts, lo - 1)
+    count = len(starts)
     while at < count:
-        start, end = occurrences[at]
+        start = starts[at]
         if start >= hi:
             return False
+        end = occurrences[at][1]
         at += 1
         if end > hi:
             continue
