@@ -46,6 +46,8 @@ _PRIORITY: dict[str, int] = {
 }
 # Priorities as non-negative distances from the highest (unknown types rank 0).
 _TOP = max(0, *_PRIORITY.values())
+# From this many candidates on, overlaps are settled with a byte per character (see _resolve).
+_MANY_CANDIDATES = 64
 _K = PhiKind
 _HOSPITAL, _CITY_CONTEXT, _REGISTRY, _BIRTH, _MONTH, _SIGN_OFF = (
     "hospital", "city", "registry", "birth", "month", "sign-off"
@@ -179,8 +181,10 @@ class PhiDetector:
 
 def _resolve(candidates: list[Span]) -> list[Span]:
     """Keeps, among overlapping candidates, the highest-priority then longest ones."""
-    if not candidates:
-        return []
+    # A short text's few candidates are settled as cheaply by keeping the chosen ones sorted,
+    # without the passes that set up the integer ranks below.
+    if len(candidates) < _MANY_CANDIDATES:
+        return _resolve_sorted(sorted(candidates, key=_rank))
     width = max(span.end for span in candidates) + 1
     if min(span.start for span in candidates) < 0 or min(span.end for span in candidates) < 0:
         return _resolve_sorted(sorted(candidates, key=_rank))
