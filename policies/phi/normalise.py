@@ -221,17 +221,28 @@ class NormalisedText(NamedTuple):
         """
         if not self.changes:
             return spans
-        # Built once for all spans: a long record holds thousands of them.
+        # Built once for all spans, and the two offsets mapped inline (as _original_start and
+        # _original_end do): a long record holds thousands of spans.
         changes, norm_starts = self.changes, self._norm_starts()
-        return [
-            Span(
-                _original_start(changes, norm_starts, s.start),
-                _original_end(changes, norm_starts, s.end),
-                s.type,
-            )
-            for s in spans
-            if s.end > s.start
-        ]
+        bisect_right = bisect.bisect_right
+        mapped: list[Span] = []
+        for start, end, kind in spans:
+            if end <= start:
+                continue
+            at = bisect_right(norm_starts, start)
+            if at:
+                change = changes[at - 1]
+                start = (
+                    change.start
+                    if start < change.norm_end
+                    else change.end + start - change.norm_end
+                )
+            at = bisect_right(norm_starts, end - 1)
+            if at:
+                change = changes[at - 1]
+                end = change.end + max(0, end - change.norm_end)
+            mapped.append(Span(start, end, kind))
+        return mapped
 
     def _norm_starts(self) -> list[int]:
         return [change.norm_start for change in self.changes]
