@@ -374,9 +374,13 @@ class InstitutionalFilter:
         letterheads = _Letterheads(text)
         hints = _Hints(scanned, hint_hits if scanned.aligned else None)
         kept: list[Span] = []
+        # Masks.overlaps inline: a long record holds thousands of spans.
+        mask_starts, mask_ends = masks.starts, masks.ends
         for span in spans:
-            if masks and masks.overlaps(span.start, span.end):
-                continue
+            if mask_starts:
+                at = bisect.bisect_left(mask_starts, span.end) - 1
+                if at >= 0 and mask_ends[at] > span.start:
+                    continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
             if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads, hints):
@@ -391,23 +395,23 @@ class _Masks:
     record holds thousands of spans and hundreds of registry numbers)."""
 
     def __init__(self, masks: list[tuple[int, int]]) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
         for start, end in sorted(masks):
-            if self._ends and start <= self._ends[-1]:
-                self._ends[-1] = max(self._ends[-1], end)
+            if self.ends and start <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], end)
             else:
-                self._starts.append(start)
-                self._ends.append(end)
+                self.starts.append(start)
+                self.ends.append(end)
 
     def __bool__(self) -> bool:
-        return bool(self._starts)
+        return bool(self.starts)
 
     def overlaps(self, start: int, end: int) -> bool:
         """True when ``[start, end)`` shares a character with a mask."""
         # The last interval starting before ``end`` has the greatest end of those that do.
-        at = bisect.bisect_left(self._starts, end) - 1
-        return at >= 0 and self._ends[at] > start
+        at = bisect.bisect_left(self.starts, end) - 1
+        return at >= 0 and self.ends[at] > start
 
 
 def _bare_sirets(scanned: ScannedText) -> list[tuple[int, int]]:
