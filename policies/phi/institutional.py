@@ -16,7 +16,7 @@ from .kinds import PhiKind
 from .luhn import luhn_valid
 from .phones import national_digits
 from .scanned_text import ScannedText
-from .word_hints import Occurrences, WordHints
+from .word_hints import HintIndex, WordHints
 
 # How a line that opens a letterhead block begins (lower-cased): an institution, a service,
 # or its switchboard. Compared with str.startswith, which is much cheaper than a regex per line.
@@ -122,9 +122,26 @@ _ADDRESS_FIELDS = (
     "adresse", "address", "domicil", "demeurant", "habite", "originaire", "vivant", "vit à",
     "résid", "né à", "née à", "naissance",
 )  # fmt: skip
+
+
+def _guard_letters(pattern: re.Pattern[str]) -> str:
+    """The letters of the ``(?=[...])`` guard that opens ``pattern``."""
+    guard = re.match(r"\(\?=\[([^\]]+)\]\)", pattern.pattern)
+    assert guard is not None, "the pattern opens with a first-letter guard"
+    return guard.group(1)
+
+
 # What makes an address after it the patient's rather than a site's named before it.
 _SITE_VETO = re.compile(
-    _PATIENT_WORDS.pattern + "|" + "|".join(re.escape(word) for word in _ADDRESS_FIELDS)
+    # Guarded by the first letters of all its words, as _PATIENT_WORDS is by its own: the
+    # fields' words would otherwise be tried at every position of the window.
+    "(?=["
+    + "".join(sorted(set(_guard_letters(_PATIENT_WORDS)) | {word[0] for word in _ADDRESS_FIELDS}))
+    + "])(?:"
+    + _PATIENT_WORDS.pattern
+    + "|"
+    + "|".join(re.escape(word) for word in _ADDRESS_FIELDS)
+    + ")"
 )
 # Organisations named in the sentences before a bare phone label on its line.
 _ORGANISATION_NAME = re.compile(
@@ -281,13 +298,14 @@ class InstitutionalFilter:
             cut = max(before.rfind(". "), before.rfind(";")) + 1
             before, lo = before[cut:], lo + cut
             # Lower-cased only for a number that a hint or a keyword may make a service's.
-            if hints.found(_SERVICE_LINE, lo, span.start) and not _PATIENT_OWN.search(
-                before.lower()
-            ):
-                return True
+            # A number after a service word that the patient owns fails the hint test below
+            # too (it asks the same of the window): that test is skipped then.
+            if hints.found(_SERVICE_LINE, lo, span.start):
+                if not _PATIENT_OWN.search(before.lower()):
+                    return True
             # "Le patient peut joindre l'infirmière de coordination au": a service named after
             # the last word about the patient makes the number the service's.
-            if hints.found(_PHONE_HINTS, lo, span.start):
+            elif hints.found(_PHONE_HINTS, lo, span.start):
                 lowered = before.lower()
                 if not _PATIENT_OWN.search(lowered) and hints.found(
                     _PHONE_HINTS, lo + _last_end(_PATIENT_WORDS, lowered), span.start
@@ -356,9 +374,13 @@ class InstitutionalFilter:
         letterheads = _Letterheads(text)
         hints = _Hints(scanned, hint_hits if scanned.aligned else None)
         kept: list[Span] = []
+        # Masks.overlaps inline: a long record holds thousands of spans.
+        mask_starts, mask_ends = masks.starts, masks.ends
         for span in spans:
-            if masks and masks.overlaps(span.start, span.end):
-                continue
+            if mask_starts:
+                at = bisect.bisect_left(mask_starts, span.end) - 1
+                if at >= 0 and mask_ends[at] > span.start:
+                    continue
             # Only phones, e-mails and letterhead kinds can be institutional: the many names
             # and dates are kept without a method call each.
             if span.type in _FILTERED_KINDS and self._institutional(text, span, letterheads, hints):
@@ -373,23 +395,23 @@ class _Masks:
     record holds thousands of spans and hundreds of registry numbers)."""
 
     def __init__(self, masks: list[tuple[int, int]]) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
         for start, end in sorted(masks):
-            if self._ends and start <= self._ends[-1]:
-                self._ends[-1] = max(self._ends[-1], end)
+            if self.ends and start <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], end)
             else:
-                self._starts.append(start)
-                self._ends.append(end)
+                self.starts.append(start)
+                self.ends.append(end)
 
     def __bool__(self) -> bool:
-        return bool(self._starts)
+        return bool(self.starts)
 
     def overlaps(self, start: int, end: int) -> bool:
         """True when ``[start, end)`` shares a character with a mask."""
         # The last interval starting before ``end`` has the greatest end of those that do.
-        at = bisect.bisect_left(self._starts, end) - 1
-        return at >= 0 and self._ends[at] > start
+        at = bisect.bisect_left(self.starts, end) - 1
+        return at >= 0 and self.ends[at] > start
 
 
 def _bare_sirets(scanned: ScannedText) -> list[tuple[int, int]]:
@@ -490,7 +512,7 @@ class _Hints:
         self._hits = hits
         self._present: dict[WordHints, bool] = {}
         self._organisation_words: bool | None = None
-        self._occurrences: dict[WordHints, Occurrences] = {}
+        self._indexes: dict[WordHints, HintIndex] = {}
 
     def organisation_words(self) -> bool:
         """False when the text holds none of what an organisation's postal address needs."""
@@ -513,20 +535,21 @@ class _Hints:
     def found(self, hints: WordHints, lo: int, hi: int) -> bool:
         if self._hits is None:
             return hints.found_in(self._scanned.text[lo:hi].lower())
-        occurrences = self._occurrences.get(hints)
-        if occurrences is None:
-            occurrences = self._occurrences[hints] = hints.occurrences(
-                self._hits, self._scanned.lowered
-            )
-        return hints.found_among(self._scanned.lowered, occurrences, lo, hi)
+        index = self._indexes.get(hints)
+        if index is None:
+            index = self._indexes[hints] = hints.indexed(self._hits)
+        return hints.found_indexed(self._scanned.lowered, index, lo, hi)
 
 
 def _opens_letterhead(line: str) -> bool:
     """True when ``line`` begins with an institution's name, a service or a switchboard."""
     head = line[:24].lstrip(" \t").lower()
     # Only the openings sharing the head's first two characters can match: lines such as
-    # "Chambre 12" or "Service de ..." are settled without walking the whole tuple.
+    # "Chambre 12" or "Service de ..." are settled without walking the whole tuple, and
+    # most of the others by one C-level startswith before any word-boundary test.
+    openings = _OPENINGS_BY_PREFIX.get(head[:2])
+    if openings is None or not head.startswith(openings):
+        return False
     return any(
-        head.startswith(o) and (len(head) == len(o) or not head[len(o)].isalnum())
-        for o in _OPENINGS_BY_PREFIX.get(head[:2], ())
+        head.startswith(o) and (len(head) == len(o) or not head[len(o)].isalnum()) for o in openings
     )

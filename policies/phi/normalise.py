@@ -207,21 +207,11 @@ class NormalisedText(NamedTuple):
 
     def original_start(self, offset: int) -> int:
         """The original offset of the character at normalised ``offset``."""
-        change = self._last_change_at_or_before(offset)
-        if change is None:
-            return offset
-        if offset < change.norm_end:
-            return change.start
-        return change.end + offset - change.norm_end
+        return _original_start(self.changes, self._norm_starts(), offset)
 
     def original_end(self, offset: int) -> int:
         """The original (exclusive) end of a span ending at normalised ``offset`` (> 0)."""
-        change = self._last_change_at_or_before(offset - 1)
-        if change is None:
-            return offset
-        if offset - 1 < change.norm_end:
-            return change.end
-        return change.end + offset - change.norm_end
+        return _original_end(self.changes, self._norm_starts(), offset)
 
     def original_spans(self, spans: list[Span]) -> list[Span]:
         """``spans`` of :attr:`text` as spans of the original text (same order and types).
@@ -231,15 +221,51 @@ class NormalisedText(NamedTuple):
         """
         if not self.changes:
             return spans
-        return [
-            Span(self.original_start(s.start), self.original_end(s.end), s.type)
-            for s in spans
-            if s.end > s.start
-        ]
+        # Built once for all spans, and the two offsets mapped inline (as _original_start and
+        # _original_end do): a long record holds thousands of spans.
+        changes, norm_starts = self.changes, self._norm_starts()
+        bisect_right = bisect.bisect_right
+        mapped: list[Span] = []
+        for start, end, kind in spans:
+            if end <= start:
+                continue
+            at = bisect_right(norm_starts, start)
+            if at:
+                change = changes[at - 1]
+                start = (
+                    change.start
+                    if start < change.norm_end
+                    else change.end + start - change.norm_end
+                )
+            at = bisect_right(norm_starts, end - 1)
+            if at:
+                change = changes[at - 1]
+                end = change.end + max(0, end - change.norm_end)
+            mapped.append(Span(start, end, kind))
+        return mapped
 
-    def _last_change_at_or_before(self, offset: int) -> _Change | None:
-        at = bisect.bisect_right(self.changes, offset, key=lambda c: c.norm_start)
-        return self.changes[at - 1] if at else None
+    def _norm_starts(self) -> list[int]:
+        return [change.norm_start for change in self.changes]
+
+
+def _original_start(changes: tuple[_Change, ...], norm_starts: list[int], offset: int) -> int:
+    at = bisect.bisect_right(norm_starts, offset)
+    if not at:
+        return offset
+    change = changes[at - 1]
+    if offset < change.norm_end:
+        return change.start
+    return change.end + offset - change.norm_end
+
+
+def _original_end(changes: tuple[_Change, ...], norm_starts: list[int], offset: int) -> int:
+    at = bisect.bisect_right(norm_starts, offset - 1)
+    if not at:
+        return offset
+    change = changes[at - 1]
+    if offset - 1 < change.norm_end:
+        return change.end
+    return change.end + offset - change.norm_end
 
 
 def normalise(text: str) -> NormalisedText:

@@ -92,49 +92,70 @@ class WordHints:
     ) -> bool:
         """:meth:`found_in` of ``lowered[lo:hi]``, answered from the keyword index's ``hits``
         in the whole lower-cased text."""
-        return self.found_among(lowered, self.occurrences(hits, lowered), lo, hi)
+        return self.found_indexed(lowered, self.indexed(hits), lo, hi)
 
-    def occurrences(self, hits: Mapping[str, list[tuple[int, int]]], lowered: str) -> Occurrences:
-        """This object's hits among the keyword index's ``hits`` in ``lowered``, both groups
-        merged, each starting at its lead, for :meth:`found_among`: built once per text, then
-        each window costs one binary search over plain integers."""
-        merged = sorted(
-            [(lead, end, True) for start, end in hits[self._word_group]
-             if (lead := _lead_of(lowered, start)) >= 0]
-            + [(lead, end, False) for start, end in hits[self._prefix_group]
-               if (lead := _lead_of(lowered, start)) >= 0]
-        )  # fmt: skip
-        return Occurrences(
-            [start for start, _, _ in merged],
-            [end for _, end, _ in merged],
-            [whole for _, _, whole in merged],
+    def indexed(self, hits: Mapping[str, list[tuple[int, int]]]) -> HintIndex:
+        """This object's groups among the keyword index's ``hits``, for
+        :meth:`found_indexed`: built once per text, with only the start offsets copied."""
+        words, prefixes = hits[self._word_group], hits[self._prefix_group]
+        return HintIndex(
+            [start for start, _ in words], words, [start for start, _ in prefixes], prefixes
         )
 
-    def found_among(self, lowered: str, occurrences: Occurrences, lo: int, hi: int) -> bool:
-        """:meth:`found_between`, from :meth:`occurrences` of the index's hits."""
+    def found_indexed(self, lowered: str, index: HintIndex, lo: int, hi: int) -> bool:
+        """:meth:`found_between`, from :meth:`indexed` hits.
+
+        Each window reads only the few hits inside it (one binary search per group): a long
+        record holds thousands of hits, most of them far from any span's window, so none is
+        checked ahead of time.
+        """
         # A word opening the text has no character before it, so no indexed keyword: one
         # C-level startswith for all of them, a loop only when one matches.
         if lo <= 0 and lowered.startswith(self.openings, 0, hi) and self._opens(lowered, hi):
             return True
-        starts, ends, wholes = occurrences
-        # A hit starts at the character before its word, which may lie just before lo.
-        at = bisect_left(starts, lo - 1)
-        count = len(starts)
-        while at < count and starts[at] < hi:
-            end = ends[at]
-            if end <= hi and (not wholes[at] or _bounded(lowered, end, True, hi)):
-                return True
-            at += 1
-        return False
+        word_starts, words, prefix_starts, prefixes = index
+        return bool(
+            word_starts and _found_within(lowered, word_starts, words, lo, hi, True)
+        ) or bool(prefix_starts and _found_within(lowered, prefix_starts, prefixes, lo, hi, False))
 
 
-class Occurrences(NamedTuple):
-    """The hits of one :class:`WordHints` in a text, sorted: where each starts and ends, and
-    whether it must end a word."""
+class HintIndex(NamedTuple):
+    """The hits of one :class:`WordHints` in a text: each group's start offsets (sorted, for
+    a binary search over plain integers) beside its ``(start, end)`` hits."""
 
-    starts: list[int]
-    ends: list[int]
-    wholes: list[bool]
+    word_starts: list[int]
+    words: list[tuple[int, int]]
+    prefix_starts: list[int]
+    prefixes: list[tuple[int, int]]
+
+
+def _found_within(
+    lowered: str,
+    starts: list[int],
+    occurrences: list[tuple[int, int]],
+    lo: int,
+    hi: int,
+    whole: bool,
+) -> bool:
+    """True when one of the sorted ``occurrences`` of a group (``starts``: their starts), led
+    as a word must be, has its lead in ``[lo - 1, hi)`` and ends by ``hi`` (a word of
+    ``whole`` ending a word)."""
+    # A hit starts at its lead or just after it; a lead at lo - 1 or later starts at lo - 1
+    # or later, and one before hi ends at most at hi only if it starts before hi.
+    at = bisect_left(starts, lo - 1)
+    count = len(starts)
+    while at < count:
+        start = starts[at]
+        if start >= hi:
+            return False
+        end = occurrences[at][1]
+        at += 1
+        if end > hi:
+            continue
+        lead = _lead_of(lowered, start)
+        if lead >= max(lo - 1, 0) and (not whole or _bounded(lowered, end, True, hi)):
+            return True
+    return False
 
 
 def _led(text: str, start: int) -> bool:
