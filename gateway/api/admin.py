@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any, Literal, overload
 
 import orjson
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from billing import audit, directory
-from billing.directory import DirectoryError, NoSuchDepartment, User
+from billing.directory import DirectoryError, NoSuchDepartment, User, changes
 from billing.directory.use_cases import UnknownUseCase
 from billing.ledger import repository as ledger
 from gateway.api.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole, authenticate_admin
@@ -148,16 +147,14 @@ async def create_department(body: NewDepartment, request: Request) -> Response:
     services, principal = await admin_context(request)
     principal.require_write(None)
     try:
-        async with change(
-            services, request, principal, "department.create", body.name, department=body.name
-        ) as made:
-            dept = await directory.create_department(
-                made.connection,
-                body.name,
-                display_name=body.display_name,
-                default_data_class=body.default_data_class,
-            )
-            made.after = asdict(dept)
+        dept = await changes.add_department(
+            services.engine,
+            actor_of(principal),
+            body.name,
+            display_name=body.display_name,
+            default_data_class=body.default_data_class,
+            reason=reason_of(request),
+        )
     except DirectoryError as exc:
         raise InvalidRequest(str(exc), param="name") from None
     return _json(asdict(dept), 201)
@@ -178,17 +175,15 @@ async def create_user(body: NewUser, request: Request) -> Response:
     if body.role != PLAIN_ROLE and principal.role is not AdminRole.ADMIN:
         raise Forbidden("Only an administrator can grant administrative roles.")
     try:
-        async with change(
-            services, request, principal, "user.create", body.username, department=body.department
-        ) as made:
-            user = await directory.create_user(
-                made.connection,
-                body.username,
-                department=body.department,
-                display_name=body.display_name,
-                role=body.role,
-            )
-            made.after = asdict(user) | {"department": body.department}
+        user = await changes.add_user(
+            services.engine,
+            actor_of(principal),
+            body.username,
+            department=body.department,
+            display_name=body.display_name,
+            role=body.role,
+            reason=reason_of(request),
+        )
     except NoSuchDepartment:
         raise _no_department(body.department) from None
     except DirectoryError as exc:
@@ -212,33 +207,17 @@ async def create_key(body: NewKey, request: Request) -> Response:
     user = await _user_in_scope(services, principal, body.username)
     principal.require_may_manage(user.role)
     key = generate_key()
-    department = await directory.department_name(services.engine, user.department_id)
-    after = {
-        "id": key.key_id,
-        "display_prefix": key.display_prefix,
-        "username": body.username,
-        "name": body.name,
-        "use_case": body.use_case,
-    }
+    stored = changes.KeyToStore(
+        key.key_id, key.key_hash, key.display_prefix, body.username, body.name, body.use_case
+    )
     try:
-        async with change(
-            services,
-            request,
-            principal,
-            "key.create",
-            key.key_id,
-            after=after,
-            department=department,
-        ) as made:
-            await directory.store_key(
-                made.connection,
-                key_id=key.key_id,
-                key_hash=key.key_hash,
-                display_prefix=key.display_prefix,
-                username=body.username,
-                name=body.name,
-                use_case=body.use_case,
-            )
+        await changes.add_key(
+            services.engine,
+            actor_of(principal),
+            stored,
+            department=await directory.department_name(services.engine, user.department_id),
+            reason=reason_of(request),
+        )
     except UnknownUseCase as exc:
         raise InvalidRequest(str(exc), param="use_case") from None
     except DirectoryError:  # deleted meanwhile
@@ -268,20 +247,10 @@ async def revoke_key(key_id: str, request: Request) -> Response:
     principal.require_in_scope(key.department, _no_key(key_id))
     principal.require_write(key.department)
     principal.require_may_manage(key.role)
-    before = asdict(key)
-    after = before | {"revoked_at": datetime.now(UTC)}
-    async with change(
-        services,
-        request,
-        principal,
-        "key.revoke",
-        key_id,
-        before=before,
-        after=after,
-        department=key.department,
-    ) as made:
-        if not await directory.revoke_key(made.connection, key_id):
-            raise _no_key(key_id)  # revoked meanwhile: nothing changes, nothing is recorded
+    if not await changes.withdraw_key(
+        services.engine, actor_of(principal), key, reason=reason_of(request)
+    ):
+        raise _no_key(key_id)  # revoked meanwhile: nothing changes, nothing is recorded
     services.authenticator.forget(key_id)
     return _json({"id": key_id, "revoked": True})
 

@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from gateway.cli.audit import ReasonOpt, cli_change, cli_reason
+from gateway.cli.audit import ReasonOpt, cli_actor, cli_change, cli_reason
 from gateway.cli.common import migrate_database
 from gateway.settings import settings_with
 from gateway.steps.api_keys import NewKey
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from billing import directory
 
 
 departments_app = typer.Typer(help="Departments (services, pôles).", no_args_is_help=True)
@@ -67,22 +65,20 @@ def department_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a department."""
-    from billing import directory
+    from billing.directory import changes
 
     why = cli_reason(reason)
-
-    async def create(engine: AsyncEngine) -> directory.Department:
-        async with cli_change(engine, "department.create", name, why, department=name) as made:
-            dept = await directory.create_department(
-                made.connection,
-                name,
-                display_name=display_name,
-                default_data_class=default_data_class,
-            )
-            made.after = asdict(dept)
-        return dept
-
-    dept = _with_engine(database_url, create)
+    dept = _with_engine(
+        database_url,
+        lambda engine: changes.add_department(
+            engine,
+            cli_actor(),
+            name,
+            display_name=display_name,
+            default_data_class=default_data_class,
+            reason=why,
+        ),
+    )
     typer.echo(f"department {dept.name} created (id {dept.id})")
 
 
@@ -106,19 +102,15 @@ def user_create(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a user in a department."""
-    from billing import directory
+    from billing.directory import changes
 
     why = cli_reason(reason)
-
-    async def create(engine: AsyncEngine) -> directory.User:
-        async with cli_change(engine, "user.create", username, why, department=department) as made:
-            user = await directory.create_user(
-                made.connection, username, department=department, role=role
-            )
-            made.after = asdict(user) | {"department": department}
-        return user
-
-    user = _with_engine(database_url, create)
+    user = _with_engine(
+        database_url,
+        lambda engine: changes.add_user(
+            engine, cli_actor(), username, department=department, role=role, reason=why
+        ),
+    )
     typer.echo(f"user {user.username} created (id {user.id})")
 
 

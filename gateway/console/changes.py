@@ -19,11 +19,16 @@ from billing.audit import Actor
 from gateway.console.context import Visit
 
 
+def console_actor(current: Visit) -> Actor:
+    """The signed-in person, as the audit trail names them."""
+    identity = current.session.identity
+    return Actor(identity.username, identity.role)
+
+
 def console_change(
     current: Visit, action: str, target: str, **details: Any
 ) -> AbstractAsyncContextManager[audit.Change]:
     """One change and its audit entry (``details``: ``before``, ``after``, ``department``)."""
-    identity = current.session.identity
     return audit.audited_change(
-        current.services.engine, Actor(identity.username, identity.role), action, target, **details
+        current.services.engine, console_actor(current), action, target, **details
     )

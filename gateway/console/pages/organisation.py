@@ -6,8 +6,7 @@ models, so the console can do nothing the API would refuse.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
@@ -16,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from billing import directory
-from billing.directory import Department, DirectoryError, KeyInfo, User
+from billing.directory import Department, DirectoryError, KeyInfo, User, changes
 from gateway.api.admin import NewDepartment, NewKey, NewUser
 from gateway.api.admin_auth import PLAIN_ROLE, AdminPrincipal, AdminRole
-from gateway.console.changes import console_change
+from gateway.console.changes import console_actor
 from gateway.console.context import Visit, change, visit
 from gateway.console.forms import Form
 from gateway.console.problems import ConsoleProblem
@@ -118,16 +117,13 @@ async def create_department(request: Request) -> Response:
         },
     )
     try:
-        async with console_change(
-            current, "department.create", body.name, department=body.name
-        ) as made:
-            department = await directory.create_department(
-                made.connection,
-                body.name,
-                display_name=body.display_name,
-                default_data_class=body.default_data_class,
-            )
-            made.after = asdict(department)
+        await changes.add_department(
+            current.services.engine,
+            console_actor(current),
+            body.name,
+            display_name=body.display_name,
+            default_data_class=body.default_data_class,
+        )
     except DirectoryError:
         raise ConsoleProblem(409, "error.exists") from None
     return _done(request, "department")
@@ -153,17 +149,14 @@ async def create_user(request: Request) -> Response:
     if body.role != PLAIN_ROLE and principal.role is not AdminRole.ADMIN:
         raise ConsoleProblem(403, "error.roles_admin_only")
     try:
-        async with console_change(
-            current, "user.create", body.username, department=body.department
-        ) as made:
-            user = await directory.create_user(
-                made.connection,
-                body.username,
-                department=body.department,
-                display_name=body.display_name,
-                role=body.role,
-            )
-            made.after = asdict(user) | {"department": body.department}
+        await changes.add_user(
+            current.services.engine,
+            console_actor(current),
+            body.username,
+            department=body.department,
+            display_name=body.display_name,
+            role=body.role,
+        )
     except directory.NoSuchDepartment:
         raise ConsoleProblem(404, "error.not_found") from None
     except DirectoryError:
@@ -197,27 +190,17 @@ async def mint_key(current: Visit, form: Form, user: User) -> str:
         },
     )
     key = generate_key()
-    after = {
-        "id": key.key_id,
-        "display_prefix": key.display_prefix,
-        "username": body.username,
-        "name": body.name,
-        "use_case": body.use_case,
-    }
-    department = await directory.department_name(current.services.engine, user.department_id)
+    stored = changes.KeyToStore(
+        key.key_id, key.key_hash, key.display_prefix, body.username, body.name, body.use_case
+    )
+    engine = current.services.engine
     try:
-        async with console_change(
-            current, "key.create", key.key_id, after=after, department=department
-        ) as made:
-            await directory.store_key(
-                made.connection,
-                key_id=key.key_id,
-                key_hash=key.key_hash,
-                display_prefix=key.display_prefix,
-                username=body.username,
-                name=body.name,
-                use_case=body.use_case,
-            )
+        await changes.add_key(
+            engine,
+            console_actor(current),
+            stored,
+            department=await directory.department_name(engine, user.department_id),
+        )
     except DirectoryError:
         raise ConsoleProblem(404, "error.not_found") from None
     return key.secret
@@ -233,13 +216,8 @@ async def create_key(request: Request) -> Response:
 
 async def revoke(current: Visit, key: KeyInfo) -> None:
     """Revoke ``key`` (already checked to be the visitor's to revoke) and audit it."""
-    before = asdict(key)
-    after = before | {"revoked_at": datetime.now(UTC)}
-    async with console_change(
-        current, "key.revoke", key.id, before=before, after=after, department=key.department
-    ) as made:
-        if not await directory.revoke_key(made.connection, key.id):
-            raise ConsoleProblem(404, "error.not_found")  # rolls the entry back too
+    if not await changes.withdraw_key(current.services.engine, console_actor(current), key):
+        raise ConsoleProblem(404, "error.not_found")  # revoked meanwhile: no entry either
     current.services.authenticator.forget(key.id)
 
 
