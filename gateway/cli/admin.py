@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from gateway.cli.audit import ReasonOpt, cli_actor, cli_change, cli_reason
-from gateway.cli.common import migrate_database
+from gateway.cli.common import run_on_database
 from gateway.settings import settings_with
 from gateway.steps.api_keys import NewKey
 
@@ -33,25 +32,12 @@ class _Unchanged(Exception):
 
 
 def _with_engine(database_url: str | None, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    from billing.db.database import make_engine
     from billing.directory import DirectoryError
 
     settings = settings_with(database_url=database_url)
-    if settings.auto_migrate:
-        migrate_database(settings.database_url)
-
-    async def run() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            return await action(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DirectoryError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    return run_on_database(
+        settings.database_url, action, migrate=settings.auto_migrate, refused=(DirectoryError,)
+    )
 
 
 @departments_app.command("create")

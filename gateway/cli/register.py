@@ -7,7 +7,6 @@ Changes made here reach running gateways within their refresh interval
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,7 @@ import typer
 
 from billing.reports.date_range import DateRange, ReportError
 from gateway.cli.audit import cli_change
-from gateway.cli.common import migrate_database
+from gateway.cli.common import run_on_database
 from gateway.settings import Settings, settings_with
 from policies.governance.register import (
     DATA_CLASSES,
@@ -63,23 +62,14 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _run(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    from billing.db.database import make_engine
     from billing.directory import DirectoryError
 
-    if settings.auto_migrate:
-        migrate_database(settings.database_url)
-
-    async def run() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            return await action(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except (DirectoryError, ReportError) as exc:
-        _fail(str(exc))
+    return run_on_database(
+        settings.database_url,
+        action,
+        migrate=settings.auto_migrate,
+        refused=(DirectoryError, ReportError),
+    )
 
 
 def _catalog(settings: Settings) -> Catalog:
