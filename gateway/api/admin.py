@@ -228,9 +228,7 @@ async def create_key(body: NewKey, request: Request) -> Response:
 @router.get("/keys")
 async def list_keys(request: Request, department: str | None = None) -> Response:
     services, principal = await admin_context(request)
-    department = department_param(department)
-    if principal.role is AdminRole.DEPARTMENT_ADMIN:
-        department = principal.department
+    department = principal.scope or department_param(department)
     principal.require_read(department)
     keys = await directory.list_keys(services.engine, department=department)
     return _json({"data": [asdict(k) for k in keys]})

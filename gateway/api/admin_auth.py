@@ -37,6 +37,11 @@ class AdminPrincipal:
     department: str | None = None
     username: str | None = None
 
+    @property
+    def scope(self) -> str | None:
+        """The only department this principal sees (None: the whole organisation)."""
+        return self.department if self.role is AdminRole.DEPARTMENT_ADMIN else None
+
     def can_read(self, department: str | None) -> bool:
         """May this principal see figures of ``department`` (None: the whole organisation)?"""
         if self.role is not AdminRole.DEPARTMENT_ADMIN:

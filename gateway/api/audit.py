@@ -118,7 +118,7 @@ async def list_audit(
     for name, value in (("actor", actor), ("action", action)):
         if value is not None and (len(value) > 200 or not value.isprintable()):
             raise InvalidRequest(f"not a valid {name}", param=name)
-    department = principal.department if principal.role is AdminRole.DEPARTMENT_ADMIN else None
+    department = principal.scope
     principal.require_read(department)
     entries = await audit.list_entries(
         services.engine,

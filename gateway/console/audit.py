@@ -12,7 +12,7 @@ from datetime import date, datetime, time, tzinfo
 
 from billing import audit
 from billing.audit import AuditEntry, ChainHead, Verification
-from gateway.api.admin_auth import AdminPrincipal, AdminRole
+from gateway.api.admin_auth import AdminPrincipal
 from gateway.services import Services
 
 PAGE_ENTRIES = 50
@@ -35,11 +35,6 @@ class AuditPage:
     older_than: int | None  # the ``before`` of the next (older) page; None on the last one
 
 
-def scope_of(principal: AdminPrincipal) -> str | None:
-    """The only department whose entries ``principal`` sees (None: every entry)."""
-    return principal.department if principal.role is AdminRole.DEPARTMENT_ADMIN else None
-
-
 def _start_of(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone)
 
@@ -54,7 +49,7 @@ async def audit_page(
         since=since,
         actor=wanted.actor,
         action=wanted.action,
-        department=scope_of(principal),
+        department=principal.scope,
         limit=PAGE_ENTRIES + 1,
         before_seq=wanted.before_seq,
     )

@@ -26,7 +26,6 @@ from gateway.api.reports import costing_of, deployment_view
 from gateway.console import i18n
 from gateway.console.charts import columns
 from gateway.console.context import Visit, visit
-from gateway.console.pages.overview import scope_of
 from gateway.console.periods import date_range
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import render, with_security_headers
@@ -67,7 +66,7 @@ async def _charges(current: Visit, month: Period) -> MonthCharges:
 
 def _department(current: Visit, name: str | None) -> str | None:
     """The department asked for; a department admin always gets their own."""
-    fixed = scope_of(current.staff)
+    fixed = current.staff.scope
     if fixed is not None:
         return fixed
     return (name or "").strip()[:64] or None

@@ -27,7 +27,6 @@ from billing.reports.date_range import DateRange, ReportError
 from billing.reports.ledger_page import MAX_PAGE, LedgerFilter, LedgerPage, ledger_page
 from billing.reports.spreadsheet import safe_cell
 from gateway.console.context import Visit, visit
-from gateway.console.pages.overview import scope_of
 from gateway.console.periods import date_range
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import render, with_security_headers
@@ -106,7 +105,7 @@ def _id_of(names: dict[int, str], name: str | None) -> int | None:
 
 def wanted_of(request: Request, current: Visit, names: Names) -> Wanted:
     """The filters of the query string, the department fixed for a department admin."""
-    department = scope_of(current.staff) or _param(request, "department", 64)
+    department = current.staff.scope or _param(request, "department", 64)
     user, model = _param(request, "user", 128), _param(request, "model")
     decision, status = _param(request, "decision", 16), _param(request, "status", 3)
     if decision not in (None, *DECISIONS):
@@ -191,7 +190,7 @@ async def ledger_explorer(request: Request) -> Response:
         limit=PAGE_ROWS,
         decisions=DECISIONS,
         from_micros=from_micros,
-        fixed_department=scope_of(current.staff),
+        fixed_department=current.staff.scope,
         next_link=None if page.next_cursor is None else _link(wanted.form, page.next_cursor, here),
         previous_link=previous,
         first_link=_link(wanted.form, None, []) if cursor is not None else None,

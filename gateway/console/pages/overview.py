@@ -38,11 +38,6 @@ class DepartmentSpend:
         return share_pct(self.spent, self.budget) if self.budget else 0
 
 
-def scope_of(principal: AdminPrincipal) -> str | None:
-    """The department a principal's figures are limited to (None: the whole organisation)."""
-    return None if principal.can_read(None) else principal.department
-
-
 async def department_budgets(services: Services) -> dict[str, Decimal]:
     """Department name -> its configured budget in euros (departments with one only)."""
     limits = await repo.all_limits(services.engine)
@@ -80,7 +75,7 @@ def _sums(report: UsageReport, dim: str) -> tuple[dict[str, int], dict[str, int]
 async def overview(request: Request) -> Response:
     current = visit(request, "overview")
     services, principal = current.services, current.staff
-    department = scope_of(principal)
+    department = principal.scope
     period = this_month(services)
     # One report (department x day) feeds every figure of the page: one pass over the data.
     report = await usage_report(

@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from billing.directory import Principal
 from gateway.console.context import change, visit
-from gateway.console.pages.overview import scope_of
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import render
 from gateway.errors import GatewayError
@@ -38,7 +37,7 @@ async def policy(request: Request) -> Response:
         page="policy",
         policy=engine.policy,
         models=[m.name for m in services.catalog.models],
-        fixed_department=scope_of(current.staff),
+        fixed_department=current.staff.scope,
     )
 
 
@@ -51,7 +50,7 @@ async def explain(request: Request) -> Response:
     """An htmx fragment: the decision for the pasted request (nothing kept)."""
     current, form = await change(request, "policy")
     services = current.services
-    department = scope_of(current.staff) or form.text("department", 64) or "-"
+    department = current.staff.scope or form.text("department", 64) or "-"
     pasted = form.text("request", PASTE_MAX_CHARS)
     try:
         body = orjson.loads(pasted)

@@ -23,7 +23,7 @@ from billing.reports.report import Dimension, Forecast, UnknownDepartment, usage
 from gateway.api.quotas import QuotaSpec, quota_rows, save_quota
 from gateway.console.context import change, visit
 from gateway.console.forms import Form
-from gateway.console.pages.overview import scope_of, visible_alerts
+from gateway.console.pages.overview import visible_alerts
 from gateway.console.periods import this_month
 from gateway.console.problems import ConsoleProblem
 from gateway.console.rendering import console_base, render, with_security_headers
@@ -112,7 +112,7 @@ async def quotas(request: Request) -> Response:
         rows = await quota_rows(services, principal)
     except QuotaUnavailable:
         raise ConsoleProblem(503, "error.counters_unavailable") from None
-    department = scope_of(principal)
+    department = principal.scope
     departments = [
         d.name
         for d in await directory.list_departments(services.engine)
