@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
+from billing.db.database import make_engine
 from gateway.http.local_server import BackgroundServer
-from tests.conftest import CHAT_MODEL, EMBEDDING_MODEL, GatewayFactory, RunningGateway, make_catalog
+from gateway.steps.use_case_gate import UseCaseGate
+from policies.governance.admission import AdmissionRules
+from tests.conftest import (
+    CHAT_MODEL,
+    EMBEDDING_MODEL,
+    GatewayFactory,
+    RunningGateway,
+    make_catalog,
+    register_test_use_case,
+)
 
 ADMIN = {"Authorization": "Bearer admin-test-token"}
 CHAT = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Bonjour"}], "max_tokens": 4}
@@ -154,3 +167,32 @@ def test_non_admins_cannot_change_the_register(gateway: RunningGateway) -> None:
         f"{gateway.url}/admin/use-cases", headers=ADMIN, json={"name": "ok", "department": "x"}
     )
     assert nowhere.status_code == 400 and nowhere.json()["error"]["param"] == "department"
+
+
+def test_the_last_register_read_stays_in_force_while_the_database_is_away(
+    sqlite_url: str,
+) -> None:
+    async def scenario() -> tuple[str | None, bool]:
+        engine = make_engine(sqlite_url)
+        try:
+            await register_test_use_case(engine)
+            gate = UseCaseGate(
+                engine, make_catalog("http://127.0.0.1:9"), AdmissionRules(), refresh_s=60
+            )
+            await gate.refresh()
+            # The database goes away: its file is replaced by an empty one (no tables).
+            await engine.dispose()
+            database_file = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///"))
+            await asyncio.to_thread(database_file.write_bytes, b"")
+            failed = False
+            try:
+                await gate.refresh()
+            except SQLAlchemyError:
+                failed = True
+            return gate.check("tests", CHAT_MODEL), failed
+        finally:
+            await engine.dispose()
+
+    flag, refresh_failed = asyncio.run(scenario())
+    assert refresh_failed
+    assert flag is None  # still admitted, as a production use case, from the last good read
